@@ -1,0 +1,102 @@
+"""Tumour biomarkers: somatic VCF / MAF / copy-number & fusion calls / TMB / MSI -> actionable findings.
+
+Public API
+----------
+:func:`read_tumour` (and :func:`read_somatic_vcf`, :func:`read_maf`, :func:`read_cnv_table`)
+    Read a tumour into a :class:`TumourProfile`.
+:func:`match_biomarkers` -> :class:`BiomarkerReport`
+    Match it against the project's biomarker -> therapy table (bundled, cited, versioned) and
+    optional third-party tables; BRCA1/2 VUS are reported as :class:`VusFinding` (never as
+    approved biomarkers) with an optional effect-score hook (:func:`dnalm_vus_scorer`).
+:func:`load_knowledge_base`, :class:`KnowledgeBase`, :class:`BiomarkerRule`
+    The table and its rows; :func:`load_hotspots` the hand-curated GRCh38 hotspot positions.
+:func:`parse_protein_change`, :class:`ProteinChange`
+    HGVS p. normalisation (``p.Val600Glu`` = ``p.V600E`` = ``V600E``).
+:func:`load_moalmanac`, :func:`load_cgi`, :func:`load_cancer_hotspots`, :func:`load_third_party`
+    Importers of third-party tables from a path the user gives (never shipped).
+
+Examples
+--------
+>>> from genomics.biomarkers import read_tumour, match_biomarkers          # doctest: +SKIP
+>>> report = match_biomarkers(read_tumour("t.maf", tmb=12.0), cancer_type="LUAD")  # doctest: +SKIP
+>>> report.to_dict()["matches"][0]["therapies"]                            # doctest: +SKIP
+"""
+
+from genomics.biomarkers.hotspots import HotspotAllele, HotspotTable, load_hotspots
+from genomics.biomarkers.importers import (
+    HotspotCodon,
+    ImportSummary,
+    annotate_hotspots,
+    load_cancer_hotspots,
+    load_cgi,
+    load_moalmanac,
+    load_third_party,
+)
+from genomics.biomarkers.inputs import (
+    CopyNumberCall,
+    FusionCall,
+    SomaticVariant,
+    TumourProfile,
+    detect_format,
+    normalise_msi,
+    read_cnv_table,
+    read_maf,
+    read_somatic_vcf,
+    read_tumour,
+)
+from genomics.biomarkers.knowledge import (
+    EVIDENCE_LEVELS,
+    BiomarkerRule,
+    Citation,
+    KnowledgeBase,
+    load_knowledge_base,
+    rule_matches,
+)
+from genomics.biomarkers.match import (
+    MATCH_METHODS,
+    VUS_LABEL,
+    BiomarkerReport,
+    MatchedBiomarker,
+    VusFinding,
+    dnalm_vus_scorer,
+    match_biomarkers,
+)
+from genomics.biomarkers.protein_change import ProteinChange, parse_protein_change
+
+__all__ = [
+    "EVIDENCE_LEVELS",
+    "MATCH_METHODS",
+    "VUS_LABEL",
+    "BiomarkerReport",
+    "BiomarkerRule",
+    "Citation",
+    "CopyNumberCall",
+    "FusionCall",
+    "HotspotAllele",
+    "HotspotCodon",
+    "HotspotTable",
+    "ImportSummary",
+    "KnowledgeBase",
+    "MatchedBiomarker",
+    "ProteinChange",
+    "SomaticVariant",
+    "TumourProfile",
+    "VusFinding",
+    "annotate_hotspots",
+    "detect_format",
+    "dnalm_vus_scorer",
+    "load_cancer_hotspots",
+    "load_cgi",
+    "load_hotspots",
+    "load_knowledge_base",
+    "load_moalmanac",
+    "load_third_party",
+    "match_biomarkers",
+    "normalise_msi",
+    "parse_protein_change",
+    "read_cnv_table",
+    "read_maf",
+    "read_somatic_vcf",
+    "read_tumour",
+    "rule_matches",
+]
