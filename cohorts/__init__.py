@@ -1,3 +1,71 @@
-"""Cohort storage, real-cohort loaders, the simulator, training and evaluation runs, scoring at scale."""
+"""Cohort storage, real-cohort loaders, the simulator, training and evaluation runs, scoring at scale.
 
-__all__: list[str] = []
+The public names below are imported lazily (on first use), so ``recommender cohort --help`` does
+not pay for pandas, DuckDB and NumPy.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "CohortError": "cohorts.errors",
+    "CohortQueryError": "cohorts.errors",
+    "CohortValidationError": "cohorts.errors",
+    "Licence": "cohorts.manifest",
+    "Manifest": "cohorts.manifest",
+    "Provenance": "cohorts.manifest",
+    "read_manifest": "cohorts.manifest",
+    "connect": "cohorts.query",
+    "query": "cohorts.query",
+    "sql": "cohorts.query",
+    "GermlineDraw": "cohorts.simulate",
+    "GermlineSource": "cohorts.simulate",
+    "PhenotypePriorSource": "cohorts.simulate",
+    "simulate_cohort": "cohorts.simulate",
+    "Cohort": "cohorts.storage",
+    "load_cohort": "cohorts.storage",
+    "tables_from_patients": "cohorts.storage",
+    "write_cohort": "cohorts.storage",
+    "TABLES": "cohorts.tables",
+    "Problem": "cohorts.validate",
+    "validate_tables": "cohorts.validate",
+}
+
+__all__ = [
+    "TABLES",
+    "Cohort",
+    "CohortError",
+    "CohortQueryError",
+    "CohortValidationError",
+    "GermlineDraw",
+    "GermlineSource",
+    "Licence",
+    "Manifest",
+    "PhenotypePriorSource",
+    "Problem",
+    "Provenance",
+    "connect",
+    "load_cohort",
+    "query",
+    "read_manifest",
+    "simulate_cohort",
+    "sql",
+    "tables_from_patients",
+    "validate_tables",
+    "write_cohort",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'cohorts' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

@@ -8,4 +8,18 @@ try:
 except PackageNotFoundError:  # running from a source tree without installation
     __version__ = "0.0.0+unknown"
 
-__all__ = ["__version__"]
+__all__ = ["SCHEMA_VERSION", "Patient", "TreatmentOption", "__version__", "load_patient", "schema", "vocab"]
+
+_LAZY = {"Patient": "recommender.schema", "TreatmentOption": "recommender.schema",
+         "load_patient": "recommender.schema", "SCHEMA_VERSION": "recommender.schema"}
+
+
+def __getattr__(name: str):
+    """Lazy exports (keeps ``recommender --help`` fast)."""
+    import importlib
+
+    if name in ("schema", "vocab"):
+        return importlib.import_module(f"recommender.{name}")
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'recommender' has no attribute {name!r}")

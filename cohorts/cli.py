@@ -1,0 +1,308 @@
+"""``recommender cohort ...``: import, inspect, validate, query (and later simulate) cohorts.
+
+Examples
+--------
+recommender cohort import --from metabric ../shared/data/cohorts/metabric_cbioportal -o cohorts/metabric
+recommender cohort import --from deepsurv ../shared/data/cohorts/deepsurv_h5/gbsg_cancer_train_test.h5 -o gbsg
+recommender cohort info cohorts/metabric --json
+recommender cohort query cohorts/metabric "age < 50 and cancer_type = 'IDC'"
+recommender cohort query cohorts/metabric --sql "select regimen, count(*) from treatments group by 1"
+recommender cohort export cohorts/metabric -o metabric_phenopackets --where "age < 40"
+recommender cohort simulate -n 2000 --seed 0 -o cohorts/simulated
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from genomics.errors import UsageError
+
+__all__ = ["add_arguments", "run"]
+
+SOURCES = ("phenopackets", "csv", "deepsurv", "metabric", "tcga-cdr", "summit")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="cohort_command", metavar="COMMAND")
+    sub.required = True
+
+    imp = sub.add_parser("import", help="build a cohort directory from real data or patient records",
+                         description="Build a validated cohort directory (manifest + Parquet tables).")
+    imp.add_argument("--from", dest="source", required=True, choices=SOURCES, help="kind of input")
+    imp.add_argument("path", help="input file or folder (the data stays where it is; its licence stays with it)")
+    imp.add_argument("-o", "--output", required=True, help="cohort directory to write (must not exist)")
+    imp.add_argument("--dataset", choices=("gbsg", "metabric", "support"),
+                     help="DeepSurv dataset (guessed from the file name)")
+    imp.add_argument("--name", help="cohort name (phenopackets/csv)")
+    imp.add_argument("--licence", default="unspecified", help="licence of the records (phenopackets/csv)")
+    imp.add_argument("--vcf", help="multi-sample germline VCF of the cohort (phenopackets/csv)")
+    imp.add_argument("--build", default="GRCh38", choices=("GRCh38", "GRCh37"),
+                     help="genome build of the VCF and positions (csv; default GRCh38)")
+    imp.add_argument("--overwrite", action="store_true", help="replace an existing cohort directory")
+    imp.add_argument("--json", action="store_true", help="print the cohort summary as JSON")
+
+    info = sub.add_parser("info", help="summary of a cohort (tables, provenance, licence)")
+    info.add_argument("cohort", help="cohort directory")
+    info.add_argument("--json", action="store_true", help="JSON output")
+    info.add_argument("--no-validate", action="store_true", help="skip the full validation (faster)")
+
+    val = sub.add_parser("validate", help="check a cohort and list every problem found")
+    val.add_argument("cohort", help="cohort directory")
+    val.add_argument("--json", action="store_true", help="JSON output")
+
+    q = sub.add_parser("query", help="filter a cohort table (SQL WHERE) or run SQL (DuckDB)")
+    q.add_argument("cohort", help="cohort directory")
+    q.add_argument("where", nargs="?", default=None, help="WHERE condition, e.g. \"ecog <= 1 and cancer_type = 'COAD'\"")
+    q.add_argument("--table", default="patients",
+                   help="table to filter (patients, treatments, outcomes, adverse_events, tumour_variants, "
+                        "or cohort = patients joined with outcomes)")
+    q.add_argument("--sql", help="a full SELECT over the views instead of a filter")
+    q.add_argument("--columns", default="*", help="columns to show for a filter (SQL list)")
+    q.add_argument("--limit", type=int, default=20, help="rows to print in table form (0 = all)")
+    fmt = q.add_mutually_exclusive_group()
+    fmt.add_argument("--json", action="store_true", help="rows as JSON")
+    fmt.add_argument("--csv", action="store_true", help="rows as CSV")
+
+    exp = sub.add_parser("export", help="write every patient as a Phenopacket v2 (or patient JSON) file",
+                         description="Export a cohort's patients, one file each, for exchange with other tools.")
+    exp.add_argument("cohort", help="cohort directory")
+    exp.add_argument("-o", "--output", required=True, help="folder to write (must not exist)")
+    exp.add_argument("--format", choices=("phenopackets", "json"), default="phenopackets",
+                     help="GA4GH Phenopacket v2 JSON (default) or the product's patient JSON")
+    exp.add_argument("--where", help="only patients matching this filter on the patients table")
+    exp.add_argument("--json", action="store_true", help="print a JSON summary")
+
+    sim = sub.add_parser("simulate", help="synthetic cohort with known ground truth (seeded)",
+                         description="Simulate a cohort from the documented causal model (cohorts/simulate_model.py). "
+                                     "Germline PGx phenotypes come from population priors in this version "
+                                     "(no genotypes, no VCF yet).")
+    sim.add_argument("-n", "--patients", type=int, default=2000, help="number of patients (default 2000)")
+    sim.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    sim.add_argument("--randomised", action="store_true",
+                     help="assign treatments uniformly at random (default: by indication, confounded)")
+    sim.add_argument("--cancer-types", help="comma-separated OncoTree codes to simulate (default: the built-in mix)")
+    sim.add_argument("--no-pgx-columns", action="store_true",
+                     help="keep PGx phenotypes only in truth/germline (not as pgx_* patient columns)")
+    sim.add_argument("-o", "--output", required=True, help="cohort directory to write")
+    sim.add_argument("--overwrite", action="store_true", help="replace an existing cohort directory")
+    sim.add_argument("--json", action="store_true", help="print the summary as JSON")
+
+
+def run(args: argparse.Namespace) -> int:
+    return {"import": _import, "info": _info, "validate": _validate, "query": _query, "export": _export,
+            "simulate": _simulate}[args.cohort_command](args)
+
+
+def _import(args: argparse.Namespace) -> int:
+    from cohorts.loaders import LOADERS
+
+    out = Path(args.output)
+    if out.exists() and not args.overwrite:
+        raise UsageError("the output directory already exists", file=out, field="--output",
+                         fix="choose another directory or pass --overwrite")
+    for opt, allowed in (("vcf", ("phenopackets", "csv")), ("dataset", ("deepsurv",)), ("name", ("phenopackets", "csv"))):
+        if getattr(args, opt) is not None and args.source not in allowed:
+            raise UsageError(f"--{opt} applies only to --from {'/'.join(allowed)}", field=f"--{opt}",
+                             fix=f"remove --{opt}")
+    start = time.perf_counter()
+    loader = LOADERS[args.source]
+    if args.source == "deepsurv":
+        loaded = loader(args.path, dataset=args.dataset)
+    elif args.source == "phenopackets":
+        loaded = loader(args.path, name=args.name, licence=args.licence, vcf=args.vcf)
+    elif args.source == "csv":
+        loaded = loader(args.path, name=args.name, licence=args.licence, vcf=args.vcf, genome_build=args.build)
+    else:
+        loaded = loader(args.path)
+    cohort = loaded.write(out, overwrite=args.overwrite)
+    seconds = time.perf_counter() - start
+    info = cohort.info()
+    info["import_seconds"] = round(seconds, 2)
+    if args.json:
+        from recommender.commands._output import print_json
+
+        print_json(info)
+    else:
+        tables = ", ".join(f"{k} {v}" for k, v in info["tables"].items())
+        print(f"wrote cohort {info['name']!r} to {out} ({tables}) in {seconds:.1f} s")
+        print(f"licence: {info['licence']['name']}" + (f" -- {info['licence']['note']}" if info['licence']['note'] else ""))
+    return 0
+
+
+def _info(args: argparse.Namespace) -> int:
+    from cohorts.storage import load_cohort
+
+    cohort = load_cohort(args.cohort, validate=not args.no_validate)
+    info = cohort.info()
+    if args.json:
+        from recommender.commands._output import print_json
+
+        print_json(info)
+        return 0
+    prov = info["provenance"]
+    lines = [
+        f"cohort     {info['name']} (version {info['version']}, {info['format']})",
+        f"path       {info['path']}",
+        f"build      {info['genome_build']}",
+        f"licence    {info['licence']['name']}" + (f" -- {info['licence']['note']}" if info["licence"]["note"] else ""),
+        f"source     {prov['source']}" + (f" [{prov['source_version']}]" if prov.get("source_version") else ""),
+        f"citation   {prov.get('citation') or '-'}",
+        f"written    {prov['created']} by {prov['loader']} (package {prov['package_version']})",
+        "tables     " + ", ".join(f"{k}: {v}" for k, v in info["tables"].items()),
+        "vcf        " + ("-" if info["vcf"] is None else f"{info['vcf']['path']} ({info['vcf']['samples']} samples)"),
+        "cancer     " + (", ".join(f"{k} {v}" for k, v in list(info["cancer_types"].items())[:10]) or "-"),
+        "regimens   " + (", ".join(f"{k} {v}" for k, v in list(info["regimens"].items())[:10]) or "-"),
+        (f"outcomes   OS known {info['os_known']} (events {info['os_events']}), PFS known {info['pfs_known']}, "
+         f"best response known {info['best_response_known']}"),
+    ]
+    if info["splits"]:
+        lines.append("splits     " + ", ".join(f"{k} {v}" for k, v in info["splits"].items()))
+    for note in prov.get("notes") or ():
+        lines.append(f"note       {note}")
+    print("\n".join(lines))
+    return 0
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from cohorts.errors import CohortValidationError
+    from cohorts.storage import load_cohort
+
+    problems, status = [], "ok"
+    try:
+        load_cohort(args.cohort)
+    except CohortValidationError as err:
+        problems, status = err.problems, "invalid"
+        if not args.json:
+            print(f"{args.cohort}: {len(problems)} problem(s)", file=sys.stderr)
+            for p in problems:
+                print(f"  {p.describe()}", file=sys.stderr)
+    if args.json:
+        from recommender.commands._output import print_json
+
+        print_json({"cohort": args.cohort, "status": status, "problems": [p.to_dict() for p in problems]})
+    elif status == "ok":
+        print(f"{args.cohort}: ok")
+    return 0 if status == "ok" else 1
+
+
+def _query(args: argparse.Namespace) -> int:
+    from cohorts.query import query, sql
+    from cohorts.storage import load_cohort
+
+    if args.sql and args.where:
+        raise UsageError("give either a WHERE filter or --sql, not both", field="--sql", fix="drop one of them")
+    cohort = load_cohort(args.cohort, validate=False)
+    df = sql(cohort, args.sql) if args.sql else query(cohort, args.where or "true", table=args.table,
+                                                      columns=args.columns)
+    if args.json:
+        from recommender.commands._output import print_json
+
+        print_json({"rows": len(df), "data": [{k: _jsonable(v) for k, v in rec.items()}
+                                              for rec in df.to_dict(orient="records")]})
+    elif args.csv:
+        df.to_csv(sys.stdout, index=False)
+    else:
+        shown = df if args.limit == 0 else df.head(args.limit)
+        with __import__("pandas").option_context("display.max_columns", 30, "display.width", 200):
+            print(shown.to_string(index=False) if len(shown) else "(no rows)")
+        if len(shown) < len(df):
+            print(f"... {len(df)} rows ({len(df) - len(shown)} not shown; --limit 0 shows all)")
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    import os
+    import shutil
+    import tempfile
+
+    from cohorts.storage import load_cohort
+    from recommender.phenopackets_io import phenopacket_json
+
+    out = Path(args.output)
+    if out.exists():
+        raise UsageError("the output folder already exists", file=out, field="--output", fix="choose a new folder")
+    cohort = load_cohort(args.cohort)
+    wanted = None
+    if args.where:
+        wanted = set(cohort.query(args.where, columns="patient_id")["patient_id"])
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent))
+    n = 0
+    try:
+        for patient in cohort.iter_patients():
+            if wanted is not None and patient.patient_id not in wanted:
+                continue
+            text = phenopacket_json(patient) if args.format == "phenopackets" else patient.model_dump_json(indent=2)
+            safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in patient.patient_id)
+            (tmp / f"{safe}.json").write_text(text + "\n", encoding="utf-8")
+            n += 1
+        os.chmod(tmp, 0o755)
+        os.replace(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    summary = {"cohort": str(cohort.path), "output": str(out), "format": args.format, "patients": n}
+    if args.json:
+        from recommender.commands._output import print_json
+
+        print_json(summary)
+    else:
+        print(f"wrote {n} {args.format} file(s) to {out}")
+    return 0
+
+
+def _jsonable(value):
+    """DuckDB/pandas cell -> JSON value (lists, None for missing, Python scalars)."""
+    import numpy as np
+    import pandas as pd
+
+    if isinstance(value, np.ndarray):
+        return [_jsonable(v) for v in value.tolist()]
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    try:
+        if pd.isna(value):
+            return None
+    except (TypeError, ValueError):
+        pass
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat()
+    return value.item() if hasattr(value, "item") else value
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    from cohorts.simulate import simulate_cohort
+    from cohorts.simulate_model import CANCER_MIX
+
+    out = Path(args.output)
+    if out.exists() and not args.overwrite:
+        raise UsageError("the output directory already exists", file=out, field="--output",
+                         fix="choose another directory or pass --overwrite")
+    mix = None
+    if args.cancer_types:
+        codes = [c.strip().upper() for c in args.cancer_types.split(",") if c.strip()]
+        mix = {c: CANCER_MIX.get(c, 0.1) for c in codes}
+    start = time.perf_counter()
+    sim = simulate_cohort(args.patients, args.seed, randomised=args.randomised, cancer_mix=mix,
+                          expose_pgx=not args.no_pgx_columns)
+    cohort = sim.write(out, overwrite=args.overwrite)
+    seconds = time.perf_counter() - start
+    size = sum(f.stat().st_size for f in out.rglob("*") if f.is_file())
+    info = cohort.info()
+    info.update(generation_seconds=round(sim.seconds, 2), total_seconds=round(seconds, 2), bytes_on_disk=size)
+    if args.json:
+        from recommender.commands._output import print_json
+
+        print_json(info)
+    else:
+        tables = ", ".join(f"{k} {v}" for k, v in info["tables"].items())
+        print(f"simulated {args.patients} patients (seed {args.seed}, "
+              f"{'randomised' if args.randomised else 'assignment by indication'}) -> {out}")
+        print(f"tables: {tables}; truth: {', '.join(f'{k} {v}' for k, v in info['truth_tables'].items())}")
+        print(f"{seconds:.1f} s, {size / 1e6:.1f} MB on disk")
+    return 0
