@@ -1,0 +1,98 @@
+"""The review store: users, pseudonymous patients, recommendations, signed reviews, hash-chained audit log.
+
+SQLite file by default (``$RECOMMENDER_HOME/recommender.db``), PostgreSQL by URL; schema managed by
+Alembic (:func:`upgrade_database`). The app and the CLI call the service functions re-exported here.
+
+Examples
+--------
+>>> from recommender.store import make_engine, upgrade_database, create_user, verify_chain
+>>> engine = make_engine("sqlite://")            # in-memory; give a path or URL for a real one
+>>> upgrade_database(engine)
+'0002'
+>>> user, password = create_user(engine, "dr.house", "physician")   # password generated, shown once
+>>> verify_chain(engine).ok
+True
+"""
+
+from __future__ import annotations
+
+from recommender.store.audit import AuditReport, BrokenLink, append, canonical_json, verify_chain
+from recommender.store.auth import (
+    DEMO_USERNAME,
+    ROLES,
+    UserInfo,
+    authenticate,
+    create_demo_account,
+    create_user,
+    generate_password,
+    get_user,
+    hash_password,
+    list_users,
+    require_role,
+    set_active,
+    set_password,
+    verify_password,
+)
+from recommender.store.engine import (
+    data_home,
+    default_database_url,
+    demo_database_url,
+    make_engine,
+    read_session,
+    redact_url,
+    resolve_url,
+    write_session,
+)
+from recommender.store.errors import (
+    AuthError,
+    DatabaseUnavailableError,
+    PermissionDeniedError,
+    StoreError,
+    StoreUsageError,
+)
+from recommender.store.migrations import current_revision, head_revision, upgrade_database
+from recommender.store.models import DECISIONS, ImmutableRecordError
+from recommender.store.patients import pseudonymise
+from recommender.store.reviews import (
+    RecordProblem,
+    StoredRecommendation,
+    StoredReview,
+    get_recommendation,
+    json_sha256,
+    list_recommendations,
+    list_reviews,
+    record_recommendation,
+    record_review,
+    verify_records,
+)
+
+__all__ = [  # noqa: RUF022 - grouped by topic
+    # engine / schema
+    "make_engine", "resolve_url", "redact_url", "data_home", "default_database_url", "demo_database_url",
+    "read_session", "write_session", "upgrade_database", "current_revision", "head_revision", "open_database",
+    # auth
+    "ROLES", "DEMO_USERNAME", "UserInfo", "create_user", "create_demo_account", "authenticate", "get_user",
+    "list_users", "set_password", "set_active", "require_role", "generate_password", "hash_password",
+    "verify_password",
+    # patients, recommendations, reviews
+    "pseudonymise", "DECISIONS", "StoredRecommendation", "StoredReview", "RecordProblem", "json_sha256",
+    "record_recommendation", "get_recommendation", "list_recommendations", "record_review", "list_reviews",
+    "verify_records",
+    # audit
+    "append", "canonical_json", "verify_chain", "AuditReport", "BrokenLink",
+    # errors
+    "StoreError", "StoreUsageError", "DatabaseUnavailableError", "AuthError", "PermissionDeniedError",
+    "ImmutableRecordError",
+]
+
+
+def open_database(url=None, *, upgrade: bool = True):
+    """An engine for ``url`` (default database when ``None``), upgraded to the newest schema.
+
+    The app calls this once per process (``st.cache_resource``) and passes the engine to the
+    service functions.
+    """
+    engine = make_engine(url)
+    if upgrade:
+        upgrade_database(engine)
+    return engine
