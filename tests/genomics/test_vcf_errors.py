@@ -1,0 +1,188 @@
+"""Every known failure mode gives a project error naming file, record and fix (never a library error)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from genomics.errors import GenomeBuildError, IndexFileError, RecommenderError, VcfError
+from genomics.vcf import VcfReader, vcf_qc
+
+FIX = Path(__file__).resolve().parents[1] / "fixtures" / "vcf"
+
+
+def _read_all(path, **kw):
+    r = VcfReader(path, **kw)
+    return [(x.locus, x.gt.tolist(), x.dp) for x in r.fetch()]
+
+
+def _check(err: RecommenderError, file_part: str, record: str | None = None, field: str | None = None):
+    line = err.one_line()
+    assert "\n" not in line
+    assert file_part in (err.file or "")
+    assert err.fix, "every error says what to do"
+    if record is not None:
+        assert err.record is not None and record in err.record, err.record
+    if field is not None:
+        assert err.field == field
+    return line
+
+
+def test_missing_file():
+    with pytest.raises(VcfError) as info:
+        VcfReader(FIX / "does_not_exist.vcf.gz")
+    _check(info.value, "does_not_exist.vcf.gz")
+
+
+def test_empty_file():
+    with pytest.raises(VcfError) as info:
+        VcfReader(FIX / "empty.vcf")
+    assert "empty" in _check(info.value, "empty.vcf", record="line 1")
+
+
+def test_compressed_file_with_no_content():
+    with pytest.raises(VcfError) as info:
+        VcfReader(FIX / "empty_content.vcf.gz")
+    assert "empty" in _check(info.value, "empty_content.vcf.gz")
+
+
+def test_file_that_is_not_a_vcf():
+    with pytest.raises(VcfError) as info:
+        VcfReader(FIX / "not_a_vcf.vcf")
+    assert "not a VCF" in _check(info.value, "not_a_vcf.vcf", record="line 1")
+
+
+def test_truncated_bgzip():
+    with pytest.raises(VcfError) as info:
+        VcfReader(FIX / "truncated.vcf.gz")
+    assert "truncated" in _check(info.value, "truncated.vcf.gz")
+
+
+def test_truncated_bgzip_detected_when_cut_at_a_block_boundary(tmp_path):
+    # a copy without only its 28-byte EOF block: every block is intact, the end is missing
+    data = (FIX / "basic.vcf.gz").read_bytes()
+    cut = tmp_path / "cut.vcf.gz"
+    cut.write_bytes(data[:-28])
+    with pytest.raises(VcfError) as info:
+        VcfReader(cut)
+    assert "truncated" in info.value.message
+
+
+def test_corrupt_index():
+    with pytest.raises(IndexFileError) as info:
+        VcfReader(FIX / "corrupt_index.vcf.gz")
+    assert "index" in _check(info.value, "corrupt_index.vcf.gz.tbi")
+    assert "tabix" in info.value.fix
+
+
+def test_missing_index_falls_back_to_a_scan_and_says_so(tmp_path):
+    copy = tmp_path / "copy.vcf.gz"
+    shutil.copyfile(FIX / "basic.vcf.gz", copy)
+    r = VcfReader(copy)
+    assert r.index_path is None
+    assert [x.pos for x in r.fetch("chr1:100-150")] == [100, 150]
+    assert r.access == "scan"
+    with pytest.raises(IndexFileError):
+        VcfReader(copy, require_index=True)
+
+
+def test_empty_index_file(tmp_path):
+    copy = tmp_path / "copy.vcf.gz"
+    shutil.copyfile(FIX / "basic.vcf.gz", copy)
+    (tmp_path / "copy.vcf.gz.tbi").write_bytes(b"")
+    with pytest.raises(IndexFileError) as info:
+        VcfReader(copy)
+    _check(info.value, "copy.vcf.gz.tbi")
+
+
+@pytest.mark.parametrize("name, record", [("unsorted.vcf.gz", "chr1:100"), ("unsorted_contigs.vcf", "chr1:200")])
+def test_unsorted_file(name, record):
+    r = VcfReader(FIX / name)
+    with pytest.raises(VcfError) as info:
+        list(r.fetch())
+    line = _check(info.value, name, record=record)
+    assert "sort" in line and "bcftools sort" in info.value.fix
+
+
+def test_unsorted_file_line_number_is_reported():
+    with pytest.raises(VcfError) as info:
+        list(VcfReader(FIX / "unsorted_contigs.vcf").fetch())
+    header_lines = sum(1 for line in (FIX / "unsorted_contigs.vcf").read_text().splitlines() if line.startswith("#"))
+    assert f"line {header_lines + 3}" in info.value.record
+
+
+def test_unknown_sample():
+    with pytest.raises(VcfError) as info:
+        VcfReader(FIX / "basic.vcf.gz", samples=["HG00096"])
+    _check(info.value, "basic.vcf.gz", field="sample")
+    assert "S1" in info.value.fix
+
+
+def test_record_without_gt_is_reported_not_crashed():
+    summary = vcf_qc(FIX / "basic.vcf.gz")
+    assert summary.totals.no_genotype == 1
+    assert any("no GT" in w for w in summary.warnings)
+
+
+def test_header_lies_about_type_integer_field_holds_a_float():
+    with pytest.raises(VcfError) as info:
+        _read_all(FIX / "lying_type.vcf")
+    line = _check(info.value, "lying_type.vcf", record="chr1:200", field="DP")
+    assert "FORMAT/DP" in line and "##FORMAT=<ID=DP" in info.value.fix
+
+
+def test_header_lies_about_number_one_value_per_sample_holds_two():
+    with pytest.raises(VcfError) as info:
+        _read_all(FIX / "lying_number.vcf")
+    _check(info.value, "lying_number.vcf", record="chr1:100", field="DP")
+
+
+def test_grch37_input_is_refused_by_default():
+    with pytest.raises(GenomeBuildError) as info:
+        VcfReader(FIX / "grch37.vcf.gz")
+    line = _check(info.value, "grch37.vcf.gz", field="build")
+    assert "GRCh37" in line and "liftover" in info.value.fix.lower()
+
+
+@pytest.mark.filterwarnings("ignore::genomics.errors.DegradedResultWarning")
+def test_no_library_exception_escapes_on_any_fixture():
+    for path in sorted(FIX.iterdir()):
+        if path.suffix in (".py", ".tbi", ".csi"):
+            continue
+        try:
+            for rec in VcfReader(path).fetch():
+                rec.gt, rec.phased, rec.dp, rec.gq, rec.phase_set, list(rec.biallelic())
+        except RecommenderError:
+            pass
+
+
+def test_header_lie_reports_the_line_of_the_failing_record():
+    with pytest.raises(VcfError) as info:
+        _read_all(FIX / "lying_type.vcf")
+    lines = (FIX / "lying_type.vcf").read_text().splitlines()
+    expected = next(i for i, line in enumerate(lines, start=1) if line.startswith("chr1\t200\t"))
+    assert f"line {expected}" in info.value.record
+
+
+def test_corrupt_block_in_the_middle_of_a_bgzip_file(tmp_path):
+    import pysam
+
+    text = tmp_path / "many.vcf"
+    lines = (FIX / "header_only.vcf").read_text()
+    lines += "".join(f"chr1\t{1000 + 10 * i}\t.\tA\tG\t50\tPASS\t.\tGT\t0|1\t1|1\n" for i in range(20000))
+    text.write_text(lines)
+    good = tmp_path / "many.vcf.gz"
+    pysam.tabix_compress(str(text), str(good))
+    data = bytearray(good.read_bytes())
+    middle = len(data) // 2
+    data[middle : middle + 50] = b"\x00" * 50
+    bad = tmp_path / "corrupt.vcf.gz"
+    bad.write_bytes(bytes(data))
+    reader = VcfReader(bad)  # header and end-of-file block are intact
+    with pytest.raises(VcfError) as info:
+        for _ in reader.fetch():
+            pass
+    assert "corrupt" in info.value.message and info.value.record.startswith("after chr1:")
+    assert "again" in info.value.fix
