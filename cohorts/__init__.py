@@ -31,9 +31,19 @@ _EXPORTS = {
     "TABLES": "cohorts.tables",
     "Problem": "cohorts.validate",
     "validate_tables": "cohorts.validate",
+    "RealGenotypeSource": "cohorts.germline",
+    "HaplotypePanel": "cohorts.germline_panel",
+    "load_panel": "cohorts.germline_panel",
+    "ensure_default_cohort": "cohorts.default_cohort",
+    "km_compare": "cohorts.evaluation",
 }
 
 __all__ = [
+    "RealGenotypeSource",
+    "HaplotypePanel",
+    "load_panel",
+    "ensure_default_cohort",
+    "km_compare",
     "TABLES",
     "Cohort",
     "CohortError",

@@ -8,7 +8,8 @@ recommender cohort info cohorts/metabric --json
 recommender cohort query cohorts/metabric "age < 50 and cancer_type = 'IDC'"
 recommender cohort query cohorts/metabric --sql "select regimen, count(*) from treatments group by 1"
 recommender cohort export cohorts/metabric -o metabric_phenopackets --where "age < 40"
-recommender cohort simulate -n 2000 --seed 0 -o cohorts/simulated
+recommender cohort simulate -n 2000 --seed 0 -o cohorts/simulated          (real haplotypes -> VCF -> PGx caller)
+recommender cohort simulate -n 1000000 --germline priors -o big             (tables only)
 """
 
 from __future__ import annotations
@@ -77,8 +78,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
     sim = sub.add_parser("simulate", help="synthetic cohort with known ground truth (seeded)",
                          description="Simulate a cohort from the documented causal model (cohorts/simulate_model.py). "
-                                     "Germline PGx phenotypes come from population priors in this version "
-                                     "(no genotypes, no VCF yet).")
+                                     "Germline genotypes are real 1000 Genomes haplotypes (shipped panel; recombined "
+                                     "within populations beyond the real people), written as a GRCh38 VCF and called "
+                                     "by the PGx caller (cohorts/germline.py); --germline priors draws phenotypes "
+                                     "from population priors instead (tables only, up to 1,000,000 patients).")
     sim.add_argument("-n", "--patients", type=int, default=2000, help="number of patients (default 2000)")
     sim.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     sim.add_argument("--randomised", action="store_true",
@@ -86,6 +89,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     sim.add_argument("--cancer-types", help="comma-separated OncoTree codes to simulate (default: the built-in mix)")
     sim.add_argument("--no-pgx-columns", action="store_true",
                      help="keep PGx phenotypes only in truth/germline (not as pgx_* patient columns)")
+    sim.add_argument("--germline", choices=("auto", "genotypes", "priors"), default="auto",
+                     help="germline source: real haplotypes + VCF (genotypes, up to 100,000 patients), phenotype "
+                          "priors without VCF (priors), or genotypes up to 100,000 and priors above (auto, default)")
+    sim.add_argument("--genotypes", metavar="PATH",
+                     help="haplotype panel .npz, or a 1000 Genomes 'population' folder to build one from "
+                          "(default: the panel shipped in cohorts/data/haplotype_panel)")
+    sim.add_argument("--germline-mode", choices=("auto", "real", "recombine"), default="auto",
+                     help="real people first then recombinants (auto, default), real people only, or recombinants only")
     sim.add_argument("-o", "--output", required=True, help="cohort directory to write")
     sim.add_argument("--overwrite", action="store_true", help="replace an existing cohort directory")
     sim.add_argument("--json", action="store_true", help="print the summary as JSON")
@@ -288,8 +299,17 @@ def _simulate(args: argparse.Namespace) -> int:
         codes = [c.strip().upper() for c in args.cancer_types.split(",") if c.strip()]
         mix = {c: CANCER_MIX.get(c, 0.1) for c in codes}
     start = time.perf_counter()
+    source = None
+    use_genotypes = args.germline == "genotypes" or (args.germline == "auto" and args.patients <= 100_000)
+    if args.germline == "priors" and (args.genotypes or args.germline_mode != "auto"):
+        raise UsageError("--genotypes/--germline-mode need the genotype source", field="--germline",
+                         fix="drop --germline priors or the genotype options")
+    if use_genotypes:
+        from cohorts.germline import RealGenotypeSource
+
+        source = RealGenotypeSource(args.genotypes, mode=args.germline_mode)
     sim = simulate_cohort(args.patients, args.seed, randomised=args.randomised, cancer_mix=mix,
-                          expose_pgx=not args.no_pgx_columns)
+                          expose_pgx=not args.no_pgx_columns, germline=source)
     cohort = sim.write(out, overwrite=args.overwrite)
     seconds = time.perf_counter() - start
     size = sum(f.stat().st_size for f in out.rglob("*") if f.is_file())

@@ -7,12 +7,14 @@ the assignment propensities) goes to ``truth/`` tables kept apart.
 
 Germline genotypes: the hook
 ----------------------------
-Pharmacogenomic phenotypes come from a :class:`GermlineSource`. This first version ships
-:class:`PhenotypePriorSource`, which draws *phenotypes* (not genotypes) from approximate
-population frequencies and writes no VCF. The genotype-based source (real 1000 Genomes haplotypes
--> multi-sample GRCh38 VCF -> the PGx caller's phenotypes) plugs in by implementing
-:meth:`GermlineSource.draw` and returning a :class:`GermlineDraw` with ``sample_id``, ``sex`` (from
-chrX ploidy), ``population`` and a ``vcf`` path; nothing else in this module changes.
+Pharmacogenomic phenotypes come from a :class:`GermlineSource`. :class:`PhenotypePriorSource` (the
+default of :func:`simulate_cohort`, tables only, up to 1,000,000 patients) draws *phenotypes* (not
+genotypes) from approximate population frequencies and writes no VCF.
+:class:`cohorts.germline.RealGenotypeSource` (the default of ``recommender cohort simulate`` up to
+100,000 patients) draws real 1000 Genomes haplotypes, writes a multi-sample GRCh38 VCF and takes the
+phenotypes from the PGx caller; it returns a :class:`GermlineDraw` with ``sample_id``, ``sex`` (from
+chrX ploidy), ``population`` and the ``vcf`` path. A source with ``uses_brca_rate = True`` receives
+each patient's germline BRCA1/2 carrier rate (by cancer type) and puts the variants into its VCF.
 
 Observed PGx phenotype columns (``pgx_*`` in ``patients``) are what a clinical PGx report would
 give; pass ``expose_pgx=False`` to keep them in ``truth/germline`` only.
@@ -177,7 +179,10 @@ def simulate_cohort(
     cancer = rng.choice(codes, size=n, p=shares / shares.sum())
     settings = [M.CANCER_SETTINGS[c] for c in cancer]
     female_share = np.array([s.female for s in settings])
-    g = germline.draw(n, rng, female_share)
+    if getattr(germline, "uses_brca_rate", False):  # genotype sources put germline BRCA1/2 into the VCF
+        g = germline.draw(n, rng, female_share, brca_rate=np.array([s.germline_brca for s in settings]))
+    else:
+        g = germline.draw(n, rng, female_share)
     population = np.asarray(g.population)
     sex = np.asarray(g.sex) if g.sex is not None else np.where(rng.random(n) < female_share, "female", "male")
     if g.sex is not None:  # a genotype-based source fixes sex: keep sex-specific cancers consistent
@@ -254,6 +259,9 @@ def simulate_cohort(
     somatic_brca = (cancer == "HGSOC") & (rng.random(n) < 0.05)
     brca_lof = germ_brca | somatic_brca
     brca_gene = rng.choice(["BRCA1", "BRCA2"], size=n)
+    if "germline_brca_gene" in phen:  # the gene of the germline variant in the VCF
+        brca_gene = np.where(germ_brca & phen["germline_brca_gene"].notna().to_numpy(),
+                             phen["germline_brca_gene"].to_numpy(), brca_gene)
     drivers: list[list[str]] = [[] for _ in range(n)]
     east_asian = population == "EAS"
     for code in np.unique(cancer):
@@ -416,12 +424,15 @@ def simulate_cohort(
         "term": [t for _, t, _ in ae_rows], "grade": [gr for _, _, gr in ae_rows],
     }, columns=["patient_id", "treatment_id", "term", "grade"])
     tv_rows = []
+    hot38 = _hotspot_alleles()
     for i in range(n):
         for name in drivers[i]:
             h = M.HOTSPOTS[name]
+            a = hot38.get((h.gene, h.protein_change))  # GRCh38 position from the cited biomarker table
             tv_rows.append({"patient_id": pid[i], "gene": h.gene, "protein_change": h.protein_change,
-                            "variant_type": h.variant_type, "chrom": h.chrom, "pos": h.pos, "ref": h.ref,
-                            "alt": h.alt, "fusion_partner": h.fusion_partner,
+                            "variant_type": h.variant_type, "chrom": a.chrom if a else h.chrom,
+                            "pos": a.pos if a else h.pos, "ref": a.ref if a else h.ref,
+                            "alt": a.alt if a else h.alt, "fusion_partner": h.fusion_partner,
                             "vaf": round(float(rng.uniform(0.1, 0.6)), 3) if h.variant_type != "amplification" else None})
         if brca_lof[i]:
             tv_rows.append({"patient_id": pid[i], "gene": brca_gene[i], "protein_change": None,
@@ -466,6 +477,16 @@ def simulate_cohort(
         seconds=seconds,
         stats=stats,
     )
+
+
+def _hotspot_alleles() -> dict:
+    """(gene, protein change) -> GRCh38 allele of ``genomics/biomarkers/data/hotspots_grch38.tsv``."""
+    from genomics.biomarkers.hotspots import load_hotspots
+
+    out: dict = {}
+    for a in load_hotspots().alleles:
+        out.setdefault((a.gene, a.protein_change), a)
+    return out
 
 
 def _regimen_toxicity(regimen: str, idx: np.ndarray, feats: dict[str, np.ndarray]) -> dict[str, np.ndarray]:

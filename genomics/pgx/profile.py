@@ -27,6 +27,8 @@ A :class:`PgxProfile` holds one :class:`GeneCall` per gene. A gene that cannot b
 
 from __future__ import annotations
 
+import functools
+
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -51,6 +53,7 @@ SCHEMA_VERSION = "pgx-profile/1"
 GeneStatus = Literal["called", "ambiguous", "incomplete", "not_called", "outside_call"]
 
 
+@functools.lru_cache(maxsize=1)
 def package_version() -> str:
     """Installed version of the project (``unknown`` when not installed)."""
     try:
