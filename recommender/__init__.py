@@ -8,10 +8,23 @@ try:
 except PackageNotFoundError:  # running from a source tree without installation
     __version__ = "0.0.0+unknown"
 
-__all__ = ["SCHEMA_VERSION", "Patient", "TreatmentOption", "__version__", "load_patient", "schema", "vocab"]
+__all__ = [
+    "SCHEMA_VERSION",
+    "Patient",
+    "Recommendation",
+    "TreatmentOption",
+    "__version__",
+    "load_patient",
+    "schema",
+    "score_patient",
+    "score_patients",
+    "vocab",
+]
 
 _LAZY = {"Patient": "recommender.schema", "TreatmentOption": "recommender.schema",
-         "load_patient": "recommender.schema", "SCHEMA_VERSION": "recommender.schema"}
+         "load_patient": "recommender.schema", "SCHEMA_VERSION": "recommender.schema",
+         "score_patient": "recommender.scoring", "score_patients": "recommender.scoring",
+         "Recommendation": "recommender.recommendation"}
 
 
 def __getattr__(name: str):

@@ -1,0 +1,343 @@
+"""The result of scoring one patient: :class:`Recommendation` (schema ``recommendation/1.0``).
+
+One frozen, JSON-serialisable pydantic model with, per candidate option (:class:`RankedOption`):
+model numbers (response probability, survival curve summary, severe-toxicity risk per CTCAE term, each
+with its interval, drivers and out-of-distribution warnings, or the plain reason why there are none),
+pharmacogenomic guidance per drug quoted verbatim (:class:`PgxFlag`), tumour biomarker evidence
+(:class:`BiomarkerEvidence`) and the places where model and guidance disagree (:class:`Disagreement`);
+plus overall provenance (:class:`Provenance`) and the research-use disclaimer.
+
+Examples
+--------
+>>> rec = Recommendation(patient_id="P1", options=(), ranking_rule="r",
+...                      model_status=ModelStatus(available=False, reason="no bundle"),
+...                      provenance=Provenance())
+>>> Recommendation.from_json(rec.to_json()) == rec
+True
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from importlib import metadata
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+
+__all__ = [
+    "ACTION_COLOURS",
+    "DISCLAIMER",
+    "RECOMMENDATION_SCHEMA_VERSION",
+    "BiomarkerEvidence",
+    "Disagreement",
+    "GeneSummary",
+    "GuidelineQuote",
+    "ModelPrediction",
+    "ModelStatus",
+    "OodStatus",
+    "PgxFlag",
+    "Provenance",
+    "RankedOption",
+    "Recommendation",
+    "ResponsePrediction",
+    "SourceAction",
+    "SurvivalPrediction",
+    "ToxicityRisk",
+    "package_version",
+]
+
+#: Version of the JSON layout of :class:`Recommendation`.
+RECOMMENDATION_SCHEMA_VERSION = "recommendation/1.0"
+
+#: Traffic-light colour of each guidance action (DESIGN.md vocabulary).
+ACTION_COLOURS = {"standard": "green", "adjust_dose": "amber", "caution": "amber", "avoid": "red",
+                  "no_guidance": "grey"}
+
+Action = Literal["standard", "adjust_dose", "caution", "avoid", "no_guidance"]
+
+#: Shown with every result (JSON, report, service, app).
+DISCLAIMER = (
+    "Research use only. Not a medical device and not validated for clinical decisions. The model numbers "
+    "come from a model bundle whose model card says what it was trained on (the default bundle: a simulated "
+    "cohort, so its numbers illustrate the method and are not clinical evidence). Pharmacogenomic guidance "
+    "is quoted verbatim from CPIC/DPWG and must be read in full; it is never hidden behind a score. A "
+    "qualified clinician decides."
+)
+
+
+def package_version() -> str:
+    """Installed version of the project (``0.0.0+unknown`` from an uninstalled source tree)."""
+    try:
+        return metadata.version("genomics-treatment-recommender")
+    except metadata.PackageNotFoundError:  # pragma: no cover
+        return "0.0.0+unknown"
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+# --------------------------------------------------------------------------------------------- model numbers
+class ResponsePrediction(_Frozen):
+    """Probability of objective response (CR/PR) with its interval (``None`` when not computed)."""
+
+    probability: float = Field(ge=0, le=1)
+    low: float | None = None
+    high: float | None = None
+    drivers: tuple[str, ...] = ()
+
+
+class SurvivalPrediction(_Frozen):
+    """One survival endpoint (``pfs``/``os``): median (``None`` = not reached) with interval and curve points."""
+
+    endpoint: str
+    median_days: float | None = None
+    low: float | None = None
+    high: float | None = None
+    cox_median_days: float | None = None
+    times: tuple[float, ...] = ()
+    survival: tuple[float, ...] = ()
+    drivers: tuple[str, ...] = ()
+
+    def survival_at(self, days: float) -> float | None:
+        """Survival probability at ``days`` (step function over the curve points), ``None`` without a curve."""
+        if not self.times:
+            return None
+        value = None
+        for t, s in zip(self.times, self.survival, strict=False):
+            if t <= days:
+                value = s
+            else:
+                break
+        return value
+
+
+class ToxicityRisk(_Frozen):
+    """Risk of a grade >= 3 event of one CTCAE v5 term, with its interval."""
+
+    term: str
+    probability: float = Field(ge=0, le=1)
+    low: float | None = None
+    high: float | None = None
+    drivers: tuple[str, ...] = ()
+
+
+class OodStatus(_Frozen):
+    """Out-of-distribution check: ``flag`` True = outside the training data (``None`` = not checked)."""
+
+    flag: bool | None = None
+    reasons: tuple[str, ...] = ()
+
+
+class ModelPrediction(_Frozen):
+    """The model numbers of one option, or why there are none (``available=False`` + ``reason``)."""
+
+    available: bool
+    reason: str | None = None
+    response: ResponsePrediction | None = None
+    survival: tuple[SurvivalPrediction, ...] = ()
+    toxicity: tuple[ToxicityRisk, ...] = ()
+    ood: OodStatus = OodStatus()
+    propensity: float | None = None
+    not_modelled: dict[str, str] = Field(default_factory=dict)
+    utility: float | None = None
+    utility_terms: dict[str, float] = Field(default_factory=dict)
+
+
+# --------------------------------------------------------------------------------------------- knowledge
+class SourceAction(_Frozen):
+    """What one guideline source says for one drug (its own action and message)."""
+
+    source: str
+    action: Action
+    colour: str
+    status: str
+    message: str
+
+
+class GuidelineQuote(_Frozen):
+    """One matched guideline recommendation, verbatim (``text_html`` as the table holds it)."""
+
+    source: str
+    guideline: str
+    url: str | None = None
+    strength: str | None = None
+    action: Action
+    text_plain: str
+    text_html: str
+    trusted_html: bool = True
+    pmids: tuple[str, ...] = ()
+    version: str | None = None
+    population: str | None = None
+    lookup_key: dict[str, Any] = Field(default_factory=dict)
+
+
+class PgxFlag(_Frozen):
+    """Pharmacogenomic guidance for one drug of an option (never hidden behind a score)."""
+
+    drug: str
+    action: Action
+    colour: str
+    sources_differ: bool = False
+    sources: tuple[SourceAction, ...] = ()
+    recommendations: tuple[GuidelineQuote, ...] = ()
+    genes: tuple[str, ...] = ()
+    missing_genes: tuple[str, ...] = ()
+    messages: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    knowledge_base_version: str | None = None
+
+    @property
+    def first_text(self) -> str:
+        """The first sentence-ish line of the most severe matched recommendation (verbatim), or ``""``."""
+        for q in self.recommendations:
+            if q.action == self.action and q.text_plain:
+                return q.text_plain.split("\n")[0]
+        return self.recommendations[0].text_plain.split("\n")[0] if self.recommendations else ""
+
+
+class BiomarkerEvidence(_Frozen):
+    """A tumour finding that bears on a drug of the option (or on the tumour in general)."""
+
+    finding: str
+    gene: str
+    alteration: str
+    direction: Literal["sensitivity", "resistance"]
+    evidence_level: str
+    level_for_patient: str | None = None
+    matched_in_patient_cancer_type: bool = False
+    therapies: tuple[str, ...] = ()
+    drugs_in_option: tuple[str, ...] = ()
+    cancer_types: tuple[str, ...] = ()
+    statement: str = ""
+    citations: tuple[dict[str, Any], ...] = ()
+    source: str = ""
+    match_method: str = ""
+
+
+class Disagreement(_Frozen):
+    """A place where the model's numbers and the guidance or evidence point different ways, said plainly."""
+
+    kind: Literal["avoid_ranked_first_by_model", "avoid_ranked_above_unflagged", "dose_guidance_ranked_first",
+                  "resistance_ranked_first", "resistance_but_best_response", "sources_differ", "avoid_override"]
+    regimen: str
+    drug: str | None = None
+    source: str | None = None
+    message: str
+
+
+class RankedOption(_Frozen):
+    """One candidate treatment with everything known about it, in rank order."""
+
+    rank: int = Field(ge=1)
+    model_rank: int | None = None
+    regimen: str
+    drugs: tuple[str, ...]
+    model: ModelPrediction
+    guidance_action: Action = "no_guidance"
+    pgx: tuple[PgxFlag, ...] = ()
+    biomarkers: tuple[BiomarkerEvidence, ...] = ()
+    disagreements: tuple[Disagreement, ...] = ()
+    warnings: tuple[str, ...] = ()
+    rank_reason: str = ""
+
+    @property
+    def guidance_colour(self) -> str:
+        return ACTION_COLOURS[self.guidance_action]
+
+
+class GeneSummary(_Frozen):
+    """One pharmacogene of the patient (for the summary table)."""
+
+    gene: str
+    status: str
+    diplotype: str | None = None
+    phenotype: str | None = None
+    activity_score: str | None = None
+    functional_phenotype: str | None = None
+    note: str | None = None
+
+
+# --------------------------------------------------------------------------------------------- provenance
+class Provenance(_Frozen):
+    """Everything a result was computed with (DESIGN.md: every output carries provenance)."""
+
+    package: str = "genomics-treatment-recommender"
+    package_version: str = Field(default_factory=package_version)
+    created: str = Field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+    genome_build: str = "GRCh38"
+    model_bundle_id: str | None = None
+    model_bundle_sha256: str | None = None
+    model_trained_on: str | None = None
+    feature_schema_hash: str | None = None
+    pgx_knowledge_base: dict[str, Any] = Field(default_factory=dict)
+    biomarker_tables: tuple[dict[str, Any], ...] = ()
+    dna_lm: str | None = None
+    inputs: dict[str, Any] = Field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+
+
+class ModelStatus(_Frozen):
+    """Whether model numbers are in this result, and if not, why."""
+
+    available: bool
+    reason: str | None = None
+    bundle_id: str | None = None
+    trained_on: str | None = None
+
+
+# --------------------------------------------------------------------------------------------- the result
+class Recommendation(_Frozen):
+    """Ranked, explained, evidence-backed options for one patient (schema :data:`RECOMMENDATION_SCHEMA_VERSION`)."""
+
+    schema_version: Literal["recommendation/1.0"] = RECOMMENDATION_SCHEMA_VERSION
+    patient_id: str
+    cancer_type: str | None = None
+    options: tuple[RankedOption, ...]
+    ranking_rule: str
+    model_status: ModelStatus
+    pharmacogenes: tuple[GeneSummary, ...] = ()
+    pgx_sample: str | None = None
+    pgx_profile: dict[str, Any] | None = None
+    tumour_findings: tuple[BiomarkerEvidence, ...] = ()
+    tumour_vus: tuple[dict[str, Any], ...] = ()
+    disagreements: tuple[Disagreement, ...] = ()
+    warnings: tuple[str, ...] = ()
+    disclaimer: str = DISCLAIMER
+    provenance: Provenance
+
+    # live objects for the report (not serialised): the PGx guidance list behind the flags
+    _guidance: Any = PrivateAttr(default=None)
+
+    def __eq__(self, other: object) -> bool:  # the live guidance objects are not part of the value
+        if isinstance(other, Recommendation):
+            return self.model_dump() == other.model_dump()
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    @property
+    def top(self) -> RankedOption | None:
+        """The first-ranked option (``None`` without options)."""
+        return self.options[0] if self.options else None
+
+    def option(self, regimen: str) -> RankedOption:
+        """The option named ``regimen`` (``KeyError`` if absent)."""
+        for o in self.options:
+            if o.regimen == regimen:
+                return o
+        raise KeyError(regimen)
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return self.model_dump_json(indent=indent)
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> Recommendation:
+        return cls.model_validate_json(text)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Recommendation:
+        return cls.model_validate(data)

@@ -1,0 +1,516 @@
+"""One scoring API: a patient (+ germline VCF, tumour) -> a ranked, explained :class:`Recommendation`.
+
+:func:`score_patient` is the single call behind the CLI (``recommender score``), the HTTP service and
+the app; :func:`score_patients` is its batch form (the model bundle and knowledge tables load once).
+
+Steps
+-----
+1. Candidate options: ``treatments`` or ``Patient.candidate_treatments``.
+2. Germline: ``germline_vcf``/``sample`` or the record's ``germline`` reference (a relative path is taken
+   relative to the patient file's folder, then the working directory) -> :func:`genomics.pgx.call_pgx`
+   -> :func:`genomics.pgx.guidance_for_profile` for every drug of every option.
+3. Tumour: ``tumour`` (a VCF/MAF path, a :class:`~genomics.biomarkers.TumourProfile` or a
+   :class:`~genomics.biomarkers.BiomarkerReport`) or the record's ``tumour_variants`` ->
+   :func:`genomics.biomarkers.match_biomarkers` for the patient's cancer type.
+4. Model numbers: ``bundle`` (a :class:`~recommender.models.ModelBundle` or its directory; default: the
+   bundle shipped in the package) -> :meth:`ModelBundle.predict_options`. When no bundle can be loaded,
+   the result still carries the guidance and biomarker overlay, with the model numbers marked
+   unavailable and the reason -- never made-up numbers. ``bundle=False`` skips the model on purpose.
+5. Overlay (:mod:`recommender.knowledge_overlay`) and ranking (:mod:`recommender.rank`).
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from genomics.errors import (
+    DegradedResultWarning,
+    GenomeBuildError,
+    InputFileError,
+    ModelError,
+    RecommenderError,
+    UsageError,
+)
+from recommender.knowledge_overlay import (
+    biomarker_evidence,
+    biomarker_evidence_for_option,
+    pgx_flags_for_option,
+    phenoconversion_notes,
+)
+from recommender.rank import OptionInput, RankingWeights, rank_options
+from recommender.recommendation import (
+    GeneSummary,
+    ModelPrediction,
+    ModelStatus,
+    OodStatus,
+    Provenance,
+    Recommendation,
+    ResponsePrediction,
+    SurvivalPrediction,
+    ToxicityRisk,
+)
+from recommender.schema import Patient, TreatmentOption, load_patient, patient_from_dict
+
+__all__ = ["ScoringContext", "load_bundle", "score_patient", "score_patients"]
+
+_NO_BUNDLE = object()
+
+
+class ScoringContext:
+    """Things loaded once and shared by many calls (model bundle, its load error)."""
+
+    def __init__(self, bundle: Any = None) -> None:
+        self.bundle, self.bundle_error = load_bundle(bundle)
+
+
+def load_bundle(bundle: Any = None) -> tuple[Any, str | None]:
+    """``(bundle or None, reason it is unavailable or None)``.
+
+    ``None``: the default bundle shipped in the package (missing -> unavailable with the reason);
+    ``False``: no model on purpose; a path: that bundle (a load error is raised: the caller asked for it);
+    a :class:`~recommender.models.ModelBundle`: used as is.
+    """
+    if bundle is False:
+        return None, "model scoring switched off by the caller"
+    if bundle is None:
+        try:
+            from recommender.models.defaults import load_default_bundle
+
+            return load_default_bundle(), None
+        except RecommenderError as err:
+            return None, f"no model bundle available: {err.one_line()}"
+        except ImportError as err:  # pragma: no cover - models package absent
+            return None, f"no model bundle available: the models package cannot be imported ({err})"
+    if isinstance(bundle, (str, os.PathLike)):
+        from recommender.models import ModelBundle
+
+        return ModelBundle.load(bundle), None
+    if hasattr(bundle, "predict_options"):
+        return bundle, None
+    raise UsageError(f"bundle must be a ModelBundle, a bundle directory, None or False, not {type(bundle).__name__}",
+                     field="bundle", fix="pass a bundle directory (--bundle DIR) or leave it out for the default")
+
+
+# ------------------------------------------------------------------------------------------------ inputs
+def _as_patient(patient: Any) -> tuple[Patient, Path | None]:
+    if isinstance(patient, Patient):
+        return patient, None
+    if isinstance(patient, (str, os.PathLike)):
+        path = Path(patient)
+        return load_patient(path), path.resolve().parent
+    if isinstance(patient, Mapping):
+        return patient_from_dict(dict(patient)), None
+    raise UsageError(f"patient must be a Patient, a mapping or a file path, not {type(patient).__name__}",
+                     field="patient", fix="load the record with recommender.schema.load_patient")
+
+
+def _options(patient: Patient, treatments: Sequence[Any] | None) -> list[TreatmentOption]:
+    from pydantic import ValidationError
+
+    items = list(treatments) if treatments is not None else list(patient.candidate_treatments)
+    if not items:
+        raise UsageError("no candidate treatment to score", record=f"patient {patient.patient_id}",
+                         field="candidate_treatments",
+                         fix="list candidate_treatments in the record or pass treatments (CLI: --treatments A B)")
+    out: list[TreatmentOption] = []
+    for t in items:
+        try:
+            if isinstance(t, TreatmentOption):
+                out.append(t)
+            elif isinstance(t, str):
+                out.append(TreatmentOption(regimen=t))
+            else:
+                out.append(TreatmentOption.model_validate(t))
+        except ValidationError as err:
+            from recommender.schema import format_validation_error
+
+            _, msg = format_validation_error(err)
+            raise UsageError(f"treatment {t!r}: {msg}", field="treatments",
+                             fix="use a regimen of recommender.vocab.REGIMENS or give its drugs") from None
+    names = [o.regimen for o in out]
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        raise UsageError(f"treatment(s) listed twice: {', '.join(dup)}", field="treatments", fix="list each once")
+    return out
+
+
+def _resolve(path: str, base_dir: Path | None) -> Path:
+    p = Path(path).expanduser()
+    if p.is_absolute():
+        return p
+    if base_dir is not None and (base_dir / p).exists():
+        return base_dir / p
+    return p
+
+
+def _germline(patient: Patient, germline_vcf: Any, sample: str | None, base_dir: Path | None,
+              allow_record_paths: bool) -> tuple[str | None, str | None, str]:
+    """``(vcf path, sample, genome build)`` after argument overrides."""
+    ref = patient.germline
+    build = ref.genome_build if ref is not None else "GRCh38"
+    if germline_vcf is not None:  # an argument overrides the record (the reader checks the build itself)
+        return str(germline_vcf), sample or (ref.sample_id if ref is not None else None), "GRCh38"
+    if ref is None or not allow_record_paths:
+        return None, sample, build
+    vcf = _resolve(ref.path, base_dir)
+    if not vcf.exists():
+        raise InputFileError("the germline VCF named in the patient record is not found", file=str(vcf),
+                             record=f"patient {patient.patient_id}", field="germline.path",
+                             fix="correct germline.path (relative paths are read from the patient file's folder) "
+                                 "or pass the VCF (--vcf FILE)")
+    return str(vcf), sample or ref.sample_id, build
+
+
+def _gene_summaries(profile: Any, notes: Mapping[str, str]) -> tuple[GeneSummary, ...]:
+    out = []
+    for gene, c in sorted(profile.genes.items()):
+        note = None
+        if c.status not in ("called", "outside_call"):
+            note = ", ".join(c.reasons) or c.status
+        functional = None
+        if gene in notes:
+            functional = notes[gene].split("functional phenotype is ", 1)[-1].split(".", 1)[0]
+        out.append(GeneSummary(gene=gene, status=c.status, diplotype="; ".join(d.name for d in c.diplotypes) or None,
+                               phenotype=c.phenotype, activity_score=c.activity_score, functional_phenotype=functional,
+                               note=note))
+    return tuple(out)
+
+
+def _tumour_profile_from_record(patient: Patient) -> Any:
+    from genomics.biomarkers import CopyNumberCall, FusionCall, SomaticVariant, TumourProfile
+    from genomics.biomarkers.protein_change import parse_protein_change
+
+    variants, cnvs, fusions = [], [], []
+    cons_for = {"loss_of_function": ("stop_gained",), "nonsense": ("stop_gained",), "frameshift": ("frameshift_variant",),
+                "splice": ("splice_donor_variant",), "inframe_indel": ("inframe_deletion",),
+                "missense": ("missense_variant",), "silent": ("synonymous_variant",)}
+    for i, v in enumerate(patient.tumour_variants):
+        record = f"tumour_variants[{i}] {v.label}"
+        if v.variant_type in ("amplification", "deletion"):
+            cnvs.append(CopyNumberCall(gene=v.gene, alteration=v.variant_type, record=record))
+        elif v.variant_type == "fusion":
+            fusions.append(FusionCall(gene=v.gene, partner=v.fusion_partner, record=record))
+        else:
+            protein = parse_protein_change(v.protein_change) if v.protein_change else None
+            variants.append(SomaticVariant(gene=v.gene, protein=protein, consequences=cons_for.get(v.variant_type, ()),
+                                           record=record))
+    return TumourProfile(variants=tuple(variants), copy_number=tuple(cnvs), fusions=tuple(fusions),
+                         source_file="patient record", file_format="record")
+
+
+def _biomarkers(patient: Patient, tumour: Any, base_dir: Path | None) -> Any:
+    from genomics.biomarkers import BiomarkerReport, TumourProfile, match_biomarkers, read_tumour
+
+    if isinstance(tumour, BiomarkerReport):
+        return tumour
+    if tumour is None:
+        if not patient.tumour_variants:
+            return None
+        profile = _tumour_profile_from_record(patient)
+    elif isinstance(tumour, TumourProfile):
+        profile = tumour
+    elif isinstance(tumour, (str, os.PathLike)):
+        profile = read_tumour(_resolve(str(tumour), base_dir))
+    else:
+        raise UsageError(f"tumour must be a file path, a TumourProfile or a BiomarkerReport, not {type(tumour).__name__}",
+                         field="tumour", fix="pass a tumour VCF or MAF path")
+    cancer = patient.diagnosis.cancer_type if patient.diagnosis else None
+    try:
+        return match_biomarkers(profile, cancer)
+    except UsageError:  # an OncoTree code the biomarker table does not know
+        report = match_biomarkers(profile, None)
+        return report
+
+
+def _phrases(drivers: Iterable[Any]) -> tuple[str, ...]:
+    out = []
+    for d in drivers or ():
+        if isinstance(d, Mapping):
+            out.append(str(d.get("phrase") or d.get("driver") or d))
+        else:
+            out.append(str(getattr(d, "phrase", d)))
+    return tuple(out)
+
+
+def _clip01(x: Any) -> float | None:
+    if x is None:
+        return None
+    return min(1.0, max(0.0, float(x)))
+
+
+def model_prediction_from(pred: Any) -> ModelPrediction:
+    """A :class:`ModelPrediction` from a :class:`recommender.models.OptionPrediction` (or its ``to_dict``)."""
+    d = pred.to_dict() if hasattr(pred, "to_dict") else dict(pred)
+    response = None
+    r = d.get("response")
+    if r and r.get("p") is not None:
+        response = ResponsePrediction(probability=_clip01(r["p"]), low=_clip01(r.get("low")),
+                                      high=_clip01(r.get("high")), drivers=_phrases(r.get("drivers")))
+    survival = tuple(SurvivalPrediction(
+        endpoint=ep, median_days=s.get("median_days"), low=s.get("low"), high=s.get("high"),
+        cox_median_days=s.get("cox_median_days"), times=tuple(float(t) for t in s.get("times", ())),
+        survival=tuple(float(v) for v in s.get("survival", ())), drivers=_phrases(s.get("drivers")))
+        for ep, s in (d.get("survival") or {}).items())
+    toxicity = tuple(ToxicityRisk(term=term, probability=_clip01(t["p"]), low=_clip01(t.get("low")),
+                                  high=_clip01(t.get("high")), drivers=_phrases(t.get("drivers")))
+                     for term, t in (d.get("toxicity") or {}).items() if t.get("p") is not None)
+    ood = d.get("ood") or {}
+    return ModelPrediction(available=True, response=response, survival=survival, toxicity=toxicity,
+                           ood=OodStatus(flag=ood.get("flag"), reasons=tuple(str(x) for x in ood.get("reasons", ()))),
+                           propensity=d.get("propensity"), not_modelled=dict(d.get("not_modelled") or {}))
+
+
+def _interval_warnings(model: ModelPrediction) -> list[str]:
+    """Say so when a point estimate lies outside its own interval (shown as is, never adjusted)."""
+    out = []
+
+    def check(name: str, value: float | None, lo: float | None, hi: float | None) -> None:
+        if value is not None and lo is not None and hi is not None and not (lo - 1e-9 <= value <= hi + 1e-9):
+            out.append(f"{name}: the point estimate ({value:.3g}) lies outside its bootstrap interval "
+                       f"({lo:.3g}-{hi:.3g}); read both with care")
+
+    if model.response is not None:
+        check("response probability", model.response.probability, model.response.low, model.response.high)
+    for s in model.survival:
+        check(f"{s.endpoint.upper()} median", s.median_days, s.low, s.high)
+    return out
+
+
+def _bundle_sha(bundle: Any) -> str | None:
+    meta = getattr(bundle, "metadata", {}) or {}
+    return meta.get("_manifest_sha256")
+
+
+# ------------------------------------------------------------------------------------------------ the call
+def score_patient(
+    patient: Patient | Mapping[str, Any] | str | os.PathLike[str],
+    treatments: Sequence[TreatmentOption | str | Mapping[str, Any]] | None = None,
+    *,
+    germline_vcf: str | os.PathLike[str] | None = None,
+    sample: str | None = None,
+    tumour: Any = None,
+    bundle: Any = None,
+    reference: str | os.PathLike[str] | None = None,
+    outside_calls: Any = None,
+    fill_missing_with_reference: bool = False,
+    weights: RankingWeights | None = None,
+    allow_avoid_first: bool = False,
+    explain: bool = True,
+    base_dir: str | os.PathLike[str] | None = None,
+    allow_record_paths: bool = True,
+    context: ScoringContext | None = None,
+    pgx_profile: Any = None,
+) -> Recommendation:
+    """Score one patient's candidate treatments.
+
+    Parameters
+    ----------
+    patient
+        A :class:`~recommender.schema.Patient`, a mapping, or a patient JSON / Phenopacket file path.
+    treatments
+        Options to compare (regimen names, :class:`TreatmentOption`, mappings); default: the record's
+        ``candidate_treatments``.
+    germline_vcf, sample
+        Override the record's ``germline`` reference (GRCh38 VCF/BCF and the sample to call).
+    tumour
+        Override the record's ``tumour_variants``: a tumour VCF/MAF path, a ``TumourProfile`` or a
+        ``BiomarkerReport``.
+    bundle
+        A ``ModelBundle``, its directory, ``None`` (the default bundle; unavailable -> overlay only, with the
+        reason) or ``False`` (no model).
+    reference
+        Reference FASTA for DNA LM features (recorded in provenance; see limitations).
+    outside_calls
+        Outside PGx calls (TSV path or parsed calls: CYP2D6 copy number, DPYD, HLA), passed to ``call_pgx``.
+    fill_missing_with_reference
+        Treat defining positions absent from the VCF as reference (recorded).
+    weights, allow_avoid_first
+        Ranking (see :mod:`recommender.rank`).
+    explain
+        Compute drivers (per-feature contributions) for the model numbers.
+    base_dir
+        Folder for relative paths in the record (default: the patient file's folder when a path is given).
+    allow_record_paths
+        Read file paths named inside the record (``False`` in the HTTP service: only uploads are read).
+    context
+        A :class:`ScoringContext` with an already loaded bundle (batch use).
+    pgx_profile
+        An already called :class:`~genomics.pgx.PgxProfile` (e.g. from ``call_pgx_cohort`` over a
+        multi-sample VCF); the germline VCF is then not read again.
+
+    Returns
+    -------
+    Recommendation
+    """
+    weights = weights or RankingWeights()
+    patient, file_dir = _as_patient(patient)
+    base = Path(base_dir) if base_dir is not None else file_dir
+    options = _options(patient, treatments)
+    notes: list[str] = []
+    warn_list: list[str] = []
+
+    # -- germline -> PGx guidance
+    if pgx_profile is not None:
+        vcf, smp, build = None, pgx_profile.sample, "GRCh38"
+    else:
+        vcf, smp, build = _germline(patient, germline_vcf, sample, base, allow_record_paths)
+    if build != "GRCh38":
+        raise GenomeBuildError(f"the germline VCF is declared {build}; pharmacogenomic calling needs GRCh38",
+                               file=vcf, record=f"patient {patient.patient_id}", field="germline.genome_build",
+                               fix="give a GRCh38 VCF (lift over with bcftools +liftover or CrossMap first)")
+    profile = None
+    guidance_list: list[Any] = []
+    guidance: dict[str, Any] | None = None
+    no_pgx_reason = ""
+    kb_prov: dict[str, Any] = {}
+    all_drugs = list(dict.fromkeys(d for o in options for d in o.drugs))
+    from genomics.pgx import active_knowledge_base, call_pgx, guidance_for_profile
+
+    kb = active_knowledge_base()
+    kb_prov = kb.provenance()
+    if pgx_profile is not None:
+        profile = pgx_profile
+        guidance_list = guidance_for_profile(profile, all_drugs, kb=kb)
+        guidance = {g.drug: g for g in guidance_list}
+    elif vcf is not None:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", DegradedResultWarning)
+            profile = call_pgx(vcf, sample=smp, outside_calls=outside_calls,
+                               fill_missing_with_reference=fill_missing_with_reference, include_positions=False)
+        warn_list.extend(str(w.message) for w in caught if issubclass(w.category, DegradedResultWarning))
+        guidance_list = guidance_for_profile(profile, all_drugs, kb=kb)
+        guidance = {g.drug: g for g in guidance_list}
+    else:
+        no_pgx_reason = ("no germline VCF given: pharmacogenomic guidance was not assessed (give --vcf FILE --sample S "
+                         "or a germline reference in the record)")
+        warn_list.append(no_pgx_reason)
+    pheno_notes = phenoconversion_notes(profile, patient.medications)
+    if kb_prov.get("staleness_warning"):
+        notes.append(kb_prov["staleness_warning"])
+
+    # -- tumour -> biomarker evidence
+    report = _biomarkers(patient, tumour, base if allow_record_paths else None)
+    if report is not None:
+        warn_list.extend(report.warnings)
+
+    # -- model numbers
+    ctx = context or ScoringContext(bundle)
+    model_bundle, model_reason = ctx.bundle, ctx.bundle_error
+    preds: list[Any] | None = None
+    if model_bundle is not None:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                preds = model_bundle.predict_options(patient, options, pgx=profile, biomarkers=report, explain=explain)
+        except ModelError as err:
+            if bundle is not None and bundle is not False and context is None:
+                raise
+            model_reason = f"the model bundle could not score this patient: {err.one_line()}"
+    if model_reason:
+        warn_list.append(f"model numbers unavailable: {model_reason}")
+
+    # -- overlay + rank
+    kb_version = kb_prov.get("recommendation_tables_version")
+    inputs = []
+    for i, opt in enumerate(options):
+        if preds is not None:
+            model = model_prediction_from(preds[i])
+        else:
+            model = ModelPrediction(available=False, reason=model_reason or "no model bundle")
+        opt_warnings = _interval_warnings(model)
+        if model.ood.flag:
+            opt_warnings.append("outside the model's training data: " + "; ".join(model.ood.reasons))
+        inputs.append(OptionInput(
+            regimen=opt.regimen, drugs=tuple(opt.drugs), model=model,
+            pgx=pgx_flags_for_option(opt.drugs, guidance, reason_if_none=no_pgx_reason, notes=pheno_notes,
+                                     kb_version=kb_version),
+            biomarkers=biomarker_evidence_for_option(opt.drugs, report), warnings=tuple(opt_warnings)))
+    ranked, rule = rank_options(inputs, weights=weights, allow_avoid_first=allow_avoid_first)
+
+    # -- provenance
+    bprov = model_bundle.provenance() if model_bundle is not None and hasattr(model_bundle, "provenance") else {}
+    biomarker_tables: tuple[dict[str, Any], ...] = ()
+    if report is not None:
+        biomarker_tables = tuple(dict(t) for t in report.provenance.get("biomarker_tables", ()))
+    else:
+        from genomics.biomarkers import load_knowledge_base
+
+        biomarker_tables = (load_knowledge_base().provenance(),)
+    dna_lm = None
+    if reference is not None:
+        notes.append(f"reference FASTA given ({Path(str(reference)).name}); DNA LM features are not computed by "
+                     "score_patient yet: DNA LM features of the model are treated as missing")
+    else:
+        notes.append("DNA LM features not computed for this patient (treated as missing by the model)")
+    provenance = Provenance(
+        genome_build="GRCh38",
+        model_bundle_id=bprov.get("bundle_id") or None,
+        model_bundle_sha256=(bprov.get("manifest_sha256") or _bundle_sha(model_bundle)) if model_bundle is not None else None,
+        model_trained_on=bprov.get("trained_on"), feature_schema_hash=bprov.get("feature_schema_hash"),
+        pgx_knowledge_base=kb_prov, biomarker_tables=biomarker_tables, dna_lm=dna_lm,
+        inputs={"germline_vcf": None if vcf is None else Path(vcf).name, "sample": None if profile is None else profile.sample,
+                "tumour": None if report is None else report.tumour.get("format"),
+                "fill_missing_with_reference": fill_missing_with_reference,
+                "ranking_weights": {"response": weights.response, "survival": weights.survival,
+                                    "toxicity": weights.toxicity, "horizon_days": weights.horizon_days,
+                                    "endpoint": weights.endpoint},
+                "allow_avoid_first": allow_avoid_first},
+        notes=tuple(notes))
+    disagreements = tuple(d for o in ranked for d in o.disagreements)
+    rec = Recommendation(
+        patient_id=patient.patient_id, cancer_type=patient.diagnosis.cancer_type if patient.diagnosis else None,
+        options=ranked, ranking_rule=rule,
+        model_status=ModelStatus(available=preds is not None, reason=None if preds is not None else model_reason,
+                                 bundle_id=bprov.get("bundle_id"), trained_on=bprov.get("trained_on")),
+        pharmacogenes=() if profile is None else _gene_summaries(profile, pheno_notes),
+        pgx_sample=None if profile is None else profile.sample,
+        pgx_profile=None if profile is None else profile.to_dict(),
+        tumour_findings=() if report is None else tuple(biomarker_evidence(m) for m in report.matches),
+        tumour_vus=() if report is None else tuple(v.to_dict() for v in report.vus),
+        disagreements=disagreements, warnings=tuple(dict.fromkeys(warn_list)), provenance=provenance)
+    rec._guidance = guidance_list if profile is not None else None
+    return rec
+
+
+def score_patients(
+    patients: Iterable[Patient | Mapping[str, Any] | str | os.PathLike[str]],
+    treatments: Sequence[Any] | None = None,
+    *,
+    bundle: Any = None,
+    on_error: str = "raise",
+    pgx_profiles: Mapping[str, Any] | None = None,
+    **kwargs: Any,
+) -> Iterator[Recommendation | RecommenderError]:
+    """Score many patients, loading the model bundle once.
+
+    Parameters
+    ----------
+    patients
+        Patients (or records / file paths), each scored as by :func:`score_patient` with ``kwargs``.
+    treatments
+        Options for every patient (default: each record's own candidates).
+    on_error
+        ``"raise"`` (default) stops at the first bad record; ``"yield"`` yields the
+        :class:`~genomics.errors.RecommenderError` in the patient's place and goes on.
+    pgx_profiles
+        ``patient_id -> PgxProfile`` called beforehand (``genomics.pgx.call_pgx_cohort`` reads each gene of
+        a multi-sample VCF once for everyone: much faster than one VCF read per patient).
+    """
+    if on_error not in ("raise", "yield"):
+        raise UsageError(f"on_error must be 'raise' or 'yield', not {on_error!r}", field="on_error")
+    ctx = ScoringContext(bundle)
+    for p in patients:
+        try:
+            prof = None
+            if pgx_profiles is not None:
+                pid = p.patient_id if isinstance(p, Patient) else (p.get("patient_id") if isinstance(p, Mapping) else None)
+                prof = pgx_profiles.get(pid) if pid is not None else None
+            yield score_patient(p, treatments, context=ctx, pgx_profile=prof, **kwargs)
+        except RecommenderError as err:
+            if on_error == "raise":
+                raise
+            yield err

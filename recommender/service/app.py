@@ -1,0 +1,349 @@
+"""The HTTP scoring service (FastAPI): the same call as ``recommender score``, over HTTP.
+
+Endpoints
+---------
+``GET  /v1/health``       liveness (no authentication)
+``GET  /v1/version``      package, result-schema, knowledge-base and model-bundle versions (no authentication)
+``POST /v1/score``        multipart form: ``patient`` (JSON text of our schema or a Phenopacket; or
+                          ``patient_file``), optional ``vcf`` (+ ``vcf_index``) upload, ``sample``,
+                          ``treatments`` (comma-separated or a JSON list), optional ``tumour`` upload
+                          (VCF/MAF); ``?format=html`` returns the HTML report instead of JSON
+``POST /v1/score/json``   JSON body ``{"patient": {...}, "treatments": [...]}`` (no files)
+
+Every ``/v1/score*`` call needs ``Authorization: Bearer <token>`` (hashes in a file or the environment,
+:mod:`recommender.service.auth`). Requests above the size limit get 413; errors are JSON
+(:meth:`genomics.errors.RecommenderError.to_dict` + ``request_id``); access logs hold method, path,
+status, duration and request id only -- never patient identifiers or bodies. File paths named inside a
+record are never read by the service (only uploads are).
+"""
+
+
+import json
+import logging
+import os
+import re
+import shutil
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, File, Form, Query, Request, UploadFile
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from genomics.errors import InputFileError, KnowledgeBaseError, ModelError, RecommenderError, UsageError
+from recommender.recommendation import RECOMMENDATION_SCHEMA_VERSION, Recommendation, package_version
+from recommender.service.auth import TokenSet, load_token_hashes
+
+__all__ = ["DEFAULT_MAX_REQUEST_BYTES", "ScoreRequest", "create_app"]
+
+#: Default request size limit (a gzipped single-sample panel VCF is far smaller; a whole-genome VCF is not
+#: meant for this endpoint: call PGx positions first or use the CLI).
+DEFAULT_MAX_REQUEST_BYTES = 64 * 1024 * 1024
+ACCESS_LOG = logging.getLogger("recommender.service.access")
+ERROR_LOG = logging.getLogger("recommender.service")
+
+
+class ScoreRequest(BaseModel):
+    """Body of ``POST /v1/score/json``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    patient: dict[str, Any] = Field(description="a patient record (schema patient/1.0) or a GA4GH Phenopacket v2")
+    treatments: list[str] | None = Field(default=None, description="regimens to compare (default: the record's)")
+    allow_avoid_first: bool = False
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class _LimitAndLog:
+    """ASGI middleware: request-size limit (413), request id, access log without identifiers."""
+
+    def __init__(self, app: Any, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = uuid.uuid4().hex[:12]
+        scope.setdefault("state", {})["request_id"] = request_id
+        start = time.perf_counter()
+        status = {"code": 500, "started": False}
+
+        async def send_wrapper(message: dict) -> None:
+            if message["type"] == "http.response.start":
+                status["code"] = message["status"]
+                status["started"] = True
+                message.setdefault("headers", []).append((b"x-request-id", request_id.encode()))
+            await send(message)
+
+        headers = dict(scope.get("headers") or [])
+        length = headers.get(b"content-length")
+        try:
+            if length is not None and int(length) > self.max_bytes:
+                raise _TooLarge
+            seen = {"n": 0}
+
+            async def receive_wrapper() -> dict:
+                message = await receive()
+                if message["type"] == "http.request":
+                    seen["n"] += len(message.get("body", b""))
+                    if seen["n"] > self.max_bytes:
+                        raise _TooLarge
+                return message
+
+            await self.app(scope, receive_wrapper, send_wrapper)
+        except _TooLarge:
+            if not status["started"]:
+                body = json.dumps({"error": "RequestTooLarge", "message": f"request body above {self.max_bytes} bytes",
+                                   "file": None, "record": None, "field": None,
+                                   "fix": "send a smaller file (a VCF restricted to the pharmacogenes) or use the CLI",
+                                   "request_id": request_id}).encode()
+                await send_wrapper({"type": "http.response.start", "status": 413,
+                                    "headers": [(b"content-type", b"application/json")]})
+                await send({"type": "http.response.body", "body": body})
+        finally:
+            ACCESS_LOG.info("%s %s %s %.1fms id=%s", scope.get("method"), scope.get("path"), status["code"],
+                            1000 * (time.perf_counter() - start), request_id)
+
+
+def _request_id(request: Request) -> str:
+    return request.scope.get("state", {}).get("request_id", "-")
+
+
+def _status_for(err: RecommenderError) -> int:
+    if isinstance(err, UsageError):
+        return 400
+    if isinstance(err, InputFileError):
+        return 422
+    if isinstance(err, (ModelError, KnowledgeBaseError)):
+        return 503
+    return 400
+
+
+def _error_body(err: RecommenderError, request: Request) -> dict[str, Any]:
+    body = err.to_dict()
+    if body.get("file"):  # never reveal server paths (temporary upload folders)
+        body["file"] = Path(str(body["file"])).name
+    body["request_id"] = _request_id(request)
+    return body
+
+
+class _State:
+    def __init__(self, bundle: Any) -> None:
+        self._bundle_arg = bundle
+        self._ctx: Any = None
+        self._lock = threading.Lock()
+
+    def context(self) -> Any:
+        from recommender.scoring import ScoringContext
+
+        with self._lock:
+            if self._ctx is None:
+                self._ctx = ScoringContext(self._bundle_arg)
+                if self._ctx.bundle_error:  # never reveal server folders in responses
+                    self._ctx.bundle_error = re.sub(r"(?:/[^\s/:]+)+/", "", self._ctx.bundle_error)
+            return self._ctx
+
+
+def _parse_patient(text: str | bytes) -> Any:
+    from recommender.schema import PatientRecordError
+
+    try:
+        data = json.loads(text)
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise PatientRecordError(f"patient is not valid JSON: {err}", field="patient",
+                                 fix="send one JSON object (our patient schema or a Phenopacket)") from None
+    return _patient_from_data(data)
+
+
+def _patient_from_data(data: Any) -> Any:
+    from recommender.schema import PatientRecordError, patient_from_dict
+
+    if not isinstance(data, dict):
+        raise PatientRecordError("patient must be one JSON object", field="patient", fix="wrap the record in {...}")
+    if "metaData" in data or "meta_data" in data:
+        from recommender.phenopackets_io import patient_from_phenopacket_dict
+
+        return patient_from_phenopacket_dict(data)
+    return patient_from_dict(data)
+
+
+def _treatments(text: str | None) -> list[str] | None:
+    if text is None or not text.strip():
+        return None
+    text = text.strip()
+    if text.startswith("["):
+        try:
+            items = json.loads(text)
+        except json.JSONDecodeError:
+            raise UsageError("treatments is not a valid JSON list", field="treatments",
+                             fix='send ["FOLFOX", "CAPOX"] or FOLFOX,CAPOX') from None
+        if not isinstance(items, list) or not all(isinstance(x, str) for x in items):
+            raise UsageError("treatments must be a list of regimen names", field="treatments")
+        return items
+    return [t.strip() for t in text.split(",") if t.strip()]
+
+
+def _save_upload(upload: UploadFile, folder: Path, stem: str, allowed: tuple[str, ...]) -> Path:
+    name = (upload.filename or "").lower()
+    suffix = next((s for s in allowed if name.endswith(s)), None)
+    if suffix is None:
+        head = upload.file.read(2)
+        upload.file.seek(0)
+        suffix = allowed[0] if head == b"\x1f\x8b" and allowed[0].endswith(".gz") else allowed[-1]
+    path = folder / f"{stem}{suffix}"
+    with open(path, "wb") as out:
+        shutil.copyfileobj(upload.file, out)
+    return path
+
+
+def create_app(*, token_hashes: Any = None, tokens_file: str | os.PathLike[str] | None = None, bundle: Any = None,
+               max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES) -> FastAPI:
+    """Build the service.
+
+    Parameters
+    ----------
+    token_hashes
+        Accepted token hashes (``sha256:<hex>``); default: :func:`~recommender.service.auth.load_token_hashes`
+        of ``tokens_file`` and ``$RECOMMENDER_API_TOKENS``. With no hash at all every scoring call gets 401.
+    bundle
+        As for :func:`recommender.scoring.score_patient` (loaded once, on the first scoring call).
+    max_request_bytes
+        Larger requests get 413.
+    """
+    tokens = TokenSet(token_hashes if token_hashes is not None else load_token_hashes(tokens_file))
+    state = _State(bundle)
+    app = FastAPI(
+        title="Genomics-aware treatment recommender",
+        version=package_version(),
+        description="Research use only; not a medical device. Scores a patient's treatment options with "
+                    "pharmacogenomic guidance (CPIC/DPWG, verbatim), tumour biomarker evidence and model numbers.",
+    )
+    bearer = HTTPBearer(auto_error=False)
+
+    def require_token(request: Request,
+                      creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> None:
+        if creds is None or creds.scheme.lower() != "bearer" or not tokens.check(creds.credentials):
+            raise StarletteHTTPException(status_code=401, detail="missing or unknown bearer token",
+                                         headers={"WWW-Authenticate": "Bearer"})
+
+    @app.exception_handler(RecommenderError)
+    async def _recommender_error(request: Request, err: RecommenderError) -> JSONResponse:
+        return JSONResponse(_error_body(err, request), status_code=_status_for(err))
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(request: Request, err: RequestValidationError) -> JSONResponse:
+        first = err.errors()[0] if err.errors() else {}
+        field = ".".join(str(x) for x in first.get("loc", ()) if x not in ("body", "query", "form"))
+        return JSONResponse({"error": "RequestValidationError", "message": first.get("msg", "invalid request"),
+                             "file": None, "record": None, "field": field or None,
+                             "fix": "see the OpenAPI schema at /openapi.json", "request_id": _request_id(request)},
+                            status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, err: StarletteHTTPException) -> JSONResponse:
+        fix = "send Authorization: Bearer <token> (create one with `recommender serve --create-token`)" \
+            if err.status_code == 401 else None
+        return JSONResponse({"error": "HTTPError", "message": str(err.detail), "file": None, "record": None,
+                             "field": None, "fix": fix, "request_id": _request_id(request)},
+                            status_code=err.status_code, headers=getattr(err, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def _internal_error(request: Request, err: Exception) -> JSONResponse:
+        rid = _request_id(request)
+        ERROR_LOG.error("internal error %s id=%s", type(err).__name__, rid)  # no message: it may hold patient data
+        return JSONResponse({"error": "InternalError", "message": f"internal error (request id {rid})", "file": None,
+                             "record": None, "field": None, "fix": "report the request id to the operator",
+                             "request_id": rid}, status_code=500)
+
+    @app.get("/v1/health", tags=["service"])
+    def health() -> dict[str, str]:
+        """Liveness check."""
+        return {"status": "ok"}
+
+    @app.get("/v1/version", tags=["service"])
+    def version() -> dict[str, Any]:
+        """Versions of the package, the result schema and the knowledge bases."""
+        from genomics.biomarkers import load_knowledge_base
+        from genomics.pgx import active_knowledge_base
+
+        kb = active_knowledge_base().provenance()
+        bm = load_knowledge_base()
+        ctx = state._ctx
+        b = getattr(ctx, "bundle", None) if ctx is not None else None
+        return {"package": "genomics-treatment-recommender", "package_version": package_version(),
+                "recommendation_schema": RECOMMENDATION_SCHEMA_VERSION, "genome_build": "GRCh38",
+                "pgx_knowledge_base": kb, "biomarker_table": {"name": bm.name, "version": bm.version},
+                "model_bundle": None if b is None else getattr(b, "bundle_id", None),
+                "model_bundle_loaded": ctx is not None}
+
+    def _respond(rec: Recommendation, fmt: str) -> Any:
+        if fmt == "html":
+            from recommender.report import render_report
+
+            return HTMLResponse(render_report(rec))
+        return JSONResponse(rec.to_dict())
+
+    @app.post("/v1/score", tags=["scoring"], response_model=Recommendation,
+              responses={200: {"content": {"text/html": {}}}}, dependencies=[Depends(require_token)])
+    def score(
+        patient: Annotated[str | None, Form(description="patient JSON (our schema or a Phenopacket)")] = None,
+        patient_file: Annotated[UploadFile | None, File(description="patient JSON file instead of `patient`")] = None,
+        vcf: Annotated[UploadFile | None, File(description="germline VCF/BCF, GRCh38 (.vcf, .vcf.gz, .bcf)")] = None,
+        vcf_index: Annotated[UploadFile | None, File(description="its .tbi/.csi index (optional)")] = None,
+        sample: Annotated[str | None, Form(description="sample of the VCF (default: the record's)")] = None,
+        treatments: Annotated[str | None, Form(description="regimens, comma-separated or a JSON list")] = None,
+        tumour: Annotated[UploadFile | None, File(description="tumour somatic VCF or MAF (optional)")] = None,
+        allow_avoid_first: Annotated[bool, Form()] = False,
+        format: Annotated[str, Query(pattern="^(json|html)$")] = "json",
+    ) -> Any:
+        """Score one patient (multipart form). Same inputs and result as ``recommender score``."""
+        from recommender.scoring import score_patient
+
+        if (patient is None) == (patient_file is None):
+            raise UsageError("give exactly one of `patient` (form field) or `patient_file` (upload)", field="patient",
+                             fix="send the patient JSON once")
+        text = patient if patient is not None else patient_file.file.read()
+        record = _parse_patient(text)
+        folder = Path(tempfile.mkdtemp(prefix="recommender-upload-"))
+        try:
+            vcf_path = tumour_path = None
+            if vcf is not None:
+                vcf_path = _save_upload(vcf, folder, "germline", (".vcf.gz", ".bcf", ".vcf"))
+                if vcf_index is not None:
+                    idx_suffix = ".csi" if (vcf_index.filename or "").lower().endswith(".csi") else ".tbi"
+                    with open(str(vcf_path) + idx_suffix, "wb") as out:
+                        shutil.copyfileobj(vcf_index.file, out)
+            if tumour is not None:
+                tumour_path = _save_upload(tumour, folder, "tumour", (".vcf.gz", ".maf.gz", ".maf", ".vcf"))
+            rec = score_patient(record, _treatments(treatments), germline_vcf=vcf_path, sample=sample,
+                                tumour=tumour_path, allow_avoid_first=allow_avoid_first, allow_record_paths=False,
+                                context=state.context())
+            return _respond(rec, format)
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    @app.post("/v1/score/json", tags=["scoring"], response_model=Recommendation,
+              responses={200: {"content": {"text/html": {}}}}, dependencies=[Depends(require_token)])
+    def score_json(body: ScoreRequest, format: Annotated[str, Query(pattern="^(json|html)$")] = "json") -> Any:
+        """Score one patient from a JSON body (no files: guidance needs the multipart form with a VCF)."""
+        from recommender.scoring import score_patient
+
+        record = _patient_from_data(body.patient)
+        rec = score_patient(record, body.treatments, allow_avoid_first=body.allow_avoid_first,
+                            allow_record_paths=False, context=state.context())
+        return _respond(rec, format)
+
+    app.add_middleware(_LimitAndLog, max_bytes=max_request_bytes)
+    return app

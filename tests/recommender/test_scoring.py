@@ -1,0 +1,239 @@
+"""score_patient / score_patients: overrides, overlay without a model, model numbers, batch, errors."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from genomics.errors import GenomeBuildError, InputFileError, ModelError, UsageError
+from recommender.recommendation import Recommendation
+from recommender.schema import load_patient
+from recommender.scoring import ScoringContext, load_bundle, score_patient, score_patients
+from tests.recommender._scoring_support import BREAST, COAD, DEMO_VCF, OUTSIDE_PM, TUMOUR_MAF, StubBundle
+
+
+@pytest.fixture(scope="module")
+def coad_no_model() -> Recommendation:
+    return score_patient(COAD, bundle=False)
+
+
+def test_overlay_without_model_has_no_numbers_and_says_why(coad_no_model):
+    rec = coad_no_model
+    assert rec.model_status.available is False and "switched off" in rec.model_status.reason
+    assert [o.regimen for o in rec.options] == ["FOLFOX", "FOLFIRI", "CAPOX", "FOLFOX+panitumumab"]
+    for o in rec.options:
+        assert o.model.available is False and o.model.reason
+        assert o.model.response is None and o.model.toxicity == () and o.model.utility is None
+        assert [f.drug for f in o.pgx] == list(o.drugs)  # guidance for every drug, never hidden
+    assert rec.pgx_sample == "NA19625"
+    fu = rec.option("FOLFOX").pgx[0]
+    assert fu.drug == "fluorouracil" and fu.missing_genes == ("DPYD",)  # DPYD is not in the demo VCF
+    assert rec.option("FOLFIRI").guidance_action == "standard"  # DPWG irinotecan, UGT1A1
+    assert any(w.startswith("model numbers unavailable") for w in rec.warnings)
+
+
+def test_missing_default_bundle_degrades_to_overlay_with_reason(monkeypatch):
+    from genomics.errors import ModelError as _ME
+    from recommender.models import defaults
+
+    def boom(**kwargs):
+        raise _ME("the default model bundle is not installed", file="bundles/default", fix="rebuild it")
+
+    monkeypatch.setattr(defaults, "load_default_bundle", boom)
+    bundle, reason = load_bundle(None)
+    assert bundle is None and "not installed" in reason
+    rec = score_patient(COAD, ["FOLFOX"])
+    assert rec.model_status.available is False and "not installed" in rec.model_status.reason
+    assert rec.options[0].model.response is None
+
+
+def test_result_serialises_and_round_trips(coad_no_model):
+    text = coad_no_model.to_json()
+    data = json.loads(text)
+    assert data["schema_version"] == "recommendation/1.0"
+    assert data["provenance"]["pgx_knowledge_base"]["recommendation_tables_version"]
+    assert data["provenance"]["biomarker_tables"][0]["version"]
+    assert data["provenance"]["inputs"]["germline_vcf"] == "demo_pgx_panel.vcf.gz"
+    assert Recommendation.from_json(text) == coad_no_model
+
+
+def test_arguments_override_the_record_and_tumour_file_demotes_panitumumab():
+    stub = StubBundle({"FOLFOX+panitumumab": 0.9, "FOLFOX": 0.4, "CAPOX": 0.35})
+    rec = score_patient(COAD, ["FOLFOX", "CAPOX", "FOLFOX+panitumumab"], germline_vcf=DEMO_VCF, sample="HG00096",
+                        tumour=TUMOUR_MAF, bundle=stub)
+    assert rec.pgx_sample == "HG00096"
+    assert rec.model_status.available and rec.provenance.model_bundle_id == "stub-bundle-1"
+    pani = rec.option("FOLFOX+panitumumab")
+    assert pani.model_rank == 1 and pani.rank == 3
+    assert any(d.kind == "resistance_ranked_first" and "KRAS p.G12D" in d.message for d in pani.disagreements)
+    assert rec.options[0].regimen == "FOLFOX"
+    assert any(f.finding == "KRAS p.G12D" for f in rec.tumour_findings)
+
+
+def test_avoid_guidance_outranks_the_model_and_the_result_says_so():
+    stub = StubBundle({"tamoxifen": 0.9, "anastrozole": 0.5, "letrozole": 0.4})
+    rec = score_patient(BREAST, bundle=stub, outside_calls=OUTSIDE_PM)
+    tam = rec.option("tamoxifen")
+    assert tam.guidance_action == "avoid" and tam.model_rank == 1 and tam.rank == 3
+    assert rec.options[0].regimen == "anastrozole"
+    msg = next(d.message for d in rec.disagreements if d.kind == "avoid_ranked_first_by_model")
+    assert msg.startswith("The model ranks first tamoxifen, which contains tamoxifen;") and "say" in msg
+    verbatim = next(q for q in tam.pgx[0].recommendations if q.source == "CPIC").text_plain
+    assert verbatim.startswith("Recommend alternative hormonal therapy")
+    over = score_patient(BREAST, bundle=stub, outside_calls=OUTSIDE_PM, allow_avoid_first=True)
+    assert over.options[0].regimen == "tamoxifen"
+    assert any(d.kind == "avoid_override" for d in over.disagreements)
+
+
+def test_phenoconversion_note_reaches_the_flag_and_gene_table():
+    rec = score_patient(BREAST, ["tamoxifen"], bundle=False)
+    flag = rec.options[0].pgx[0]
+    assert any("paroxetine" in n for n in flag.notes)
+    cyp = next(g for g in rec.pharmacogenes if g.gene == "CYP2D6")
+    assert cyp.phenotype == "Normal Metabolizer" and cyp.functional_phenotype.startswith("Poor Metabolizer")
+
+
+def test_ood_and_interval_warnings_reach_the_option():
+    stub = StubBundle({"FOLFOX": 0.4}, ood={"FOLFOX"})
+    rec = score_patient(COAD, ["FOLFOX"], bundle=stub)
+    o = rec.options[0]
+    assert o.model.ood.flag is True
+    assert any("outside the model's training data" in w and "FOLFOX never seen" in w for w in o.warnings)
+    assert o.model.response.drivers == ("stub driver for FOLFOX: +1 point",)
+    assert o.model.survival[0].median_days == 365.0 and o.model.survival[0].survival_at(400) == 0.5
+
+
+def test_explicit_bundle_error_is_raised_but_batch_context_degrades():
+    with pytest.raises(ModelError):
+        score_patient(COAD, ["FOLFOX"], bundle=StubBundle({}, fail=True))
+    ctx = ScoringContext(StubBundle({}, fail=True))
+    rec = score_patient(COAD, ["FOLFOX"], context=ctx)
+    assert rec.model_status.available is False and "stub bundle refuses" in rec.model_status.reason
+
+
+def test_grch37_germline_is_refused(tmp_path):
+    data = json.loads(COAD.read_text())
+    data["germline"]["genome_build"] = "GRCh37"
+    data["germline"]["path"] = str(DEMO_VCF)
+    with pytest.raises(GenomeBuildError) as err:
+        score_patient(data, bundle=False)
+    assert err.value.field == "germline.genome_build" and "GRCh38" in err.value.fix
+
+
+def test_missing_germline_file_names_the_field(tmp_path):
+    data = json.loads(COAD.read_text())
+    data["germline"]["path"] = "nowhere/missing.vcf.gz"
+    with pytest.raises(InputFileError) as err:
+        score_patient(data, bundle=False)
+    assert err.value.field == "germline.path" and err.value.record == "patient TEST-COAD-1"
+
+
+def test_no_treatment_and_bad_treatment_are_usage_errors():
+    data = json.loads(COAD.read_text())
+    data["candidate_treatments"] = []
+    with pytest.raises(UsageError):
+        score_patient(data, bundle=False)
+    with pytest.raises(UsageError) as err:
+        score_patient(COAD, ["NOT-A-REGIMEN"], bundle=False)
+    assert err.value.field == "treatments"
+
+
+def test_no_germline_gives_overlay_with_reason():
+    data = json.loads(COAD.read_text())
+    del data["germline"]
+    rec = score_patient(data, ["FOLFOX"], bundle=False)
+    assert rec.pgx_profile is None and rec.pharmacogenes == ()
+    assert "no germline VCF given" in rec.options[0].pgx[0].messages[0]
+
+
+def test_batch_scores_many_and_can_yield_errors():
+    stub = StubBundle({"FOLFOX": 0.5})
+    bad = json.loads(COAD.read_text())
+    bad["candidate_treatments"] = []
+    del bad["germline"]
+    good = json.loads(COAD.read_text())
+    del good["germline"]
+    out = list(score_patients([good, bad, good], ["FOLFOX"], bundle=stub, on_error="yield"))
+    assert isinstance(out[0], Recommendation) and isinstance(out[2], Recommendation)
+    assert out[1] is not None
+    with pytest.raises(UsageError):
+        list(score_patients([bad], bundle=stub))
+
+
+def test_phenopacket_demo_patient_scores_like_the_json_one():
+    from recommender.commands.score import DEMO_PATIENT
+
+    pheno = DEMO_PATIENT.with_name("demo_patient.phenopacket.json")
+    assert load_patient(pheno) == load_patient(DEMO_PATIENT)
+    rec = score_patient(pheno, ["FOLFOX"], bundle=False)
+    assert rec.patient_id == "DEMO-COAD-001" and rec.pgx_sample == "NA19625"
+    assert any(f.finding == "KRAS p.G12D" for f in rec.tumour_findings)
+
+
+def test_default_bundle_gives_numbers_with_intervals_when_installed():
+    from recommender.models.defaults import default_bundle_path
+
+    if not (default_bundle_path() / "MANIFEST.json").is_file():
+        pytest.skip("default model bundle not built in this checkout")
+    bundle, reason = load_bundle(None)
+    if bundle is None:  # a shipped bundle that does not load is a product bug: fail in CI, skip while developing
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"the shipped default model bundle does not load: {reason}")
+        pytest.skip(f"default model bundle does not load (being rebuilt?): {reason}")
+    rec = score_patient(COAD, ["FOLFOX", "CAPOX"])
+    assert rec.model_status.available and rec.provenance.model_bundle_id
+    assert len(rec.provenance.model_bundle_sha256) == 64
+    o = rec.options[0]
+    assert o.model.response is not None and 0 <= o.model.response.probability <= 1
+    assert o.model.toxicity and o.model.utility is not None
+
+
+# ------------------------------------------------------------------------------------------------ CLI
+def test_cli_score_json_and_html(tmp_path, capsys):
+    from recommender.cli import main
+
+    out = tmp_path / "r.html"
+    assert main(["score", str(COAD), "--no-model", "--treatments", "FOLFOX", "CAPOX", "--json", "--html", str(out)]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["schema_version"] == "recommendation/1.0"
+    assert [o["regimen"] for o in data["options"]] == ["FOLFOX", "CAPOX"]
+    assert out.read_text().startswith("<!DOCTYPE html>")
+
+
+def test_cli_score_demo_table(capsys):
+    from recommender.cli import main
+
+    assert main(["score", "--demo", "--no-model"]) == 0
+    text = capsys.readouterr().out
+    assert "DEMO-COAD-001" in text and "FOLFOX+panitumumab" in text and "KRAS p.G12D resistance (R1)" in text
+    assert "fluorouracil: DPYD not genotyped" in text
+
+
+def test_cli_score_errors(tmp_path, capsys):
+    from recommender.cli import main
+
+    assert main(["score"]) == 2
+    assert main(["score", str(tmp_path / "missing.json"), "--no-model"]) == 1
+    err = capsys.readouterr().err
+    assert "missing.json" in err and "fix:" in err and "Traceback" not in err
+
+
+def test_batch_with_precalled_profiles_matches_per_patient_calls():
+    import warnings
+
+    from genomics.pgx import call_pgx_cohort
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        profiles = {p.sample: p for p in call_pgx_cohort(DEMO_VCF, include_positions=False,
+                                                         genes=["CYP2D6", "UGT1A1", "DPYD"])}
+    p1 = json.loads(COAD.read_text())
+    p2 = json.loads(COAD.read_text())
+    p2["patient_id"], p2["germline"]["sample_id"] = "TEST-COAD-2", "HG00096"
+    by_pid = {"TEST-COAD-1": profiles["NA19625"], "TEST-COAD-2": profiles["HG00096"]}
+    out = list(score_patients([p1, p2], ["FOLFIRI"], bundle=False, pgx_profiles=by_pid))
+    assert [r.pgx_sample for r in out] == ["NA19625", "HG00096"]
+    assert out[0].option("FOLFIRI").pgx[2].action == "standard"
+    assert out[0].provenance.inputs["germline_vcf"] is None  # the VCF was not read again
