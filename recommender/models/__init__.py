@@ -1,0 +1,57 @@
+"""Fused outcome models: response, survival, toxicity; counterfactual comparison; explanations; bundles.
+
+Every estimator follows the scikit-learn contract (``fit`` returns ``self``, fitted attributes end in
+``_``, use before ``fit`` raises :class:`NotFittedModelError`, a :class:`sklearn.exceptions.NotFittedError`
+and a :class:`genomics.errors.ModelError`). Models are saved as xgboost UBJSON and JSON only (no pickle).
+
+Public API
+----------
+:class:`ResponseModel` / :class:`CalibratedBoostedClassifier`   calibrated xgboost classifier
+:class:`CoxBaseline`, :class:`BoostedSurvival`                   survival curves and medians
+:class:`ToxicityModel`                                           P(grade >= 3) per CTCAE term
+:class:`PropensityModel`, :class:`BootstrapEnsemble`, :class:`OodDetector`   counterfactual comparison
+:func:`explain_probability`, :func:`explain_hazard`, :class:`Driver`         physician-readable drivers
+:class:`ModelBundle`, :class:`OptionPrediction`                  versioned bundle + the scoring call
+:func:`train_bundle`, :class:`TrainingConfig`, :func:`examples_from_tables`  fit a bundle from cohort tables
+"""
+
+from recommender.models._base import (
+    BundleIntegrityError,
+    FeatureSchemaMismatchError,
+    ModelError,
+    NotFittedModelError,
+)
+from recommender.models.bundle import BUNDLE_FORMAT, ModelBundle, OptionPrediction
+from recommender.models.counterfactual import BootstrapEnsemble, OodDetector, OodResult, PropensityModel
+from recommender.models.explain import Driver, explain_hazard, explain_probability
+from recommender.models.response import CalibratedBoostedClassifier, ResponseModel
+from recommender.models.survival import BoostedSurvival, CoxBaseline
+from recommender.models.toxicity import ToxicityModel, severe_toxicity_labels
+from recommender.models.training import TrainingConfig, examples_from_tables, model_card, train_bundle
+
+__all__ = [
+    "BUNDLE_FORMAT",
+    "BoostedSurvival",
+    "BootstrapEnsemble",
+    "BundleIntegrityError",
+    "CalibratedBoostedClassifier",
+    "CoxBaseline",
+    "Driver",
+    "FeatureSchemaMismatchError",
+    "ModelBundle",
+    "ModelError",
+    "NotFittedModelError",
+    "OodDetector",
+    "OodResult",
+    "OptionPrediction",
+    "PropensityModel",
+    "ResponseModel",
+    "ToxicityModel",
+    "TrainingConfig",
+    "examples_from_tables",
+    "explain_hazard",
+    "explain_probability",
+    "model_card",
+    "severe_toxicity_labels",
+    "train_bundle",
+]
