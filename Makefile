@@ -11,13 +11,18 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	# CPU build of PyTorch first, so nothing later pulls a multi-GB CUDA build (README: Install).
 	$(BIN)/pip install --quiet "$(TORCH)"
-	$(BIN)/pip install --quiet -e ".[test]"
+	$(BIN)/pip install --quiet -e ".[test,eval]"
 	touch $(STAMP)
 
 setup: $(STAMP)
 
+# Main job on the embedded defaults (no network, no GPU): QC of the bundled demo VCF (real 1000 Genomes
+# genotypes), then the demo patient scored end to end (PGx calls + CPIC/DPWG guidance, tumour biomarkers,
+# default model bundle) into a self-contained HTML report. Grows into the app with the app issue.
 demo: setup
 	$(BIN)/recommender qc genomics/data/demo/demo_pgx_panel.vcf.gz
+	$(BIN)/recommender score --demo --html demo_report.html
+	@echo "Report written to $(CURDIR)/demo_report.html (research use only)"
 
 # pytest exits 5 when it collects no tests: that is not a failure of ours, but say so.
 test: setup
@@ -25,7 +30,11 @@ test: setup
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 0; fi; exit $$rc
 
 bench: setup
-	$(BIN)/python benchmarks/bench_vcf_reader.py
+	$(BIN)/python benchmarks/bench_vcf_reader.py --quick
+	$(BIN)/python benchmarks/bench_pgx.py --quick
+	$(BIN)/python benchmarks/bench_simulate.py --quick
+	$(BIN)/python benchmarks/bench_scoring.py
+	$(BIN)/python benchmarks/bench_dnalm.py --quick
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache
+	rm -rf $(VENV) build *.egg-info .pytest_cache demo_report.html
