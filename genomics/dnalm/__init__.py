@@ -1,0 +1,58 @@
+"""DNA language model: zero-shot variant-effect scores, embedding deltas, per-gene pools.
+
+Examples
+--------
+>>> from genomics.dnalm import load_model, VariantScorer, Variant     # doctest: +SKIP
+>>> lm = load_model()                       # the small model shipped in the package, CPU/GPU auto
+>>> scorer = VariantScorer(lm)              # bundled GRCh38 subset as reference
+>>> scorer.score([Variant("chr17", 43124096, "G", "A")])[0].llr      # doctest: +SKIP
+
+Heavy imports (torch, transformers) happen only when a model is loaded.
+"""
+
+from genomics.dnalm.cache import ScoreCache
+from genomics.dnalm.consequence import (
+    CONSEQUENCE_PRIOR,
+    Consequence,
+    Transcript,
+    annotate,
+    combined_score,
+    load_transcripts,
+)
+from genomics.dnalm.evaluate import AurocResult, auroc, bootstrap_auroc, brca1_snv_label_set
+from genomics.dnalm.model import DEFAULT_MODEL_DIR, DnaLanguageModel, load_model, select_device
+from genomics.dnalm.scoring import (
+    METHOD_VERSION,
+    GeneEmbedding,
+    Variant,
+    VariantScore,
+    VariantScorer,
+    pool_by_gene,
+)
+from genomics.dnalm.tokenization import TokenizedWindow, adapter_for
+
+__all__ = [
+    "CONSEQUENCE_PRIOR",
+    "DEFAULT_MODEL_DIR",
+    "METHOD_VERSION",
+    "AurocResult",
+    "Consequence",
+    "DnaLanguageModel",
+    "GeneEmbedding",
+    "ScoreCache",
+    "TokenizedWindow",
+    "Transcript",
+    "Variant",
+    "VariantScore",
+    "VariantScorer",
+    "adapter_for",
+    "annotate",
+    "auroc",
+    "bootstrap_auroc",
+    "brca1_snv_label_set",
+    "combined_score",
+    "load_model",
+    "load_transcripts",
+    "pool_by_gene",
+    "select_device",
+]
