@@ -71,7 +71,9 @@ def describe_value(schema: FeatureSchema, row: pd.Series, columns: list[str], dr
         if s.dtype == "binary":
             if s.name.startswith("demo_sex"):
                 return "female" if v == 1.0 else "male"
-            return s.label if v == 1.0 else f"no {s.label}"
+            # "label: no" rather than "no label": a negated label can read as a double negative
+            # (regression: "no KRAS, NRAS and BRAF V600 wild type")
+            return s.label if v == 1.0 else f"{s.label}: no"
         if "phenotype" in s.name and s.dtype == "ordinal":
             word = _PHENOTYPE_WORDS.get(round(v), f"{v:g}")
             return f"{s.label}: {word}"

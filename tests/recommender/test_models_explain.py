@@ -85,3 +85,12 @@ def test_hazard_explanations(neutropenia_model):
     assert all(math.isfinite(d.effect) for d in drivers)
     with pytest.raises(ValueError, match="one row"):
         explain_hazard(surv, pd.concat([X, X]), SCHEMA)
+
+
+def test_negative_binary_feature_is_not_a_double_negative():
+    """Regression: a RAS/RAF-mutant patient's driver read "no KRAS, NRAS and BRAF V600 wild type"."""
+    spec = next(s for s in SCHEMA.features if s.name.endswith("ras_raf_wildtype"))
+    row = pd.Series({spec.name: 0.0})
+    text = describe_value(SCHEMA, row, [spec.name], "RAS/RAF")
+    assert text == "KRAS, NRAS and BRAF V600 wild type: no"
+    assert not text.startswith("no ")
