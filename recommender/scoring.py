@@ -401,11 +401,22 @@ def score_patient(
     ctx = context or ScoringContext(bundle)
     model_bundle, model_reason = ctx.bundle, ctx.bundle_error
     preds: list[Any] | None = None
+    lm_features = None
+    if model_bundle is not None and vcf is not None:
+        lm_genes = tuple(getattr(getattr(model_bundle, "schema", None), "dnalm_genes", ()) or ())
+        if lm_genes:
+            from recommender.dnalm_features import dnalm_gene_features
+
+            lm_features = dnalm_gene_features(vcf, None if profile is None else profile.sample, lm_genes,
+                                              reference=reference)
+            notes.extend(lm_features.notes)
     if model_bundle is not None:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                preds = model_bundle.predict_options(patient, options, pgx=profile, biomarkers=report, explain=explain)
+                extra = {} if lm_features is None else {"dnalm": lm_features.genes}
+                preds = model_bundle.predict_options(patient, options, pgx=profile, biomarkers=report, explain=explain,
+                                                     **extra)
         except ModelError as err:
             if bundle is not None and bundle is not False and context is None:
                 raise
@@ -440,12 +451,13 @@ def score_patient(
         from genomics.biomarkers import load_knowledge_base
 
         biomarker_tables = (load_knowledge_base().provenance(),)
-    dna_lm = None
-    if reference is not None:
-        notes.append(f"reference FASTA given ({Path(str(reference)).name}); DNA LM features are not computed by "
-                     "score_patient yet: DNA LM features of the model are treated as missing")
-    else:
-        notes.append("DNA LM features not computed for this patient (treated as missing by the model)")
+    dna_lm = None if lm_features is None else lm_features.model
+    if lm_features is None:
+        notes.append("DNA LM features not computed for this patient (no germline VCF or no model bundle): "
+                     "treated as missing by the model")
+    elif lm_features.model is not None:
+        notes.append(f"DNA LM features from {lm_features.n_variants} variant(s) in "
+                     f"{', '.join(sorted(lm_features.genes)) or 'no gene'} scored with {lm_features.model}")
     provenance = Provenance(
         genome_build="GRCh38",
         model_bundle_id=bprov.get("bundle_id") or None,
