@@ -36,6 +36,9 @@ _EXPORTS = {
     "load_panel": "cohorts.germline_panel",
     "ensure_default_cohort": "cohorts.default_cohort",
     "km_compare": "cohorts.evaluation",
+    "train_cohort": "cohorts.train",
+    "EvaluationReport": "cohorts.evaluate",
+    "evaluate_bundle": "cohorts.evaluate",
 }
 
 __all__ = [
@@ -44,6 +47,9 @@ __all__ = [
     "load_panel",
     "ensure_default_cohort",
     "km_compare",
+    "train_cohort",
+    "EvaluationReport",
+    "evaluate_bundle",
     "TABLES",
     "Cohort",
     "CohortError",

@@ -10,6 +10,8 @@ recommender cohort query cohorts/metabric --sql "select regimen, count(*) from t
 recommender cohort export cohorts/metabric -o metabric_phenopackets --where "age < 40"
 recommender cohort simulate -n 2000 --seed 0 -o cohorts/simulated          (real haplotypes -> VCF -> PGx caller)
 recommender cohort simulate -n 1000000 --germline priors -o big             (tables only)
+recommender cohort train cohorts/simulated -o bundle [--exclude-groups pgx,biomarker,dnalm]
+recommender cohort evaluate cohorts/simulated_test --bundle bundle -o report.json
 """
 
 from __future__ import annotations
@@ -101,10 +103,87 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     sim.add_argument("--overwrite", action="store_true", help="replace an existing cohort directory")
     sim.add_argument("--json", action="store_true", help="print the summary as JSON")
 
+    trn = sub.add_parser("train", help="train a model bundle on a cohort (cohorts/train.py)",
+                         description="Fit the response, survival and toxicity models on a cohort and write a "
+                                     "model bundle (early stopping on a held-out split; hyper-parameters recorded).")
+    trn.add_argument("cohort", help="cohort directory")
+    trn.add_argument("-o", "--output", required=True, help="bundle directory to write")
+    trn.add_argument("--exclude-groups", default="",
+                     help="comma-separated feature groups to leave out, e.g. pgx,biomarker,dnalm")
+    trn.add_argument("--no-bootstrap", action="store_true", help="no bootstrap ensembles (no intervals; faster)")
+    trn.add_argument("--overwrite", action="store_true", help="replace an existing bundle directory")
+    trn.add_argument("--json", action="store_true", help="print the bundle's metrics as JSON")
+
+    ev = sub.add_parser("evaluate", help="evaluate a bundle on a cohort (AUROC, Brier, calibration, C, IBS, regret)",
+                        description="Evaluate a model bundle on a cohort; with the simulator's truth/oracle also "
+                                    "regret and best-option rate (cohorts/evaluate.py).")
+    ev.add_argument("cohort", help="cohort directory")
+    ev.add_argument("--bundle", required=True, help="model bundle directory")
+    ev.add_argument("-o", "--output", help="write the report as JSON to this file")
+    ev.add_argument("--json", action="store_true", help="print the report as JSON")
+
 
 def run(args: argparse.Namespace) -> int:
     return {"import": _import, "info": _info, "validate": _validate, "query": _query, "export": _export,
-            "simulate": _simulate}[args.cohort_command](args)
+            "simulate": _simulate, "train": _train, "evaluate": _evaluate}[args.cohort_command](args)
+
+
+def _train(args: argparse.Namespace) -> int:
+    from cohorts.train import train_cohort
+    from recommender.models.training import TrainingConfig
+
+    cfg = TrainingConfig(n_bootstrap=0, n_bootstrap_toxicity=0) if args.no_bootstrap else TrainingConfig()
+    start = time.perf_counter()
+    bundle = train_cohort(args.cohort, args.output, exclude_groups=args.exclude_groups.split(","), config=cfg,
+                          overwrite=args.overwrite)
+    metrics = bundle.metadata.get("metrics", {})
+    if args.json:
+        from recommender.commands._output import print_json
+
+        print_json({"bundle": str(args.output), "bundle_id": bundle.bundle_id, "metrics": metrics,
+                    "seconds": round(time.perf_counter() - start, 1)})
+    else:
+        resp = metrics.get("response") or {}
+        print(f"wrote bundle {bundle.bundle_id} to {args.output} ({len(bundle.schema.columns)} features, "
+              f"{metrics.get('n_train')} training rows) in {time.perf_counter() - start:.1f} s")
+        if resp:
+            print(f"held-out response AUROC {resp.get('auroc') or float('nan'):.3f}, Brier {resp['brier']:.3f}")
+    return 0
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from cohorts.evaluate import evaluate_bundle, write_report
+
+    report = evaluate_bundle(args.cohort, args.bundle)
+    if args.output:
+        write_report(report, args.output)
+    if args.json:
+        from recommender.commands._output import print_json
+
+        print_json(report.to_dict())
+        return 0
+    o = report.overall
+
+    def f(v):
+        return "-" if v is None else f"{v:.3f}"
+    print(f"cohort {report.cohort} ({report.n_patients} patients), bundle {report.bundle_id}")
+    if "response" in o:
+        r = o["response"]
+        print(f"response        AUROC {f(r['auroc'])}  Brier {f(r['brier'])}  ECE {f(r['ece'])}")
+    for term, r in o.get("toxicity", {}).items():
+        print(f"severe {term}: AUROC {f(r['auroc'])}  Brier {f(r['brier'])}  ECE {f(r['ece'])}")
+    for ep in ("pfs", "os"):
+        if ep in o:
+            print(f"{ep.upper()}             C {f(o[ep]['harrell_c'])}  IBS {f(o[ep]['integrated_brier_score'])}")
+    if "decision" in o:
+        d = o["decision"]
+        print(f"regret          {f(d['regret'])} years (constant {f(d['constant_regret'])}, random "
+              f"{f(d['random_regret'])}); best option chosen {f(d['best_chosen_rate'])}")
+    for note in report.notes:
+        print(f"note: {note}")
+    if args.output:
+        print(f"report written to {args.output}")
+    return 0
 
 
 def _import(args: argparse.Namespace) -> int:

@@ -1,0 +1,353 @@
+"""Evaluate a model bundle on a cohort (``recommender cohort evaluate``), against the oracle when there is one.
+
+Predictive metrics use the treatment each patient received (observed outcomes):
+
+* response (CR/PR) and every toxicity the bundle models (severe = CTCAE grade >= 3): AUROC, Brier
+  score, and a binned reliability curve (10 equal-width bins of predicted probability) with the
+  expected calibration error (ECE = sum over bins of ``n_bin / n * |mean predicted - observed|``);
+* PFS and OS: Harrell's C (:func:`cohorts.evaluation.harrell_c`, risk = the boosted model's linear
+  predictor) and the integrated IPCW Brier score (:func:`cohorts.evaluation.integrated_brier_score`,
+  pycox conventions, default time grid of the cohort's observed times).
+
+Decision metrics need the simulator's oracle (``truth/oracle``: the expected outcome of every patient x
+candidate). Every candidate is scored by the bundle (the same feature code path as training, one row
+per patient x candidate) and the option with the highest *predicted utility* is recommended, where the
+predicted utility mirrors the simulator's utility: restricted mean PFS (years, area under the predicted
+PFS curve up to the model's last time point) minus :data:`cohorts.simulate_model.UTILITY_TOX_PENALTY_YEARS`
+times the predicted probability of any modelled severe toxicity. Reported:
+
+* regret: oracle utility of the oracle-best option minus oracle utility of the recommended one (years);
+* response regret: best oracle response probability minus that of the option with the highest
+  predicted response probability;
+* best-option rate: how often the recommended option is the oracle-best one;
+* Spearman: per patient (>= 3 candidates), rank correlation of predicted with oracle utility (and
+  predicted with oracle response probability), averaged over patients;
+* baselines: a constant recommender (the candidate given most often in the bundle's training data)
+  and a random one (the mean over candidates).
+
+Everything is reported for the whole cohort, per super-population and per sex.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["EvaluationReport", "binary_metrics", "evaluate_bundle", "reliability"]
+
+N_BINS = 10
+_GROUP_COLUMNS = {"population": "by_population", "sex": "by_sex"}
+
+
+@dataclass(frozen=True)
+class EvaluationReport:
+    """Result of :func:`evaluate_bundle` (JSON-serialisable with :meth:`to_dict` / :meth:`to_json`)."""
+
+    cohort: str
+    bundle_id: str
+    n_patients: int
+    overall: dict[str, Any]
+    by_population: dict[str, dict[str, Any]]
+    by_sex: dict[str, dict[str, Any]]
+    feature_groups_excluded: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    provenance: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return _clean(asdict(self))
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent, sort_keys=False, allow_nan=False)
+
+
+def _clean(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {str(k): _clean(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_clean(v) for v in obj]
+    if isinstance(obj, (np.floating, float)):
+        return None if not math.isfinite(float(obj)) else float(obj)
+    if isinstance(obj, np.integer):
+        return int(obj)
+    if isinstance(obj, np.bool_):
+        return bool(obj)
+    return obj
+
+
+# -- binary metrics ----------------------------------------------------------------------------------
+def reliability(y: np.ndarray, p: np.ndarray, bins: int = N_BINS) -> tuple[list[dict[str, float]], float]:
+    """Equal-width reliability bins over [0, 1] (empty bins left out) and the expected calibration error."""
+    y, p = np.asarray(y, dtype=float), np.asarray(p, dtype=float)
+    idx = np.minimum((p * bins).astype(int), bins - 1)
+    out, ece = [], 0.0
+    for b in range(bins):
+        m = idx == b
+        if not m.any():
+            continue
+        mp, ob = float(p[m].mean()), float(y[m].mean())
+        out.append({"bin_low": b / bins, "bin_high": (b + 1) / bins, "mean_predicted": mp, "observed": ob,
+                    "n": int(m.sum())})
+        ece += m.sum() / len(y) * abs(mp - ob)
+    return out, float(ece)
+
+
+def binary_metrics(y: np.ndarray, p: np.ndarray, *, bins: int = N_BINS) -> dict[str, Any]:
+    """AUROC (``None`` with one class), Brier score, prevalence, reliability bins and ECE."""
+    from sklearn.metrics import roc_auc_score
+
+    y, p = np.asarray(y, dtype=float), np.asarray(p, dtype=float)
+    ok = ~(np.isnan(y) | np.isnan(p))
+    y, p = y[ok], p[ok]
+    if len(y) == 0:
+        return {"n": 0, "events": 0, "auroc": None, "brier": None, "ece": None, "reliability": []}
+    bins_, ece = reliability(y, p, bins)
+    return {"n": len(y), "events": int(y.sum()),
+            "auroc": float(roc_auc_score(y, p)) if len(np.unique(y)) == 2 else None,
+            "brier": float(np.mean((p - y) ** 2)), "brier_prevalence": float(np.mean((y.mean() - y) ** 2)),
+            "ece": ece, "reliability": bins_}
+
+
+# -- predictions ---------------------------------------------------------------------------------------
+def _strip_ensembles(bundle: Any) -> None:
+    """Point predictions only (the evaluation needs no intervals; much faster)."""
+    bundle.response_ensemble = None
+    bundle.toxicity_ensemble = None
+    for models in bundle.survival.values():
+        models.pop("ensemble", None)
+
+
+def _predict(bundle: Any, X: pd.DataFrame) -> dict[str, Any]:
+    """Response probability, per-term toxicity, and per-endpoint risk, curves and RMST for feature rows."""
+    Xs = X.loc[:, list(bundle.schema.columns)]
+    if bundle.ood is not None and hasattr(bundle.ood, "missing_rate_"):
+        Xs, _ = bundle.ood.impute_unseen_missing(Xs)
+        Xs.index = X.index
+    out: dict[str, Any] = {"n": len(Xs)}
+    out["p_response"] = bundle.response.predict_proba(Xs)[:, 1] if bundle.response is not None else None
+    out["toxicity"] = bundle.toxicity.predict_proba(Xs) if bundle.toxicity is not None else pd.DataFrame(index=Xs.index)
+    out["survival"] = {}
+    for ep, models in bundle.survival.items():
+        main = models.get("boosted") or models.get("cox")
+        if main is None:
+            continue
+        curves = main.predict_survival(Xs)
+        grid = np.asarray(curves.columns, dtype=float)
+        vals = curves.to_numpy(dtype=float)
+        # restricted mean: area under the step curve from 0 (S = 1) to the last grid time
+        widths = np.diff(np.concatenate([[0.0], grid]))
+        prev = np.column_stack([np.ones(len(vals)), vals[:, :-1]])
+        rmst = (prev * widths).sum(axis=1)
+        out["survival"][ep] = {"risk": main.predict_risk(Xs), "curves": curves, "rmst_days": rmst}
+    return out
+
+
+def _counterfactual_tables(tables: dict[str, pd.DataFrame], oracle: pd.DataFrame) -> tuple[dict, pd.DataFrame]:
+    """Tables with one pseudo-patient per oracle row (patient x candidate), the candidate as its treatment."""
+    from recommender import vocab
+
+    key = oracle[["patient_id", "regimen"]].reset_index(drop=True).copy()
+    key["row_id"] = [f"{p}\x1fcand{i}" for i, p in enumerate(key["patient_id"])]
+    pts = tables["patients"].set_index("patient_id")
+    patients = pts.loc[key["patient_id"]].reset_index()
+    patients["patient_id"] = key["row_id"].to_numpy()
+    drugs = {}
+    for reg in key["regimen"].unique():
+        r = vocab.resolve_regimen(reg)
+        drugs[reg] = list(r.drugs) if r is not None else []
+    trs = tables["treatments"]
+    first = trs.drop_duplicates("patient_id").set_index("patient_id").loc[key["patient_id"]].reset_index()
+    first["patient_id"] = key["row_id"].to_numpy()
+    first["regimen"] = key["regimen"].to_numpy()
+    first["drugs"] = [drugs[r] for r in key["regimen"]]
+    if "line" in first:
+        first["line"] = 1
+    outs = tables["outcomes"].set_index("patient_id").loc[key["patient_id"]].reset_index()
+    outs["patient_id"] = key["row_id"].to_numpy()
+    cf = {"patients": patients, "treatments": first, "outcomes": outs}
+    tv = tables.get("tumour_variants")
+    if tv is not None and len(tv):
+        m = key.merge(tv, on="patient_id", how="inner")
+        m["patient_id"] = m.pop("row_id")
+        cf["tumour_variants"] = m.drop(columns=["regimen_x"], errors="ignore").rename(
+            columns={"regimen_y": "regimen"})[tv.columns]
+    return cf, key
+
+
+def _spearman(a: np.ndarray, b: np.ndarray) -> float | None:
+    from scipy.stats import spearmanr
+
+    if len(a) < 3 or np.ptp(a) == 0 or np.ptp(b) == 0:
+        return None
+    r = spearmanr(a, b).statistic
+    return None if not np.isfinite(r) else float(r)
+
+
+def _decisions(key: pd.DataFrame, oracle: pd.DataFrame, pred: dict[str, Any], constant_rank: dict[str, int]
+               ) -> pd.DataFrame:
+    """Per-patient decision metrics (one row per real patient)."""
+    from cohorts.simulate_model import UTILITY_TOX_PENALTY_YEARS
+
+    df = key.copy()
+    df["true_utility"] = oracle["utility"].to_numpy(dtype=float)
+    df["true_p_response"] = oracle["p_response"].to_numpy(dtype=float)
+    tox = pred["toxicity"]
+    p_any = 1 - np.prod(1 - tox.to_numpy(dtype=float), axis=1) if tox.shape[1] else np.zeros(len(df))
+    rmst = pred["survival"]["pfs"]["rmst_days"] if "pfs" in pred["survival"] else np.zeros(len(df))
+    df["pred_utility"] = rmst / 365.25 - UTILITY_TOX_PENALTY_YEARS * p_any
+    df["pred_p_response"] = pred["p_response"] if pred["p_response"] is not None else 0.0
+    df["constant_score"] = [-constant_rank.get(r, 10**6) for r in df["regimen"]]
+    rows = []
+    for pid, g in df.groupby("patient_id", sort=False):
+        tu, tr = g["true_utility"].to_numpy(), g["true_p_response"].to_numpy()
+        pu, pr, cs = g["pred_utility"].to_numpy(), g["pred_p_response"].to_numpy(), g["constant_score"].to_numpy()
+        best = tu.max()
+        k, kr, kc = int(np.argmax(pu)), int(np.argmax(pr)), int(np.argmax(cs))
+        rows.append({
+            "patient_id": pid, "n_candidates": len(g),
+            "regret": best - tu[k], "best_chosen": float(np.isclose(tu[k], best)),
+            "regret_response": tr.max() - tr[kr], "best_response_chosen": float(np.isclose(tr[kr], tr.max())),
+            "regret_constant": best - tu[kc], "best_chosen_constant": float(np.isclose(tu[kc], best)),
+            "regret_random": best - tu.mean(), "best_chosen_random": float(np.isclose(tu, best).sum() / len(tu)),
+            "regret_response_random": tr.max() - tr.mean(),
+            "spearman_utility": _spearman(pu, tu), "spearman_response": _spearman(pr, tr),
+        })
+    return pd.DataFrame(rows)
+
+
+def _mean(x: pd.Series) -> float | None:
+    x = pd.to_numeric(x, errors="coerce").dropna()
+    return float(x.mean()) if len(x) else None
+
+
+def _summary(mask: np.ndarray, ex: Any, pred: dict[str, Any], dec: pd.DataFrame | None,
+             dec_mask: np.ndarray | None) -> dict[str, Any]:
+    from cohorts.evaluation import harrell_c, integrated_brier_score
+
+    out: dict[str, Any] = {"n": int(mask.sum())}
+    if pred["p_response"] is not None:
+        out["response"] = binary_metrics(ex.response[mask], pred["p_response"][mask])
+    tox = {}
+    for term in pred["toxicity"].columns:
+        if term in ex.toxicity.columns:
+            tox[term] = binary_metrics(ex.toxicity[term].to_numpy(dtype=float)[mask],
+                                       pred["toxicity"][term].to_numpy(dtype=float)[mask])
+    out["toxicity"] = tox
+    for ep, s in pred["survival"].items():
+        if ep not in ex.time:
+            continue
+        t, e = ex.time[ep][mask], ex.event[ep][mask]
+        ok = ~np.isnan(t)
+        res: dict[str, Any] = {"n": int(ok.sum()), "events": int(e[ok].sum()), "harrell_c": None,
+                               "integrated_brier_score": None}
+        if e[ok].sum() >= 2:
+            res["harrell_c"] = float(harrell_c(t[ok], e[ok], s["risk"][mask][ok]))
+            try:
+                res["integrated_brier_score"] = integrated_brier_score(s["curves"][mask][ok], t[ok], e[ok])
+            except ValueError:
+                pass
+        out[ep] = res
+    if dec is not None and dec_mask is not None:
+        d = dec[dec_mask]
+        out["decision"] = {
+            "n": len(d),
+            "regret": _mean(d["regret"]), "best_chosen_rate": _mean(d["best_chosen"]),
+            "regret_response": _mean(d["regret_response"]), "best_response_chosen_rate": _mean(d["best_response_chosen"]),
+            "spearman_utility": _mean(d["spearman_utility"]), "spearman_response": _mean(d["spearman_response"]),
+            "constant_regret": _mean(d["regret_constant"]), "constant_best_chosen_rate": _mean(d["best_chosen_constant"]),
+            "random_regret": _mean(d["regret_random"]), "random_best_chosen_rate": _mean(d["best_chosen_random"]),
+            "random_regret_response": _mean(d["regret_response_random"]),
+        }
+    return out
+
+
+def evaluate_bundle(cohort_dir: str | os.PathLike[str], bundle_dir: str | os.PathLike[str]) -> EvaluationReport:
+    """Evaluate the bundle at ``bundle_dir`` on the cohort at ``cohort_dir`` (module docstring).
+
+    Parameters
+    ----------
+    cohort_dir
+        Cohort directory; decision metrics need its ``truth/oracle`` table (simulated cohorts).
+    bundle_dir
+        Model bundle directory (loaded and verified with :meth:`ModelBundle.load`).
+
+    Returns
+    -------
+    EvaluationReport
+    """
+    from cohorts.storage import load_cohort
+    from recommender.models import ModelBundle
+    from recommender.models.training import examples_from_tables
+
+    cohort = load_cohort(cohort_dir)
+    bundle = ModelBundle.load(bundle_dir)
+    _strip_ensembles(bundle)
+    tables = {name: cohort.table(name) for name in cohort.table_names}
+    ex = examples_from_tables(tables, schema=bundle.schema)
+    pred = _predict(bundle, ex.X)
+    notes = []
+    groups = {c: ex.groups[c].astype(str).to_numpy() if c in ex.groups else None for c in _GROUP_COLUMNS}
+
+    dec = None
+    patient_group: dict[str, np.ndarray] = {}
+    if "oracle" in cohort.manifest.truth_tables:
+        oracle = cohort.truth("oracle")
+        oracle = oracle[oracle["patient_id"].isin(set(ex.patient_ids))].reset_index(drop=True)
+        cf, key = _counterfactual_tables(tables, oracle)
+        cex = examples_from_tables(cf, schema=bundle.schema)
+        order = pd.Index(cex.patient_ids).get_indexer(key["row_id"])
+        if (order < 0).any():
+            raise RuntimeError("counterfactual rows were lost while building features")
+        cpred = _predict(bundle, cex.X.iloc[order])
+        counts = bundle.metadata.get("regimens_in_training", {})
+        rank = {r: i for i, r in enumerate(sorted(counts, key=lambda r: -counts[r]))}
+        dec = _decisions(key, oracle, cpred, rank)
+        pos = pd.Index(ex.patient_ids).get_indexer(dec["patient_id"])
+        for c, vals in groups.items():
+            if vals is not None:
+                patient_group[c] = vals[pos]
+    else:
+        notes.append("the cohort has no truth/oracle table: decision metrics (regret, best option) not computed")
+
+    full = np.ones(len(ex.patient_ids), dtype=bool)
+    overall = _summary(full, ex, pred, dec, None if dec is None else np.ones(len(dec), dtype=bool))
+    by: dict[str, dict[str, Any]] = {}
+    for c, attr in _GROUP_COLUMNS.items():
+        by[attr] = {}
+        vals = groups[c]
+        if vals is None:
+            continue
+        for g in sorted(set(vals)):
+            by[attr][g] = _summary(vals == g, ex, pred, dec,
+                                   None if dec is None else patient_group[c] == g)
+    excluded = tuple(sorted({"pgx", "biomarker", "dnalm", "history", "lifestyle", "medication", "demographics"}
+                            - {bundle.schema.spec(c).group for c in bundle.schema.columns}))
+    if "dnalm" not in excluded:
+        dn = [c for c in bundle.schema.columns if bundle.schema.spec(c).group == "dnalm"]
+        if dn and ex.X[dn].drop(columns=[c for c in dn if c.endswith("__missing")]).isna().all().all():
+            notes.append("DNA LM features are in the schema but missing for every patient of this cohort")
+    from recommender.models.bundle import package_version
+
+    prov = {"package_version": package_version(), **bundle.provenance(),
+            "cohort_path": str(cohort.path), "cohort_source_version": cohort.manifest.provenance.source_version,
+            "genome_build": cohort.manifest.genome_build,
+            "evaluated": datetime.now(UTC).isoformat(timespec="seconds")}
+    return EvaluationReport(cohort=cohort.manifest.name, bundle_id=bundle.bundle_id, n_patients=len(ex.patient_ids),
+                            overall=overall, by_population=by["by_population"], by_sex=by["by_sex"],
+                            feature_groups_excluded=excluded, notes=tuple(notes), provenance=_clean(prov))
+
+
+def write_report(report: EvaluationReport, path: str | os.PathLike[str]) -> Path:
+    """Write the report as JSON (atomically)."""
+    from recommender.commands._output import write_atomic
+
+    path = Path(path)
+    write_atomic(path, report.to_json() + "\n")
+    return path
