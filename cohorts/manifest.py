@@ -6,7 +6,6 @@ detected on load. The manifest records the package, vocabulary and schema versio
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from datetime import UTC, datetime
@@ -16,6 +15,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from cohorts.errors import CohortError
+from genomics.fileio import sha256_file
 
 __all__ = [
     "COHORT_FORMAT",
@@ -45,13 +45,6 @@ def package_version() -> str:
         return "0.0.0+unknown"
 
 
-def sha256_file(path: str | os.PathLike[str], chunk: int = 1 << 20) -> str:
-    """Hex SHA-256 of a file."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while block := handle.read(chunk):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 class _Model(BaseModel):

@@ -41,6 +41,7 @@ from cohorts.manifest import (
 from cohorts.tables import LAB_COLUMNS, OPTIONAL_TABLES, REQUIRED_TABLES, TABLES, conform, empty_table
 from cohorts.validate import Problem, validate_tables, validate_vcf_samples
 from genomics.errors import DegradedResultWarning
+from genomics.fileio import swap_directory
 from recommender import vocab
 from recommender.schema import Patient, patient_from_dict
 
@@ -181,13 +182,7 @@ def write_cohort(
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o777 & ~umask)
-        if directory.exists():
-            old = directory.with_name(f".{directory.name}.old-{os.getpid()}")
-            os.replace(directory, old)
-            os.replace(tmp, directory)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, directory)
+        swap_directory(tmp, directory)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -28,7 +28,6 @@ Row ``match`` kinds
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -39,6 +38,7 @@ from typing import Any
 
 from genomics.biomarkers.protein_change import ProteinChange
 from genomics.errors import KnowledgeBaseError
+from genomics.fileio import sha256_file
 
 __all__ = [
     "DEFAULT_TABLE",
@@ -161,14 +161,6 @@ class KnowledgeBase:
         return code == "TISSUE" or code in self.parents or code in set(self.parents.values())
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 16), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def _default_path() -> Path:
     return Path(str(resources.files("genomics.biomarkers") / "data" / DEFAULT_TABLE))
 
@@ -218,7 +210,7 @@ def load_knowledge_base(path: str | Path | None = None) -> KnowledgeBase:
         seen.add(row.id)
         rows.append(row)
     return KnowledgeBase(
-        rows=tuple(rows), name=str(data["name"]), version=str(data["version"]), sha256=_sha256(p),
+        rows=tuple(rows), name=str(data["name"]), version=str(data["version"]), sha256=sha256_file(p),
         path=source if path is not None else f"genomics/biomarkers/data/{DEFAULT_TABLE}",
         evidence_levels=dict(data.get("evidence_levels") or {}), parents=parents,
         licence=str(data.get("licence", "")),

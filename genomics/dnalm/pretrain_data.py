@@ -21,11 +21,12 @@ Rules (written down so the run can be repeated):
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+
+from genomics.fileio import sha256_file
 
 __all__ = [
     "BRCA1_GENE",
@@ -87,10 +88,6 @@ class Corpus:
         return out
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def _read_fasta(path: Path) -> list[tuple[str, str]]:
     records: list[tuple[str, str]] = []
     header = None
@@ -120,13 +117,13 @@ def load_corpus(root: str | Path) -> Corpus:
 
     for rel in ("vg_1mb1kgp_chr20_GRCh37/z.fa", "hisat2_chr22_20-21M_GRCh37/22_20-21M.fa"):
         path = root / rel
-        inputs[rel] = _sha256(path)
+        inputs[rel] = sha256_file(path)
         ((_, seq),) = _read_fasta(path)
         segments += _split_tail(rel.split("/")[0], seq)
 
     rel = "brca1_region_GRCh38/chr17_brca1_ext.txt"
     path = root / rel
-    inputs[rel] = _sha256(path)
+    inputs[rel] = sha256_file(path)
     fwd = revcomp("".join(path.read_text().split()).upper())
     _, g_start, g_end = BRCA1_GENE
     ex_lo = g_start - BRCA1_MARGIN - BRCA1_REGION_START  # 0-based offsets into fwd
@@ -138,7 +135,7 @@ def load_corpus(root: str | Path) -> Corpus:
 
     for path in sorted((root / "vg_GRCh38_HLA").glob("*.fa")):
         gene = path.name.split("-")[0]
-        inputs[f"vg_GRCh38_HLA/{path.name}"] = _sha256(path)
+        inputs[f"vg_GRCh38_HLA/{path.name}"] = sha256_file(path)
         split = "valid" if gene in HELD_OUT_HLA_GENES else "train"
         for header, seq in _read_fasta(path):
             if "GRCh38 Primary Assembly" in header or "CHM1" in header:

@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import Any
 
 from genomics.errors import KnowledgeBaseError
+from genomics.fileio import sha256_file
 
 __all__ = [
     "BUNDLED_ROOT",
@@ -110,19 +111,11 @@ _BUNDLED_SOURCES = {
 # small helpers
 
 
-def _sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def _combined_sha(root: Path, files: Iterable[Path]) -> str:
     """sha256 over ``relative path NUL file sha256 LF`` lines, sorted by path (stable across machines)."""
     digest = hashlib.sha256()
     for rel, path in sorted((p.relative_to(root).as_posix(), p) for p in files):
-        digest.update(f"{rel}\0{_sha256_file(path)}\n".encode())
+        digest.update(f"{rel}\0{sha256_file(path)}\n".encode())
     return digest.hexdigest()
 
 
@@ -828,7 +821,7 @@ def import_knowledge_base(
     versions = sorted({p.get("version") for p in packages if p.get("version")})
     rec_version = versions[-1] if versions else "unversioned"
     content_sha = hashlib.sha256(
-        "".join(f"{dest}\0{_sha256_file(f)}\n" for kind in found.values() for f, dest in sorted(
+        "".join(f"{dest}\0{sha256_file(f)}\n" for kind in found.values() for f, dest in sorted(
             kind, key=lambda x: x[1])).encode()
     ).hexdigest()
     kb_id = f"{rec_version}-{content_sha[:8]}"
@@ -847,7 +840,7 @@ def import_knowledge_base(
                     target = staging / dest
                     target.parent.mkdir(parents=True, exist_ok=True)
                     shutil.copyfile(f, target)
-                    records.append({"path": dest, "source": str(f.resolve()), "sha256": _sha256_file(target)})
+                    records.append({"path": dest, "source": str(f.resolve()), "sha256": sha256_file(target)})
             manifest = {
                 "kb_id": kb_id,
                 "source_path": str(src.resolve()),

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as _dt
-import hashlib
 import os
 import re
 import sys
@@ -35,6 +34,7 @@ from pathlib import Path
 
 import pysam
 
+from genomics.fileio import sha256_file
 from genomics.reference._builds import CHROMOSOME_LENGTHS
 from genomics.reference.intervals import MANIFEST_SUFFIX, CoveredInterval, IntervalManifest, record_name
 
@@ -65,14 +65,6 @@ class BuildInputError(RuntimeError):
 
 def reverse_complement(seq: str) -> str:
     return seq.translate(_COMPLEMENT)[::-1]
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _read_records(path: Path) -> Iterator[tuple[str, str]]:
@@ -179,7 +171,7 @@ def _write_fasta(path: Path, pieces: list[tuple[CoveredInterval, str]]) -> None:
 def _provenance(shared: Path, out: Path, skipped: list[str], pieces: list[tuple[CoveredInterval, str]]) -> str:
     brca1 = shared / BRCA1_FILE
     hla_files = sorted((shared / HLA_DIR).glob("*.fa"))
-    today = _dt.datetime.now(_dt.timezone.utc).date().isoformat()
+    today = _dt.datetime.now(_dt.UTC).date().isoformat()
     lines = [
         "# Bundled GRCh38 reference subset: provenance",
         "",
@@ -224,13 +216,13 @@ def _provenance(shared: Path, out: Path, skipped: list[str], pieces: list[tuple[
         "",
         "## sha256 of inputs",
         "",
-        f"- `{BRCA1_FILE}`: {_sha256(brca1)}",
+        f"- `{BRCA1_FILE}`: {sha256_file(brca1)}",
     ]
-    lines += [f"- `{HLA_DIR}/{f.name}`: {_sha256(f)}" for f in hla_files]
+    lines += [f"- `{HLA_DIR}/{f.name}`: {sha256_file(f)}" for f in hla_files]
     lines += ["", "## sha256 of outputs", ""]
     for name in (BUNDLED_FASTA_NAME, BUNDLED_FASTA_NAME + ".fai", BUNDLED_FASTA_NAME + ".gzi",
                  BUNDLED_FASTA_NAME + MANIFEST_SUFFIX):
-        lines.append(f"- `{name}`: {_sha256(out / name)}")
+        lines.append(f"- `{name}`: {sha256_file(out / name)}")
     lines += ["", "(bgzip output bytes can differ between zlib builds; the sequence does not.)", ""]
     return "\n".join(lines)
 

@@ -22,7 +22,6 @@ drivers, and the out-of-distribution check).
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import tempfile
@@ -36,6 +35,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from genomics.fileio import sha256_file, swap_directory
 from recommender.features.build import build_feature_frame, resolve_option
 from recommender.features.schema import BUILDER_VERSION, FeatureSchema
 from recommender.models._base import (
@@ -68,12 +68,6 @@ def package_version() -> str:
         return "0.0.0+unknown"
 
 
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 @dataclass(frozen=True)
@@ -201,13 +195,7 @@ class ModelBundle:
                 "files": {p.name: sha256_file(p) for p in sorted(set(files), key=lambda p: p.name)},
             }
             write_json(tmp / "MANIFEST.json", manifest)
-            if target.exists():
-                old = target.with_name(f".{target.name}.old-{uuid.uuid4().hex[:6]}")
-                os.replace(target, old)
-                os.replace(tmp, target)
-                shutil.rmtree(old, ignore_errors=True)
-            else:
-                os.replace(tmp, target)
+            swap_directory(tmp, target)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
