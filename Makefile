@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 TORCH  ?= torch==2.13.0
 
-.PHONY: setup demo test bench clean
+.PHONY: setup demo demo-cli test bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,10 +16,14 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
-# Main job on the embedded defaults (no network, no GPU): QC of the bundled demo VCF (real 1000 Genomes
-# genotypes), then the demo patient scored end to end (PGx calls + CPIC/DPWG guidance, tumour biomarkers,
-# default model bundle) into a self-contained HTML report. Grows into the app with the app issue.
-demo: setup
+# Main job on the embedded defaults (no network, no GPU): the demo patient scored end to end into a
+# self-contained HTML report (PGx calls + verbatim CPIC/DPWG guidance, tumour biomarkers, default model bundle),
+# then the physician's app on http://127.0.0.1:8501 with a local demo database and a demo physician account
+# whose password is generated and printed once. Ctrl-C stops the app. `make demo-cli` runs the CLI part only.
+demo: demo-cli
+	$(BIN)/recommender app --demo
+
+demo-cli: setup
 	$(BIN)/recommender qc genomics/data/demo/demo_pgx_panel.vcf.gz
 	$(BIN)/recommender score --demo --html demo_report.html
 	@echo "Report written to $(CURDIR)/demo_report.html (research use only)"
