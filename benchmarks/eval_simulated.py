@@ -49,7 +49,8 @@ def main() -> int:
     t_sim = time.perf_counter() - t0
     cfg = TrainingConfig(n_bootstrap=0, n_bootstrap_toxicity=0)
     reports, timings = {}, {}
-    for label, excl in (("full", ()), ("no genomics", GENOMIC_GROUPS), ("no germline", ("pgx", "dnalm"))):
+    for label, excl in (("full", ()), ("no DNA LM", ("dnalm",)), ("no genomics", GENOMIC_GROUPS),
+                        ("no germline", ("pgx", "dnalm"))):
         t = time.perf_counter()
         bdir = work / ("bundle_" + label.replace(" ", "_"))
         train_cohort(work / "train_cohort", bdir, exclude_groups=excl, config=cfg, overwrite=True)

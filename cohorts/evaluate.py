@@ -290,9 +290,15 @@ def evaluate_bundle(cohort_dir: str | os.PathLike[str], bundle_dir: str | os.Pat
     bundle = ModelBundle.load(bundle_dir)
     _strip_ensembles(bundle)
     tables = {name: cohort.table(name) for name in cohort.table_names}
-    ex = examples_from_tables(tables, schema=bundle.schema)
+    dnalm: dict = {}
+    lm_notes: list[str] = []
+    if bundle.schema.dnalm_genes:
+        from cohorts.dnalm_pools import cohort_dnalm_pools
+
+        dnalm, lm_notes = cohort_dnalm_pools(cohort, bundle.schema.dnalm_genes)
+    ex = examples_from_tables(tables, schema=bundle.schema, dnalm=dnalm or None)
     pred = _predict(bundle, ex.X)
-    notes = []
+    notes = list(lm_notes)
     groups = {c: ex.groups[c].astype(str).to_numpy() if c in ex.groups else None for c in _GROUP_COLUMNS}
 
     dec = None
@@ -301,7 +307,8 @@ def evaluate_bundle(cohort_dir: str | os.PathLike[str], bundle_dir: str | os.Pat
         oracle = cohort.truth("oracle")
         oracle = oracle[oracle["patient_id"].isin(set(ex.patient_ids))].reset_index(drop=True)
         cf, key = _counterfactual_tables(tables, oracle)
-        cex = examples_from_tables(cf, schema=bundle.schema)
+        cf_dnalm = {row: dnalm[pid] for row, pid in zip(key["row_id"], key["patient_id"], strict=True) if pid in dnalm}
+        cex = examples_from_tables(cf, schema=bundle.schema, dnalm=cf_dnalm or None)
         order = pd.Index(cex.patient_ids).get_indexer(key["row_id"])
         if (order < 0).any():
             raise RuntimeError("counterfactual rows were lost while building features")

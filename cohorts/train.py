@@ -82,5 +82,12 @@ def train_cohort(cohort_dir: str | os.PathLike[str], out_dir: str | os.PathLike[
         trained_on += f", {prov.source_version}"
     description = (f"{prov.source}" + (f" [{prov.source_version}]" if prov.source_version else "")
                    + (f"; feature groups excluded: {', '.join(excluded)}" if excluded else ""))
+    dnalm = None
+    if schema.dnalm_genes:
+        from cohorts.dnalm_pools import cohort_dnalm_pools
+
+        dnalm, lm_notes = cohort_dnalm_pools(cohort, schema.dnalm_genes)
+        description += "; " + "; ".join(lm_notes)
     return train_bundle(tables, out_dir, config=config or TrainingConfig(), schema=schema,
-                        trained_on=trained_on, cohort_description=description, overwrite=overwrite)
+                        trained_on=trained_on, cohort_description=description, overwrite=overwrite,
+                        dnalm=dnalm or None)
