@@ -11,7 +11,7 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	# CPU build of PyTorch first, so nothing later pulls a multi-GB CUDA build (README: Install).
 	$(BIN)/pip install --quiet "$(TORCH)"
-	$(BIN)/pip install --quiet -e ".[test,eval]"
+	$(BIN)/pip install --quiet -e ".[test,eval,cluster]"
 	touch $(STAMP)
 
 setup: $(STAMP)

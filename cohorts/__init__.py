@@ -42,6 +42,8 @@ _EXPORTS = {
 }
 
 __all__ = [
+    "score_cohort",
+    "ScoreSummary",
     "RealGenotypeSource",
     "HaplotypePanel",
     "load_panel",

@@ -12,6 +12,7 @@ recommender cohort simulate -n 2000 --seed 0 -o cohorts/simulated          (real
 recommender cohort simulate -n 1000000 --germline priors -o big             (tables only)
 recommender cohort train cohorts/simulated -o bundle [--exclude-groups pgx,biomarker,dnalm]
 recommender cohort evaluate cohorts/simulated_test --bundle bundle -o report.json
+recommender cohort score cohorts/simulated -o scores.parquet [--chunk-size 200] [--workers 2] [--scheduler tcp://host:8786]
 """
 
 from __future__ import annotations
@@ -122,10 +123,48 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     ev.add_argument("-o", "--output", help="write the report as JSON to this file")
     ev.add_argument("--json", action="store_true", help="print the report as JSON")
 
+    sc = sub.add_parser("score", help="score every patient x candidate option of a cohort -> Parquet (resumable)",
+                        description="Score a cohort in chunks (cohorts/score.py): PGx once per chunk over the cohort "
+                                    "VCF, model numbers and guidance per patient x option, one Parquet file per "
+                                    "chunk in OUT.parts/ (re-running skips finished chunks), then OUT.parquet.")
+    sc.add_argument("cohort", help="cohort directory")
+    sc.add_argument("-o", "--output", required=True, help="output Parquet file")
+    sc.add_argument("--chunk-size", type=int, default=200, help="patients per chunk (default 200)")
+    sc.add_argument("--workers", type=int, default=1, help="local worker processes (default 1)")
+    sc.add_argument("--scheduler", metavar="ADDRESS",
+                    help="Dask scheduler address, e.g. tcp://host:8786 (needs the 'cluster' extra and shared storage)")
+    sc.add_argument("--bundle", help="model bundle directory (default: the bundle shipped in the package)")
+    sc.add_argument("--treatments", nargs="+", metavar="REGIMEN",
+                    help="regimens to score for every patient (default: the candidates of each cancer type)")
+    sc.add_argument("--keep-parts", action="store_true", help="keep OUT.parts/ after writing OUT.parquet")
+    sc.add_argument("--no-progress", action="store_true", help="no progress bar")
+    sc.add_argument("--json", action="store_true", help="print the summary as JSON")
+
 
 def run(args: argparse.Namespace) -> int:
     return {"import": _import, "info": _info, "validate": _validate, "query": _query, "export": _export,
-            "simulate": _simulate, "train": _train, "evaluate": _evaluate}[args.cohort_command](args)
+            "simulate": _simulate, "train": _train, "evaluate": _evaluate, "score": _score}[args.cohort_command](args)
+
+
+def _score(args: argparse.Namespace) -> int:
+    from cohorts.score import score_cohort
+
+    s = score_cohort(args.cohort, args.output, chunk_size=args.chunk_size, workers=args.workers, bundle=args.bundle,
+                     scheduler=args.scheduler, progress=not args.no_progress and not args.json,
+                     treatments=args.treatments, keep_parts=args.keep_parts)
+    if args.json:
+        from recommender.commands._output import print_json
+
+        print_json(s.to_dict())
+        return 0
+    rate = f", {s.patients_per_second} patients/s" if s.patients_per_second else ""
+    print(f"wrote {s.n_rows} rows ({s.n_scored} patients scored, {s.n_skipped} skipped) to {s.output} "
+          f"in {s.seconds:.1f} s{rate}; chunks: {s.chunks_computed} computed, {s.chunks_reused} reused")
+    for reason, n in s.skipped.items():
+        print(f"  skipped {n}: {reason}")
+    for kind, n in sorted(s.warnings.items(), key=lambda kv: -kv[1])[:10]:
+        print(f"  warning x{n}: {kind}")
+    return 0
 
 
 def _train(args: argparse.Namespace) -> int:

@@ -453,8 +453,8 @@ def score_patient(
         biomarker_tables = (load_knowledge_base().provenance(),)
     dna_lm = None if lm_features is None else lm_features.model
     if lm_features is None:
-        notes.append("DNA LM features not computed for this patient (no germline VCF or no model bundle): "
-                     "treated as missing by the model")
+        notes.append("DNA LM features not computed for this patient (no germline VCF path, a precomputed PGx "
+                     "profile, or no model bundle): treated as missing by the model")
     elif lm_features.model is not None:
         notes.append(f"DNA LM features from {lm_features.n_variants} variant(s) in "
                      f"{', '.join(sorted(lm_features.genes)) or 'no gene'} scored with {lm_features.model}")

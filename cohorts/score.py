@@ -1,0 +1,559 @@
+"""Score a whole cohort: chunked, resumable, parallel (local processes or a Dask cluster) -> Parquet.
+
+``score_cohort(COHORT, OUT.parquet)`` splits the cohort's patients (table order) into chunks of
+``chunk_size``. For each chunk:
+
+1. the chunk's rows are read from the cohort tables with a Parquet filter (no whole-cohort table in memory),
+2. pharmacogenomics is called once for the chunk's samples over the cohort VCF
+   (:func:`genomics.pgx.call_pgx_cohort`, missing defining positions read as reference),
+3. every patient is scored through the recommender's batch API (:func:`recommender.scoring.score_patients`,
+   bad records are skipped with their reason, never fatal),
+4. each (patient x option) becomes one row, written to ``OUT.parts/chunk-NNNNN.parquet`` through a temporary
+   name and :func:`os.replace` -- a file with the final name is always complete.
+
+A re-run (after a crash, ``kill`` or Ctrl-C) keeps every finished chunk file whose plan matches (same cohort,
+chunk size, bundle, candidates, package version) and computes only the others. The final ``OUT.parquet`` is
+the chunks concatenated in chunk order by a streaming :class:`pyarrow.parquet.ParquetWriter` (one chunk in
+memory at a time) and renamed into place; it holds no time stamps, so it is byte-for-byte the same table as an
+uninterrupted run's.
+
+Candidate options per patient: ``treatments`` when given, else the simulator's candidate list for the
+patient's cancer type (:data:`cohorts.simulate_model.CANDIDATES`); a patient without candidates is skipped
+with the reason.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+import time
+import warnings
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from genomics.errors import RecommenderError, UsageError
+
+__all__ = ["ROW_SCHEMA", "ScoreSummary", "plan_chunks", "score_chunk", "score_cohort"]
+
+PLAN_KEY = b"recommender.cohort_score.plan"
+STATS_KEY = b"recommender.cohort_score.stats"
+#: How long to wait for a Dask scheduler before giving up.
+SCHEDULER_TIMEOUT = "20s"
+_TOX = pa.struct([("term", pa.string()), ("probability", pa.float64()), ("low", pa.float64()),
+                  ("high", pa.float64())])
+_PGX = pa.struct([("drug", pa.string()), ("action", pa.string())])
+
+#: One row per patient x candidate option (fixed, so every chunk file has the same columns).
+ROW_SCHEMA = pa.schema([
+    ("patient_id", pa.string()),
+    ("chunk", pa.int32()),
+    ("regimen", pa.string()),
+    ("drugs", pa.list_(pa.string())),
+    ("rank", pa.int32()),
+    ("model_rank", pa.int32()),
+    ("model_available", pa.bool_()),
+    ("p_response", pa.float64()),
+    ("p_response_low", pa.float64()),
+    ("p_response_high", pa.float64()),
+    ("pfs_median_days", pa.float64()),
+    ("pfs_median_low", pa.float64()),
+    ("pfs_median_high", pa.float64()),
+    ("os_median_days", pa.float64()),
+    ("os_median_low", pa.float64()),
+    ("os_median_high", pa.float64()),
+    ("utility", pa.float64()),
+    ("toxicity", pa.list_(_TOX)),
+    ("max_toxicity_probability", pa.float64()),
+    ("guidance_action", pa.string()),
+    ("pgx_actions", pa.list_(_PGX)),
+    ("out_of_distribution", pa.bool_()),
+    ("n_disagreements", pa.int32()),
+    ("warnings", pa.list_(pa.string())),
+    ("pgx_sample", pa.string()),
+    ("model_bundle_id", pa.string()),
+    ("model_bundle_sha256", pa.string()),
+])
+
+
+# ------------------------------------------------------------------------------------------------ results
+@dataclass(frozen=True)
+class ScoreSummary:
+    """What a cohort scoring run did (JSON-ready via :meth:`to_dict`)."""
+
+    output: str
+    n_patients: int
+    n_scored: int
+    n_skipped: int
+    n_rows: int
+    n_chunks: int
+    chunks_reused: int
+    chunks_computed: int
+    workers: int
+    scheduler: str | None
+    seconds: float
+    patients_per_second: float | None
+    skipped: dict[str, int] = field(default_factory=dict)
+    warnings: dict[str, int] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class ChunkTask:
+    """Everything a worker needs to score one chunk (small and picklable)."""
+
+    cohort_dir: str
+    index: int
+    patient_ids: tuple[str, ...]
+    part_path: str
+    bundle: str | bool | None
+    treatments: tuple[str, ...] | None
+    plan: str
+
+
+# ------------------------------------------------------------------------------------------------ helpers
+def _package_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("genomics-treatment-recommender")
+    except PackageNotFoundError:  # pragma: no cover - source checkout without install
+        return "0+unknown"
+
+
+def warning_kind(text: str) -> str:
+    """A short, identifier-free label for counting warnings (the text before the first ':' or '(')."""
+    head = text.split(":", 1)[0].split("(", 1)[0].strip()
+    words = head.split()
+    return " ".join(words[:8]) if words else "warning"
+
+
+def _part_name(index: int) -> str:
+    return f"chunk-{index:05d}.parquet"
+
+
+def parts_dir(out_path: str | os.PathLike[str]) -> Path:
+    """``OUT.parquet`` -> ``OUT.parquet.parts`` (chunk files of a run)."""
+    out = Path(out_path)
+    return out.with_name(out.name + ".parts")
+
+
+def plan_chunks(patient_ids: Sequence[str], chunk_size: int) -> list[tuple[str, ...]]:
+    """Split ``patient_ids`` (in order) into chunks of at most ``chunk_size``."""
+    if chunk_size < 1:
+        raise UsageError(f"chunk size must be >= 1, not {chunk_size}", field="chunk_size", fix="use --chunk-size 200")
+    ids = list(patient_ids)
+    return [tuple(ids[i:i + chunk_size]) for i in range(0, len(ids), chunk_size)]
+
+
+def _bundle_spec(bundle: Any) -> str | bool | None:
+    if bundle is None or bundle is False:
+        return bundle
+    if isinstance(bundle, (str, os.PathLike)):
+        return str(Path(bundle).resolve())
+    raise UsageError("score_cohort takes a bundle directory, None (the default bundle) or False (no model)",
+                     field="bundle", fix="pass the bundle's directory (--bundle DIR)")
+
+
+def _bundle_fingerprint(spec: str | bool | None) -> str:
+    if isinstance(spec, str):
+        man = Path(spec) / "manifest.json"
+        if man.exists():
+            return hashlib.sha256(man.read_bytes()).hexdigest()
+    return repr(spec)
+
+
+def _plan_hash(cohort_dir: Path, chunk_size: int, spec: str | bool | None, treatments: tuple[str, ...] | None) -> str:
+    from cohorts.manifest import MANIFEST_NAME
+
+    payload = {
+        "cohort_manifest": hashlib.sha256((cohort_dir / MANIFEST_NAME).read_bytes()).hexdigest(),
+        "chunk_size": chunk_size, "bundle": _bundle_fingerprint(spec), "treatments": treatments,
+        "package_version": _package_version(), "schema": ROW_SCHEMA.to_string(),
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:20]
+
+
+def _finished(path: Path, plan: str) -> dict[str, Any] | None:
+    """Stats of a complete chunk file of this plan, or None (missing, unreadable, other plan)."""
+    if not path.exists():
+        return None
+    try:
+        meta = pq.read_schema(path).metadata or {}
+    except (OSError, pa.ArrowException):
+        return None
+    if meta.get(PLAN_KEY, b"").decode() != plan or STATS_KEY not in meta:
+        return None
+    return json.loads(meta[STATS_KEY])
+
+
+# ------------------------------------------------------------------------------------------------ worker side
+_BUNDLES: dict[Any, Any] = {}
+
+
+def _context(spec: str | bool | None) -> Any:
+    """A :class:`~recommender.scoring.ScoringContext`, loaded once per process and bundle."""
+    key = repr(spec)
+    if key not in _BUNDLES:
+        from recommender.scoring import ScoringContext
+
+        _BUNDLES[key] = ScoringContext(spec)
+    return _BUNDLES[key]
+
+
+def init_worker(spec: str | bool | None) -> None:
+    """Process-pool initializer: load the bundle once per worker."""
+    warnings.simplefilter("ignore")
+    _context(spec)
+
+
+def _chunk_cohort(cohort_dir: Path, ids: Sequence[str]) -> Any:
+    """A :class:`~cohorts.storage.Cohort` whose tables hold only the chunk's patients (Parquet filter)."""
+    from cohorts.manifest import read_manifest
+    from cohorts.storage import Cohort
+    from cohorts.tables import TABLES, conform
+
+    manifest = read_manifest(cohort_dir)
+    cohort = Cohort(cohort_dir, manifest)
+    id_list = list(ids)
+    for name, entry in manifest.tables.items():
+        df = pq.read_table(cohort_dir / entry.path, filters=[("patient_id", "in", id_list)]).to_pandas()
+        cohort._cache[name] = conform(name, df) if name in TABLES else df
+    return cohort
+
+
+def _rows(rec: Any, chunk: int) -> list[dict[str, Any]]:
+    prov = rec.provenance
+    rows = []
+    for o in rec.options:
+        m = o.model
+        surv = {s.endpoint: s for s in m.survival}
+        pfs, os_ = surv.get("pfs"), surv.get("os")
+        tox = [{"term": t.term, "probability": t.probability, "low": t.low, "high": t.high} for t in m.toxicity]
+        rows.append({
+            "patient_id": rec.patient_id, "chunk": chunk, "regimen": o.regimen, "drugs": list(o.drugs),
+            "rank": o.rank, "model_rank": o.model_rank, "model_available": m.available,
+            "p_response": None if m.response is None else m.response.probability,
+            "p_response_low": None if m.response is None else m.response.low,
+            "p_response_high": None if m.response is None else m.response.high,
+            "pfs_median_days": None if pfs is None else pfs.median_days,
+            "pfs_median_low": None if pfs is None else pfs.low,
+            "pfs_median_high": None if pfs is None else pfs.high,
+            "os_median_days": None if os_ is None else os_.median_days,
+            "os_median_low": None if os_ is None else os_.low,
+            "os_median_high": None if os_ is None else os_.high,
+            "utility": m.utility, "toxicity": tox,
+            "max_toxicity_probability": max((t["probability"] for t in tox), default=None),
+            "guidance_action": o.guidance_action,
+            "pgx_actions": [{"drug": f.drug, "action": f.action} for f in o.pgx],
+            "out_of_distribution": m.ood.flag, "n_disagreements": len(o.disagreements),
+            "warnings": list(o.warnings), "pgx_sample": rec.pgx_sample,
+            "model_bundle_id": prov.model_bundle_id, "model_bundle_sha256": prov.model_bundle_sha256,
+        })
+    return rows
+
+
+def score_chunk(task: ChunkTask) -> dict[str, Any]:
+    """Score one chunk and write its Parquet file atomically; returns the chunk's stats.
+
+    Runs in any process (local pool, Dask worker or the caller's own); loads the bundle once per process.
+    """
+    from cohorts.simulate_model import CANDIDATES
+    from genomics.errors import DegradedResultWarning
+    from genomics.pgx import call_pgx_cohort
+    from recommender.schema import TreatmentOption
+    from recommender.scoring import score_patients
+
+    start = time.perf_counter()
+    cohort_dir = Path(task.cohort_dir)
+    ctx = _context(task.bundle)
+    cohort = _chunk_cohort(cohort_dir, task.patient_ids)
+    skipped: Counter[str] = Counter()
+    warn: Counter[str] = Counter()
+
+    # -- patients with their candidate options
+    patients = []
+    for p in _patients_with_errors(cohort, task.patient_ids, skipped):
+        names = task.treatments or CANDIDATES.get(p.diagnosis.cancer_type if p.diagnosis else "", ())
+        if not names:
+            skipped["no candidate treatments for the cancer type"] += 1
+            continue
+        patients.append(p.model_copy(update={"candidate_treatments": tuple(TreatmentOption(regimen=r) for r in names)}))
+
+    # -- PGx once for the chunk's samples
+    profiles: dict[str, Any] = {}
+    vcf = cohort.vcf_path
+    pts = cohort.patients
+    sample_of = {r.patient_id: r.sample_id for r in pts.itertuples() if isinstance(r.sample_id, str) and r.sample_id}
+    if vcf is not None and sample_of:
+        sex = {s: str(x) for s, x in zip(pts["sample_id"], pts["sex"]) if isinstance(s, str) and isinstance(x, str)}
+        by_sample = {s: pid for pid, s in sample_of.items()}
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            for prof in call_pgx_cohort(str(vcf), samples=list(by_sample), fill_missing_with_reference=True,
+                                        sex=sex or None):
+                profiles[by_sample[prof.sample]] = prof
+        for w in caught:
+            if issubclass(w.category, DegradedResultWarning):
+                warn["pgx: " + warning_kind(str(w.message))] += 1
+
+    # -- score
+    rows: list[dict[str, Any]] = []
+    n_scored = 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for res in score_patients(patients, bundle=ctx.bundle if ctx.bundle is not None else False,
+                                  on_error="yield", pgx_profiles=profiles, explain=False):
+            if isinstance(res, RecommenderError):
+                skipped[f"{type(res).__name__}: {warning_kind(res.message if hasattr(res, 'message') else str(res))}"] += 1
+                continue
+            n_scored += 1
+            for w in res.warnings:
+                warn[warning_kind(w)] += 1
+            rows.extend(_rows(res, task.index))
+
+    stats = {"chunk": task.index, "n_patients": len(task.patient_ids), "n_scored": n_scored,
+             "n_skipped": sum(skipped.values()), "n_rows": len(rows), "skipped": dict(skipped),
+             "warnings": dict(warn), "seconds": round(time.perf_counter() - start, 3)}
+    table = pa.Table.from_pylist(rows, schema=ROW_SCHEMA) if rows else ROW_SCHEMA.empty_table()
+    table = table.replace_schema_metadata({PLAN_KEY: task.plan.encode(),
+                                           STATS_KEY: json.dumps(stats, sort_keys=True).encode()})
+    part = Path(task.part_path)
+    tmp = part.with_name(f"{part.name}.tmp-{os.getpid()}")
+    try:
+        pq.write_table(table, tmp)
+        os.replace(tmp, part)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return stats
+
+
+def _patients_with_errors(cohort: Any, ids: Sequence[str], skipped: Counter[str]) -> list[Any]:
+    """The chunk's patients; a record that fails validation is counted in ``skipped`` and the rest still come."""
+    from cohorts.storage import _patients_from_tables
+
+    out: list[Any] = []
+    try:
+        out.extend(_patients_from_tables(cohort))
+        return out
+    except RecommenderError:
+        pass
+    # a bad record stops the generator: go one patient at a time for the rest
+    seen = {p.patient_id for p in out}
+    for pid in ids:
+        if pid in seen:
+            continue
+        try:
+            out.extend(_patients_from_tables(cohort, only={pid}))
+        except RecommenderError as err:
+            skipped[f"invalid record: {type(err).__name__}"] += 1
+    order = {pid: i for i, pid in enumerate(ids)}
+    return sorted(out, key=lambda p: order.get(p.patient_id, len(order)))
+
+
+# ------------------------------------------------------------------------------------------------ progress
+class _Progress:
+    def __init__(self, total: int, initial: int, enabled: bool) -> None:
+        self.total, self.done, self.enabled = total, initial, enabled
+        self.start, self.initial = time.perf_counter(), initial
+        self.bar = None
+        if enabled:
+            try:
+                from tqdm import tqdm
+
+                self.bar = tqdm(total=total, initial=initial, unit="patient", desc="scoring", file=sys.stderr,
+                                dynamic_ncols=True)
+            except ImportError:
+                self.bar = None
+
+    def update(self, n: int) -> None:
+        self.done += n
+        if not self.enabled:
+            return
+        if self.bar is not None:
+            self.bar.update(n)
+            return
+        el = time.perf_counter() - self.start
+        rate = (self.done - self.initial) / el if el > 0 else 0.0
+        eta = (self.total - self.done) / rate if rate > 0 else float("nan")
+        print(f"\rscoring {self.done}/{self.total} patients  {rate:.1f} patients/s  ETA {eta:.0f} s",
+              end="", file=sys.stderr, flush=True)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+        elif self.enabled:
+            print(file=sys.stderr)
+
+
+# ------------------------------------------------------------------------------------------------ the run
+def _run_tasks(tasks: list[ChunkTask], workers: int, scheduler: Any, spec: str | bool | None,
+               on_done: Callable[[dict[str, Any]], None]) -> None:
+    if not tasks:
+        return
+    if scheduler is not None:
+        try:
+            from distributed import Client, as_completed
+        except ImportError:
+            raise UsageError("--scheduler needs dask.distributed, which is not installed", field="scheduler",
+                             fix="pip install 'genomics-treatment-recommender[cluster]'") from None
+        if hasattr(scheduler, "submit"):
+            client = scheduler
+        else:
+            try:
+                client = Client(scheduler, timeout=SCHEDULER_TIMEOUT)
+            except (OSError, TimeoutError, ValueError) as err:
+                raise UsageError(f"cannot reach the Dask scheduler at {scheduler}: {err}", field="scheduler",
+                                 fix="start 'dask scheduler' and 'dask worker ADDRESS' first, or drop --scheduler"
+                                 ) from None
+        try:
+            futures = [client.submit(score_chunk, t, pure=False, key=f"score-chunk-{t.plan}-{t.index}") for t in tasks]
+            for fut in as_completed(futures):
+                on_done(fut.result())
+        finally:
+            if client is not scheduler:
+                client.close()
+        return
+    if workers <= 1:
+        for t in tasks:
+            on_done(score_chunk(t))
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures import as_completed as cf_completed
+
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                             initializer=init_worker, initargs=(spec,)) as pool:
+        futs = [pool.submit(score_chunk, t) for t in tasks]
+        for f in cf_completed(futs):
+            on_done(f.result())
+
+
+def score_cohort(
+    cohort_dir: str | os.PathLike[str],
+    out_path: str | os.PathLike[str],
+    *,
+    chunk_size: int = 200,
+    workers: int = 1,
+    bundle: str | os.PathLike[str] | bool | None = None,
+    scheduler: Any = None,
+    progress: bool = True,
+    treatments: Sequence[str] | None = None,
+    keep_parts: bool = False,
+) -> ScoreSummary:
+    """Score every patient of a cohort and write one Parquet row per patient x candidate option.
+
+    Parameters
+    ----------
+    cohort_dir
+        Cohort directory (``recommender cohort import|simulate``).
+    out_path
+        Output Parquet file; chunk files go to ``OUT.parts/`` (kept until the final file is written).
+    chunk_size
+        Patients per chunk (unit of work, of resumption and of memory).
+    workers
+        Local processes (``1``: in this process).
+    bundle
+        Model bundle directory; ``None``: the default bundle; ``False``: no model numbers.
+    scheduler
+        Dask scheduler address (``tcp://host:8786``) or a ``distributed.Client``: chunks run on the cluster
+        (every worker must see ``cohort_dir`` and ``out_path`` on shared storage).
+    progress
+        Show a progress bar (tqdm when installed) on stderr.
+    treatments
+        Regimens scored for every patient (default: the candidates of the patient's cancer type).
+    keep_parts
+        Keep the chunk files after the final file is written.
+
+    Returns
+    -------
+    ScoreSummary
+    """
+    from cohorts.storage import load_cohort
+
+    start = time.perf_counter()
+    if workers < 1:
+        raise UsageError(f"workers must be >= 1, not {workers}", field="workers", fix="use --workers 1 or more")
+    cohort_path = Path(cohort_dir).resolve()
+    out = Path(out_path).resolve()
+    cohort = load_cohort(cohort_path, validate=False)
+    ids = [str(x) for x in pq.read_table(cohort_path / cohort.manifest.tables["patients"].path,
+                                         columns=["patient_id"]).column("patient_id").to_pylist()]
+    chunks = plan_chunks(ids, chunk_size)
+    spec = _bundle_spec(bundle)
+    treat = tuple(treatments) if treatments else None
+    plan = _plan_hash(cohort_path, chunk_size, spec, treat)
+    parts = parts_dir(out)
+    parts.mkdir(parents=True, exist_ok=True)
+    for stale in parts.glob("*.tmp-*"):
+        stale.unlink(missing_ok=True)
+
+    stats: dict[int, dict[str, Any]] = {}
+    tasks: list[ChunkTask] = []
+    for i, chunk in enumerate(chunks):
+        path = parts / _part_name(i)
+        done = _finished(path, plan)
+        if done is not None:
+            stats[i] = done
+        else:
+            tasks.append(ChunkTask(str(cohort_path), i, chunk, str(path), spec, treat, plan))
+    reused = len(stats)
+    bar = _Progress(len(ids), sum(s["n_patients"] for s in stats.values()), progress)
+
+    def on_done(s: dict[str, Any]) -> None:
+        stats[s["chunk"]] = s
+        bar.update(s["n_patients"])
+
+    try:
+        _run_tasks(tasks, workers, scheduler, spec, on_done)
+    finally:
+        bar.close()
+
+    # -- concatenate in chunk order, streaming, atomically
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f"{out.name}.tmp-{os.getpid()}")
+    meta = {b"recommender.cohort_score": json.dumps({
+        "package_version": _package_version(), "cohort": cohort.manifest.name, "plan": plan,
+        "chunk_size": chunk_size, "genome_build": "GRCh38", "n_chunks": len(chunks)}, sort_keys=True).encode()}
+    schema = ROW_SCHEMA.with_metadata(meta)
+    try:
+        with pq.ParquetWriter(tmp, schema) as writer:
+            for i in range(len(chunks)):
+                part = pq.read_table(parts / _part_name(i), schema=ROW_SCHEMA)
+                writer.write_table(part.replace_schema_metadata(meta))
+        os.replace(tmp, out)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    if not keep_parts:
+        for i in range(len(chunks)):
+            (parts / _part_name(i)).unlink(missing_ok=True)
+        try:
+            parts.rmdir()
+        except OSError:
+            pass
+
+    skipped: Counter[str] = Counter()
+    warn: Counter[str] = Counter()
+    for s in stats.values():
+        skipped.update(s["skipped"])
+        warn.update(s["warnings"])
+    seconds = time.perf_counter() - start
+    n_computed = sum(stats[t.index]["n_patients"] for t in tasks)
+    return ScoreSummary(
+        output=str(out), n_patients=len(ids), n_scored=sum(s["n_scored"] for s in stats.values()),
+        n_skipped=sum(s["n_skipped"] for s in stats.values()), n_rows=sum(s["n_rows"] for s in stats.values()),
+        n_chunks=len(chunks), chunks_reused=reused, chunks_computed=len(tasks), workers=workers,
+        scheduler=None if scheduler is None else str(getattr(scheduler, "scheduler_address", scheduler)),
+        seconds=round(seconds, 2), patients_per_second=round(n_computed / seconds, 2) if n_computed else None,
+        skipped=dict(sorted(skipped.items())), warnings=dict(sorted(warn.items())))

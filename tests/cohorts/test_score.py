@@ -1,0 +1,179 @@
+"""Cohort scoring at scale (cohorts/score.py): rows, resumption after a kill, parallel == serial."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from cohorts.germline import RealGenotypeSource
+from cohorts.score import PLAN_KEY, ROW_SCHEMA, _finished, parts_dir, plan_chunks, score_cohort
+from cohorts.simulate import simulate_cohort
+from cohorts.simulate_model import CANDIDATES
+from genomics.errors import UsageError
+
+N_PATIENTS = 18
+CHUNK = 6  # -> 3 chunks
+
+
+@pytest.fixture(scope="module")
+def cohort_dir(tmp_path_factory) -> Path:
+    base = tmp_path_factory.mktemp("score")
+    sim = simulate_cohort(N_PATIENTS, seed=5, germline=RealGenotypeSource(workdir=base / "germ"))
+    sim.write(base / "cohort")
+    return base / "cohort"
+
+
+@pytest.fixture(scope="module")
+def reference(cohort_dir, tmp_path_factory):
+    """An uninterrupted single-process run (summary, table)."""
+    out = tmp_path_factory.mktemp("ref") / "scores.parquet"
+    summary = score_cohort(cohort_dir, out, chunk_size=CHUNK, progress=False)
+    return summary, pd.read_parquet(out)
+
+
+def test_one_row_per_patient_and_candidate_option(cohort_dir, reference):
+    summary, df = reference
+    pts = pd.read_parquet(cohort_dir / "patients.parquet")
+    expected = sum(len(CANDIDATES[c]) for c in pts["cancer_type"])
+    assert summary.n_patients == N_PATIENTS and summary.n_scored == N_PATIENTS and summary.n_skipped == 0
+    assert summary.n_rows == len(df) == expected
+    per_patient = pts.set_index("patient_id")["cancer_type"].map(lambda c: len(CANDIDATES[c]))
+    assert df.groupby("patient_id").size().sort_index().to_dict() == per_patient.sort_index().to_dict()
+    assert not df.duplicated(["patient_id", "regimen"]).any()
+    assert list(df["patient_id"].drop_duplicates()) == list(pts["patient_id"])  # table order kept
+    # ranks 1..k within each patient; model numbers present with intervals around them
+    assert (df.groupby("patient_id")["rank"].apply(lambda r: sorted(r) == list(range(1, len(r) + 1)))).all()
+    assert df["p_response"].between(0, 1).all()
+    assert (df["p_response_low"] <= df["p_response"] + 1e-9).all()
+    assert (df["p_response"] <= df["p_response_high"] + 1e-9).all()
+    assert df["pfs_median_days"].notna().all() and df["model_bundle_id"].notna().all()
+    assert df["guidance_action"].isin(["standard", "adjust_dose", "caution", "avoid", "no_guidance"]).all()
+    assert df["pgx_actions"].map(len).gt(0).all()
+    assert df["pgx_sample"].notna().all()
+    assert pq.read_schema(summary.output).remove_metadata().equals(ROW_SCHEMA)
+    assert not parts_dir(summary.output).exists()  # parts removed after the final file
+
+
+def test_plan_chunks_and_bad_arguments(cohort_dir, tmp_path):
+    assert plan_chunks(list("abcde"), 2) == [("a", "b"), ("c", "d"), ("e",)]
+    with pytest.raises(UsageError):
+        plan_chunks(["a"], 0)
+    with pytest.raises(UsageError):
+        score_cohort(cohort_dir, tmp_path / "x.parquet", workers=0, progress=False)
+
+
+_CHILD = """
+import sys
+from cohorts.score import score_cohort
+score_cohort(sys.argv[1], sys.argv[2], chunk_size=int(sys.argv[3]), progress=False)
+"""
+
+
+def test_killed_run_resumes_without_recomputing_and_equals_uninterrupted(cohort_dir, reference, tmp_path):
+    out = tmp_path / "scores.parquet"
+    parts = parts_dir(out)
+    first = parts / "chunk-00000.parquet"
+    proc = subprocess.Popen([sys.executable, "-c", _CHILD, str(cohort_dir), str(out), str(CHUNK)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        while not first.exists():
+            assert proc.poll() is None, proc.stderr.read().decode()[-2000:]
+            assert time.monotonic() < deadline, "no chunk file within 60 s"
+            time.sleep(0.05)
+        os.kill(proc.pid, signal.SIGKILL)
+    finally:
+        proc.wait(timeout=30)
+    assert not out.exists()
+    done = sorted(p.name for p in parts.glob("chunk-*.parquet"))
+    assert done and len(done) < 3, done
+    mtimes = {name: (parts / name).stat().st_mtime_ns for name in done}
+    # a partial file under the final name (e.g. copied by hand, disk full) is never taken as finished
+    (parts / "chunk-00002.parquet").write_bytes(b"PAR1 truncated")
+
+    summary = score_cohort(cohort_dir, out, chunk_size=CHUNK, progress=False, keep_parts=True)
+    assert summary.chunks_reused == len(done) and summary.chunks_computed == 3 - len(done)
+    for name, t in mtimes.items():
+        assert (parts / name).stat().st_mtime_ns == t, f"{name} was recomputed"
+    assert not list(parts.glob("*.tmp-*"))
+    pd.testing.assert_frame_equal(pd.read_parquet(out), reference[1])
+    assert summary.n_rows == reference[0].n_rows and summary.n_scored == N_PATIENTS
+
+    # a complete chunk file of another plan (other chunk size, cohort, bundle or version) is not reused
+    part = pq.read_table(parts / "chunk-00000.parquet")
+    meta = dict(part.schema.metadata)
+    assert _finished(parts / "chunk-00000.parquet", meta[PLAN_KEY].decode()) is not None
+    meta[PLAN_KEY] = b"another-plan"
+    pq.write_table(part.replace_schema_metadata(meta), parts / "chunk-00000.parquet")
+    assert _finished(parts / "chunk-00000.parquet", "plan-of-this-run") is None
+
+
+def test_two_workers_give_the_same_output_as_one(cohort_dir, reference, tmp_path):
+    out = tmp_path / "par.parquet"
+    summary = score_cohort(cohort_dir, out, chunk_size=CHUNK, workers=2, progress=False)
+    assert summary.workers == 2 and summary.chunks_computed == 3
+    pd.testing.assert_frame_equal(pd.read_parquet(out), reference[1])
+    assert summary.skipped == reference[0].skipped and summary.warnings == reference[0].warnings
+
+
+def test_cli_score_writes_parquet_and_json_summary(cohort_dir, reference, tmp_path, capsys):
+    import json
+
+    from recommender.cli import main
+
+    out = tmp_path / "cli.parquet"
+    code = main(["cohort", "score", str(cohort_dir), "-o", str(out), "--chunk-size", str(CHUNK), "--json"])
+    assert code == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["n_rows"] == reference[0].n_rows and info["n_scored"] == N_PATIENTS
+    assert pa.Table.equals(pq.read_table(out), pq.read_table(reference[0].output))
+
+
+@pytest.mark.slow
+def test_dask_local_cluster_gives_the_same_output(cohort_dir, reference, tmp_path):
+    distributed = pytest.importorskip("distributed", reason="dask.distributed not installed (extra 'cluster')")
+    out = tmp_path / "dask.parquet"
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster:
+        summary = score_cohort(cohort_dir, out, chunk_size=CHUNK, scheduler=cluster.scheduler_address,
+                               progress=False)
+    assert summary.scheduler == cluster.scheduler_address and summary.chunks_computed == 3
+    pd.testing.assert_frame_equal(pd.read_parquet(out), reference[1])
+
+
+def test_unreachable_scheduler_is_a_usage_error(cohort_dir, tmp_path, monkeypatch):
+    pytest.importorskip("distributed", reason="dask.distributed not installed (extra 'cluster')")
+    monkeypatch.setattr("cohorts.score.SCHEDULER_TIMEOUT", "1s")
+    with pytest.raises(UsageError, match="cannot reach the Dask scheduler"):
+        score_cohort(cohort_dir, tmp_path / "x.parquet", chunk_size=CHUNK, scheduler="tcp://127.0.0.1:9",
+                     progress=False)
+
+
+def test_bad_record_is_skipped_with_its_reason_and_the_rest_scored(cohort_dir, tmp_path, monkeypatch):
+    from cohorts import storage
+    from cohorts.errors import CohortError
+
+    real = storage.patient_from_dict
+    bad = pd.read_parquet(cohort_dir / "patients.parquet")["patient_id"].iloc[2]
+
+    def failing(data, **kw):
+        if data["patient_id"] == bad:
+            raise CohortError("broken record", field="age")
+        return real(data, **kw)
+
+    monkeypatch.setattr(storage, "patient_from_dict", failing)
+    summary = score_cohort(cohort_dir, tmp_path / "s.parquet", chunk_size=CHUNK, bundle=False, progress=False)
+    assert summary.n_skipped == 1 and summary.n_scored == N_PATIENTS - 1
+    assert summary.skipped == {"invalid record: CohortError": 1}
+    df = pd.read_parquet(tmp_path / "s.parquet")
+    assert bad not in set(df["patient_id"]) and df["patient_id"].nunique() == N_PATIENTS - 1
+    assert not df["model_available"].any() and df["p_response"].isna().all()
