@@ -39,9 +39,13 @@ _EXPORTS = {
     "train_cohort": "cohorts.train",
     "EvaluationReport": "cohorts.evaluate",
     "evaluate_bundle": "cohorts.evaluate",
+    "score_cohort": "cohorts.score",
+    "ScoreSummary": "cohorts.score",
+    "cohort_dnalm_pools": "cohorts.dnalm_pools",
 }
 
 __all__ = [
+    "cohort_dnalm_pools",
     "score_cohort",
     "ScoreSummary",
     "RealGenotypeSource",
