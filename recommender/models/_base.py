@@ -91,6 +91,14 @@ def save_booster(booster: Any, path: Path) -> Path:
     return path
 
 
+def booster_contributions(booster: Any, dmatrix: Any, frame: pd.DataFrame, feature_names: Sequence[str],
+                          best_iteration: int) -> pd.DataFrame:
+    """Per-feature contributions (xgboost ``pred_contribs`` up to ``best_iteration``; column ``bias`` last)."""
+    contrib = booster.predict(dmatrix, pred_contribs=True, validate_features=False,
+                              iteration_range=(0, best_iteration + 1))
+    return pd.DataFrame(contrib, columns=[*feature_names, "bias"], index=frame.index)
+
+
 def load_booster(path: Path) -> Any:
     import xgboost as xgb
 

@@ -38,6 +38,7 @@ from sklearn.model_selection import train_test_split
 from recommender.models._base import (
     ModelError,
     as_frame,
+    booster_contributions,
     check_fitted,
     floats,
     load_booster,
@@ -252,9 +253,8 @@ class CalibratedBoostedClassifier(ClassifierMixin, BaseEstimator):
         Rows sum to :meth:`decision_function`.
         """
         frame = self._aligned(X)
-        contrib = self.booster_.predict(self._dmatrix(frame), pred_contribs=True, validate_features=False,
-                                        iteration_range=(0, self.best_iteration_ + 1))
-        return pd.DataFrame(contrib, columns=[*self.feature_names_in_, "bias"], index=frame.index)
+        return booster_contributions(self.booster_, self._dmatrix(frame), frame, self.feature_names_in_,
+                                     self.best_iteration_)
 
     # -- persistence ---------------------------------------------------------------------------------
     def save(self, directory: str | Path, name: str) -> list[Path]:

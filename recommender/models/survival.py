@@ -31,6 +31,7 @@ from sklearn.model_selection import train_test_split
 from recommender.models._base import (
     ModelError,
     as_frame,
+    booster_contributions,
     check_fitted,
     floats,
     load_booster,
@@ -306,9 +307,8 @@ class BoostedSurvival(_SurvivalBase):
         """Per-feature log-hazard contributions (``pred_contribs``; column ``bias`` last)."""
         check_fitted(self, "booster_")
         frame = as_frame(X, list(self.feature_names_in_), estimator="BoostedSurvival")
-        c = self.booster_.predict(self._dmatrix(frame), pred_contribs=True, validate_features=False,
-                                  iteration_range=(0, self.best_iteration_ + 1))
-        return pd.DataFrame(c, columns=[*self.feature_names_in_, "bias"], index=frame.index)
+        return booster_contributions(self.booster_, self._dmatrix(frame), frame, self.feature_names_in_,
+                                     self.best_iteration_)
 
     def save(self, directory: str | Path, name: str) -> list[Path]:
         check_fitted(self, "booster_")
