@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from genomics.errors import InputFileError, RecommenderError
 
-__all__ = ["CohortError", "CohortQueryError", "CohortValidationError"]
+__all__ = ["CohortError", "CohortQueryError", "CohortValidationError", "ScoringCancelled"]
 
 
 class CohortError(InputFileError):
@@ -21,3 +21,7 @@ class CohortValidationError(CohortError):
 
 class CohortQueryError(RecommenderError):
     """A filter or SQL query over a cohort is not valid."""
+
+
+class ScoringCancelled(RecommenderError):
+    """A cohort scoring run was cancelled; its finished chunks are kept and a re-run resumes from them."""

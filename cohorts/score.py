@@ -50,6 +50,8 @@ SCHEDULER_TIMEOUT = "20s"
 _TOX = pa.struct([("term", pa.string()), ("probability", pa.float64()), ("low", pa.float64()),
                   ("high", pa.float64())])
 _PGX = pa.struct([("drug", pa.string()), ("action", pa.string())])
+_PHENO = pa.struct([("gene", pa.string()), ("status", pa.string()), ("diplotype", pa.string()),
+                    ("phenotype", pa.string()), ("activity_score", pa.string())])
 
 #: One row per patient x candidate option (fixed, so every chunk file has the same columns).
 ROW_SCHEMA = pa.schema([
@@ -78,6 +80,7 @@ ROW_SCHEMA = pa.schema([
     ("n_disagreements", pa.int32()),
     ("warnings", pa.list_(pa.string())),
     ("pgx_sample", pa.string()),
+    ("pgx_phenotypes", pa.list_(_PHENO)),
     ("model_bundle_id", pa.string()),
     ("model_bundle_sha256", pa.string()),
 ])
@@ -231,8 +234,17 @@ def _chunk_cohort(cohort_dir: Path, ids: Sequence[str]) -> Any:
     return cohort
 
 
-def _rows(rec: Any, chunk: int) -> list[dict[str, Any]]:
+def _phenotypes(profile: Any) -> list[dict[str, Any]]:
+    """Per gene: call status, diplotype, phenotype and activity score of a PGx profile (empty without one)."""
+    if profile is None:
+        return []
+    return [{"gene": g, "status": str(c.status), "diplotype": c.diplotype, "phenotype": c.phenotype,
+             "activity_score": c.activity_score} for g, c in sorted(profile.genes.items())]
+
+
+def _rows(rec: Any, chunk: int, profile: Any = None) -> list[dict[str, Any]]:
     prov = rec.provenance
+    phenos = _phenotypes(profile)
     rows = []
     for o in rec.options:
         m = o.model
@@ -257,7 +269,7 @@ def _rows(rec: Any, chunk: int) -> list[dict[str, Any]]:
             "pgx_actions": [{"drug": f.drug, "action": f.action} for f in o.pgx],
             "out_of_distribution": m.ood.flag, "n_disagreements": len(o.disagreements),
             "warnings": list(o.warnings), "pgx_sample": rec.pgx_sample,
-            "model_bundle_id": prov.model_bundle_id, "model_bundle_sha256": prov.model_bundle_sha256,
+            "pgx_phenotypes": phenos, "model_bundle_id": prov.model_bundle_id, "model_bundle_sha256": prov.model_bundle_sha256,
         })
     return rows
 
@@ -319,7 +331,7 @@ def score_chunk(task: ChunkTask) -> dict[str, Any]:
             n_scored += 1
             for w in res.warnings:
                 warn[warning_kind(w)] += 1
-            rows.extend(_rows(res, task.index))
+            rows.extend(_rows(res, task.index, profiles.get(res.patient_id)))
 
     stats = {"chunk": task.index, "n_patients": len(task.patient_ids), "n_scored": n_scored,
              "n_skipped": sum(skipped.values()), "n_rows": len(rows), "skipped": dict(skipped),
@@ -397,10 +409,19 @@ class _Progress:
 
 
 # ------------------------------------------------------------------------------------------------ the run
+def _cancelled(cancel: Any) -> bool:
+    if cancel is None:
+        return False
+    if hasattr(cancel, "is_set"):
+        return bool(cancel.is_set())
+    return bool(cancel())
+
+
 def _run_tasks(tasks: list[ChunkTask], workers: int, scheduler: Any, spec: str | bool | None,
-               on_done: Callable[[dict[str, Any]], None]) -> None:
+               on_done: Callable[[dict[str, Any]], None], cancel: Any = None) -> bool:
+    """Run the chunk tasks; returns False when ``cancel`` fired (finished chunks are kept, the rest not run)."""
     if not tasks:
-        return
+        return True
     if scheduler is not None:
         try:
             from distributed import Client, as_completed
@@ -420,14 +441,19 @@ def _run_tasks(tasks: list[ChunkTask], workers: int, scheduler: Any, spec: str |
             futures = [client.submit(score_chunk, t, pure=False, key=f"score-chunk-{t.plan}-{t.index}") for t in tasks]
             for fut in as_completed(futures):
                 on_done(fut.result())
+                if _cancelled(cancel):
+                    client.cancel([f for f in futures if not f.done()])
+                    return False
         finally:
             if client is not scheduler:
                 client.close()
-        return
+        return True
     if workers <= 1:
         for t in tasks:
+            if _cancelled(cancel):
+                return False
             on_done(score_chunk(t))
-        return
+        return True
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures import as_completed as cf_completed
@@ -437,6 +463,11 @@ def _run_tasks(tasks: list[ChunkTask], workers: int, scheduler: Any, spec: str |
         futs = [pool.submit(score_chunk, t) for t in tasks]
         for f in cf_completed(futs):
             on_done(f.result())
+            if _cancelled(cancel):
+                for other in futs:
+                    other.cancel()  # chunks already running finish and are kept
+                return False
+    return True
 
 
 def score_cohort(
@@ -450,6 +481,8 @@ def score_cohort(
     progress: bool = True,
     treatments: Sequence[str] | None = None,
     keep_parts: bool = False,
+    on_progress: Callable[[int, int], None] | None = None,
+    cancel: Any = None,
 ) -> ScoreSummary:
     """Score every patient of a cohort and write one Parquet row per patient x candidate option.
 
@@ -474,6 +507,12 @@ def score_cohort(
         Regimens scored for every patient (default: the candidates of the patient's cancer type).
     keep_parts
         Keep the chunk files after the final file is written.
+    on_progress
+        Called as ``on_progress(patients_done, patients_total)`` after each chunk (e.g. an app's progress bar).
+    cancel
+        A :class:`threading.Event` or a no-argument callable; when it is set / returns true, no new chunk is
+        started, finished chunk files are kept and :class:`~cohorts.errors.ScoringCancelled` is raised (a
+        re-run with the same arguments resumes).
 
     Returns
     -------
@@ -513,17 +552,28 @@ def score_cohort(
     def on_done(s: dict[str, Any]) -> None:
         stats[s["chunk"]] = s
         bar.update(s["n_patients"])
+        if on_progress is not None:
+            on_progress(bar.done, len(ids))
 
+    if on_progress is not None:
+        on_progress(bar.done, len(ids))
     try:
-        _run_tasks(tasks, workers, scheduler, spec, on_done)
+        completed = _run_tasks(tasks, workers, scheduler, spec, on_done, cancel)
     finally:
         bar.close()
+    if not completed:
+        from cohorts.errors import ScoringCancelled
+
+        raise ScoringCancelled(f"cohort scoring cancelled after {len(stats)} of {len(chunks)} chunks "
+                               f"({bar.done} of {len(ids)} patients)", file=str(out),
+                               fix="re-run the same command to resume from the finished chunks")
 
     # -- concatenate in chunk order, streaming, atomically
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f"{out.name}.tmp-{os.getpid()}")
     meta = {b"recommender.cohort_score": json.dumps({
-        "package_version": _package_version(), "cohort": cohort.manifest.name, "plan": plan,
+        "package_version": _package_version(), "cohort": cohort.manifest.name, "cohort_dir": str(cohort_path),
+        "cohort_version": cohort.manifest.version, "plan": plan,
         "chunk_size": chunk_size, "genome_build": "GRCh38", "n_chunks": len(chunks)}, sort_keys=True).encode()}
     schema = ROW_SCHEMA.with_metadata(meta)
     try:

@@ -177,3 +177,41 @@ def test_bad_record_is_skipped_with_its_reason_and_the_rest_scored(cohort_dir, t
     df = pd.read_parquet(tmp_path / "s.parquet")
     assert bad not in set(df["patient_id"]) and df["patient_id"].nunique() == N_PATIENTS - 1
     assert not df["model_available"].any() and df["p_response"].isna().all()
+
+
+def test_rows_carry_each_patients_pgx_phenotypes(cohort_dir, reference):
+    _, df = reference
+    first = df.drop_duplicates("patient_id")
+    phen = first["pgx_phenotypes"].map(lambda v: {d["gene"]: d for d in v})
+    assert phen.map(len).gt(5).all()  # every patient has a VCF sample: genes are called
+    cyp2c19 = [p["CYP2C19"] for p in phen if "CYP2C19" in p]
+    assert cyp2c19 and all(c["status"] in {"called", "ambiguous", "incomplete", "not_called"} for c in cyp2c19)
+    called = [c for c in cyp2c19 if c["status"] == "called"]
+    assert called and all(c["phenotype"] and c["diplotype"] for c in called)
+    # the same patient's phenotypes are repeated on each of its option rows
+    one = df[df["patient_id"] == first["patient_id"].iloc[0]]["pgx_phenotypes"].map(lambda v: list(map(dict, v)))
+    assert all(x == one.iloc[0] for x in one)
+
+
+def test_progress_callback_and_cancel_keep_finished_chunks_and_resume(cohort_dir, reference, tmp_path):
+    import threading
+
+    from cohorts.errors import ScoringCancelled
+
+    out = tmp_path / "cancel.parquet"
+    seen: list[tuple[int, int]] = []
+    stop = threading.Event()
+
+    def progress(done: int, total: int) -> None:
+        seen.append((done, total))
+        if done >= CHUNK:
+            stop.set()  # cancel after the first chunk
+
+    with pytest.raises(ScoringCancelled, match="1 of 3 chunks") as err:
+        score_cohort(cohort_dir, out, chunk_size=CHUNK, progress=False, on_progress=progress, cancel=stop)
+    assert "re-run" in err.value.fix
+    assert seen == [(0, N_PATIENTS), (CHUNK, N_PATIENTS)]
+    assert not out.exists() and len(list(parts_dir(out).glob("chunk-*.parquet"))) == 1
+    summary = score_cohort(cohort_dir, out, chunk_size=CHUNK, progress=False)
+    assert summary.chunks_reused == 1 and summary.chunks_computed == 2
+    pd.testing.assert_frame_equal(pd.read_parquet(out), reference[1])
