@@ -1,6 +1,8 @@
 """Entry point of the physician's app: ``streamlit run app/main.py`` (or ``recommender app``).
 
-Sign-in first (local accounts of ``recommender.store``; no default password anywhere), then the pages.
+Sign-in first (local accounts of ``recommender.store``, or OpenID Connect single sign-on through
+``st.login`` when ``[auth]`` is configured in ``.streamlit/secrets.toml``; no default password anywhere), then
+the pages the user's role may open (:mod:`app.access`).
 The research-use disclaimer is shown on every page.
 """
 
@@ -10,11 +12,49 @@ from pathlib import Path
 
 import streamlit as st
 
+from app.access import oidc_providers, pages_for
 from app.ui import disclaimer, engine, show_error
 
 HERE = Path(__file__).resolve().parent
 
 st.set_page_config(page_title="Treatment options (research use only)", page_icon=":material/genetics:", layout="wide")
+
+
+#: Title and icon of each page (stems as in app.access.PAGE_ROLES).
+PAGE_INFO = {
+    "patient": ("Patient", ":material/person:"),
+    "compare": ("Compare options", ":material/compare:"),
+    "pharmacogenomics": ("Pharmacogenomics", ":material/genetics:"),
+    "review": ("Review & sign-off", ":material/draw:"),
+    "report": ("Report", ":material/description:"),
+    "cohort": ("Cohort", ":material/groups:"),
+    "admin": ("Accounts & audit", ":material/admin_panel_settings:"),
+}
+
+
+def _auth_settings() -> dict:
+    """The ``[auth]`` section of Streamlit's secrets (empty when there is no secrets file)."""
+    try:
+        return dict(st.secrets.get("auth", {}))
+    except Exception:  # noqa: BLE001 - no secrets.toml: StreamlitSecretNotFoundError / FileNotFoundError
+        return {}
+
+
+def _single_sign_on(providers: list) -> None:
+    """After the OIDC provider identified the person, map the e-mail to a local account (role from there)."""
+    from genomics.errors import RecommenderError
+    from recommender.store import authenticate_identity
+
+    if not providers or not st.user.get("is_logged_in", False) or "user" in st.session_state:
+        return
+    try:
+        st.session_state["user"] = authenticate_identity(engine(), st.user.get("email"), issuer=st.user.get("iss"))
+        st.session_state["sso"] = True
+    except RecommenderError as err:
+        show_error(err)
+        if st.button("Sign out of single sign-on"):
+            st.logout()
+        st.stop()
 
 
 def login() -> None:
@@ -23,6 +63,9 @@ def login() -> None:
 
     st.title("Sign in")
     disclaimer()
+    for provider in PROVIDERS:
+        if st.button(f"Sign in with {provider or 'single sign-on'}", type="primary", key=f"sso-{provider}"):
+            st.login(provider) if provider else st.login()
     with st.form("login"):
         username = st.text_input("User name")
         password = st.text_input("Password", type="password")
@@ -35,21 +78,20 @@ def login() -> None:
         else:
             st.rerun()
     st.caption("Accounts are created with `recommender admin create-user` (or `create-demo`); passwords are "
-               "generated and shown once.")
+               "generated and shown once." + (" Single sign-on maps your e-mail address to such an account."
+                                              if PROVIDERS else ""))
 
 
+PROVIDERS = oidc_providers(_auth_settings())
+_single_sign_on(PROVIDERS)
 user = st.session_state.get("user")
 if user is None:
     nav = st.navigation([st.Page(login, title="Sign in", icon=":material/login:")])
 else:
-    pages = [
-        st.Page(str(HERE / "pages" / "patient.py"), title="Patient", icon=":material/person:", default=True),
-        st.Page(str(HERE / "pages" / "compare.py"), title="Compare options", icon=":material/compare:"),
-        st.Page(str(HERE / "pages" / "pharmacogenomics.py"), title="Pharmacogenomics", icon=":material/genetics:"),
-        st.Page(str(HERE / "pages" / "review.py"), title="Review & sign-off", icon=":material/draw:"),
-        st.Page(str(HERE / "pages" / "report.py"), title="Report", icon=":material/description:"),
-        st.Page(str(HERE / "pages" / "cohort.py"), title="Cohort", icon=":material/groups:"),
-    ]
+    pages = []
+    for i, stem in enumerate(pages_for(user.role)):
+        title, icon = PAGE_INFO[stem]
+        pages.append(st.Page(str(HERE / "pages" / f"{stem}.py"), title=title, icon=icon, default=i == 0))
     nav = st.navigation(pages)
     with st.sidebar:
         st.write(f"Signed in as **{user.username}** ({user.role})")
@@ -57,7 +99,10 @@ else:
         if patient is not None:
             st.write(f"Patient: **{patient.patient_id}**")
         if st.button("Sign out"):
+            sso = st.session_state.get("sso")
             st.session_state.clear()
+            if sso:
+                st.logout()
             st.rerun()
 
 nav.run()  # every page shows the disclaimer itself (app.ui.require_user)

@@ -22,6 +22,7 @@ from recommender.store.auth import (
     ROLES,
     UserInfo,
     authenticate,
+    authenticate_identity,
     create_demo_account,
     create_user,
     generate_password,
@@ -71,7 +72,8 @@ __all__ = [  # noqa: RUF022 - grouped by topic
     "make_engine", "resolve_url", "redact_url", "data_home", "default_database_url", "demo_database_url",
     "read_session", "write_session", "upgrade_database", "current_revision", "head_revision", "open_database",
     # auth
-    "ROLES", "DEMO_USERNAME", "UserInfo", "create_user", "create_demo_account", "authenticate", "get_user",
+    "ROLES", "DEMO_USERNAME", "UserInfo", "create_user", "create_demo_account", "authenticate", "authenticate_identity",
+    "get_user",
     "list_users", "set_password", "set_active", "require_role", "generate_password", "hash_password",
     "verify_password",
     # patients, recommendations, reviews

@@ -21,7 +21,7 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from recommender.store import audit
@@ -35,6 +35,7 @@ __all__ = [
     "ROLES",
     "UserInfo",
     "authenticate",
+    "authenticate_identity",
     "create_demo_account",
     "create_user",
     "generate_password",
@@ -243,6 +244,40 @@ def authenticate(engine: Engine, username: str, password: str) -> UserInfo:
             info = UserInfo.from_row(row)
     if info is None:
         raise failure
+    return info
+
+
+def authenticate_identity(engine: Engine, email: str | None, *, issuer: str | None = None) -> UserInfo:
+    """Sign in a user whom an OpenID Connect provider has identified (Streamlit ``st.login``).
+
+    The provider proves who the person is; this product still decides what they may do: the e-mail
+    address must be the user name of an active local account (``recommender admin create-user EMAIL
+    --role ROLE``), whose role applies. Nobody gets an account by signing in. Both outcomes are audit
+    entries (``auth.login`` with ``method: oidc``, or ``auth.login_failed``).
+
+    Raises
+    ------
+    AuthError
+        No e-mail claim, no such account, or the account is disabled.
+    """
+    name = email.strip().lower() if isinstance(email, str) else ""  # e-mail addresses: case-insensitive match
+    with write_session(engine) as session:
+        row = session.execute(select(User).where(func.lower(User.username) == name)).scalars().first() if name else None
+        if row is None or not row.active:
+            audit.append(session, action="auth.login_failed", actor=None, entity_type="user",
+                         entity_id=None if row is None else row.id,
+                         payload={"username": name[:64], "known_user": row is not None, "method": "oidc",
+                                  "issuer": issuer})
+            info = None
+        else:
+            row.last_login_at = utcnow()
+            audit.append(session, action="auth.login", actor=row.username, entity_type="user", entity_id=row.id,
+                         payload={"username": row.username, "role": row.role, "method": "oidc", "issuer": issuer})
+            info = UserInfo.from_row(row)
+    if info is None:
+        raise AuthError(
+            "single sign-on succeeded, but there is no active account for this e-mail address here",
+            field="email", fix="ask an administrator to run 'recommender admin create-user EMAIL --role ROLE'")
     return info
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from sqlalchemy import select, text
 
@@ -121,3 +123,31 @@ def test_require_role(engine):
         require_role(user, "physician")
     with pytest.raises(PermissionDeniedError, match="signed in"):
         require_role(None, "physician")
+
+
+def test_single_sign_on_maps_the_email_to_an_existing_account_case_insensitively(engine):
+    from recommender.store import authenticate_identity
+
+    create_user(engine, "dr.sso@example.org", "physician")
+    user = authenticate_identity(engine, " Dr.SSO@Example.org ", issuer="https://idp.example.org")
+    assert user.username == "dr.sso@example.org" and user.role == "physician"
+    assert get_user(engine, "dr.sso@example.org").last_login_at is not None
+    with read_session(engine) as s:
+        last = s.execute(select(AuditEntry).order_by(AuditEntry.seq.desc())).scalars().first()
+        assert last.action == "auth.login" and json.loads(last.payload)["method"] == "oidc"
+    assert verify_chain(engine).ok
+
+
+@pytest.mark.parametrize("email", [None, "", "nobody@example.org", "off@example.org"])
+def test_single_sign_on_never_creates_or_revives_an_account(engine, email):
+    from recommender.store import authenticate_identity
+
+    create_user(engine, "off@example.org", "physician")
+    set_active(engine, "off@example.org", False)
+    with pytest.raises(AuthError, match="no active account") as err:
+        authenticate_identity(engine, email)
+    assert "create-user" in err.value.fix
+    assert get_user(engine, "nobody@example.org") is None
+    with read_session(engine) as s:
+        last = s.execute(select(AuditEntry).order_by(AuditEntry.seq.desc())).scalars().first()
+        assert last.action == "auth.login_failed"
