@@ -39,14 +39,19 @@ def _demo_recommendation() -> Any:
     return score_patient(DEMO_PATIENT, context=scoring_context())
 
 
-def score(patient: Any = None, *, demo: bool = False) -> Any:
-    """A Recommendation for ``patient`` (or the demo patient, cached per process)."""
+def score(patient: Any = None, *, demo: bool = False, germline_vcf: Any = None, sample: str | None = None) -> Any:
+    """A Recommendation for ``patient`` (or the demo patient, cached per process).
+
+    ``germline_vcf`` / ``sample``: a VCF on the server (an upload staged by ``app.vcf_upload``) and the
+    sample to call, passed to ``score_patient`` like the CLI's ``--vcf`` / ``--sample``.
+    """
     if demo:
         return _demo_recommendation()
     from recommender.scoring import score_patient
 
     # an uploaded record's file paths (germline VCF) cannot be resolved on the server: not followed
-    return score_patient(patient, context=scoring_context(), allow_record_paths=False)
+    return score_patient(patient, context=scoring_context(), allow_record_paths=False,
+                         germline_vcf=None if germline_vcf is None else str(germline_vcf), sample=sample)
 
 
 def show_error(err: BaseException) -> None:

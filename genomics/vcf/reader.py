@@ -461,6 +461,8 @@ class VcfReader:
                 if head is None:
                     return
                 for variant in itertools.chain((head,), iterator):
+                    if not variant.CHROM or " " in variant.CHROM:
+                        raise self._blank_line(None)
                     rec = VcfRecord(variant, source, n_samples)
                     if reference is not None:
                         self.ref_check.check(reference, variant.CHROM, variant.POS, variant.REF)
@@ -495,6 +497,8 @@ class VcfReader:
                 for variant in vcf:
                     n += 1
                     vchrom = variant.CHROM
+                    if not vchrom or " " in vchrom:  # a blank / tab-less line: reading its REF would crash htslib
+                        raise self._blank_line(n)
                     pos = variant.POS
                     if vchrom != chrom:
                         if vchrom in seen:
@@ -523,6 +527,20 @@ class VcfReader:
             except Exception as err:  # noqa: BLE001 - cyvcf2 raises bare Exception on bad records
                 # the failing record is the one after the n records read so far
                 raise self._iteration_error(err, f"{chrom}:{last_pos}" if chrom else None, None, n + 1) from None
+
+    def _blank_line(self, n: int | None) -> VcfError:
+        """A line htslib could not split into columns (blank, space-separated or cut short).
+
+        cyvcf2 yields such a line as a record with an empty CHROM, and reading its REF crashes the process
+        (segmentation fault in cyvcf2 0.35), so it is refused before anything else is read from it.
+        """
+        line = None if n is None else self._record_line(n)
+        return VcfError(
+            "a blank line or a record without tab-separated columns (space-separated, or cut short)",
+            file=self._source, record=f"line {line}" if line else (f"record {n}" if n else None),
+            fix="VCF columns must be separated by tabs and the file must hold no blank lines: remove or repair "
+                "the line (e.g. grep -n -v $'\\t' FILE | grep -v '^[0-9]*:#' lists such lines)",
+        )
 
     def _unsorted(self, locus: str, what: str, n: int) -> VcfError:
         line = self._record_line(n)

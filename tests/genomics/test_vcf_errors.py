@@ -186,3 +186,36 @@ def test_corrupt_block_in_the_middle_of_a_bgzip_file(tmp_path):
             pass
     assert "corrupt" in info.value.message and info.value.record.startswith("after chr1:")
     assert "again" in info.value.fix
+
+
+def _demo_lines() -> list[str]:
+    import gzip
+
+    with gzip.open(Path(__file__).resolve().parents[2] / "genomics/data/demo/demo_pgx_panel.vcf.gz", "rt") as fh:
+        return fh.read().splitlines(keepends=True)[:120]
+
+
+@pytest.mark.parametrize("damage", ["blank_at_end", "blank_in_middle", "space_separated_record"])
+def test_blank_or_space_separated_line_is_an_error_not_a_segfault(tmp_path, damage):
+    """cyvcf2 0.35 segfaulted reading REF of such a line; run in a child so a crash cannot hide as a pass."""
+    import subprocess
+    import sys
+
+    lines = _demo_lines()
+    first = next(i for i, line in enumerate(lines) if not line.startswith("#"))
+    bad = first + 10
+    if damage == "blank_at_end":
+        lines.append("\n")
+        bad = len(lines)
+    elif damage == "blank_in_middle":
+        lines.insert(bad - 1, "\n")
+    else:
+        lines[bad - 1] = lines[bad - 1].replace("\t", " ")
+    path = tmp_path / "damaged.vcf"
+    path.write_text("".join(lines))
+    code = ("import sys\nfrom genomics.vcf import VcfReader, vcf_qc\nfrom genomics.errors import VcfError\n"
+            f"try:\n    vcf_qc(VcfReader({str(path)!r}, build='GRCh38'))\n"
+            "except VcfError as e:\n    print(e.one_line()); sys.exit(3)\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 3, (proc.returncode, proc.stderr[-500:])
+    assert "damaged.vcf" in proc.stdout and f"line {bad}" in proc.stdout and "tab" in proc.stdout
