@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 import streamlit as st
 
@@ -17,18 +19,75 @@ from app.core import (
     top_toxicities,
 )
 from app.ui import current, require_user
+from recommender.report import ACTION_LABELS
 
 require_user()
 patient, rec, _ = current()
 st.title("Compare options")
 
+
+def _badge(colour: str, label: str) -> str:
+    """A Streamlit badge in the traffic-light colour of :data:`app.core.LIGHT`, with its own label."""
+    return f"{LIGHT.get(colour, LIGHT['grey']).split('[')[0]}[{label}]"
+
+
+def _summary_card(top: Any) -> None:
+    """Which option, why, and what is the risk: the first-ranked option in one bordered box."""
+    m = top.model
+    with st.container(border=True, key="top_option"):
+        guidance = "guidance: " + ACTION_LABELS.get(top.guidance_action, top.guidance_action)
+        st.markdown(f"#### Ranked first: {top.regimen} &nbsp; {_badge(top.guidance_colour, guidance)}")
+        st.caption(", ".join(top.drugs))
+        cols = st.columns(4)
+        r = m.response if m.available else None
+        cols[0].metric("Response probability", fmt_pct(r.probability) if r else "-")
+        if r is not None and r.low is not None and r.high is not None:
+            cols[0].caption(f"interval {fmt_pct(r.low)}–{fmt_pct(r.high)}")
+        s = pfs_of(top)
+        cols[1].metric("PFS median", "-" if s is None else "not reached" if s.median_days is None
+                       else f"{s.median_days:.0f} d")
+        if s is not None and s.low is not None and s.high is not None:
+            cols[1].caption(f"interval {s.low:.0f}–{s.high:.0f} d")
+        tox = top_toxicities(top, 1)
+        cols[2].metric("Highest severe-toxicity risk", fmt_pct(tox[0].probability) if tox else "-")
+        if tox:
+            t = tox[0]
+            cols[2].caption(f"{t.term} (grade ≥3)" + (f", interval {fmt_pct(t.low)}–{fmt_pct(t.high)}"
+                                                        if t.low is not None and t.high is not None else ""))
+        flagged = [f for f in top.pgx if f.action not in ("standard", "no_guidance") or f.missing_genes]
+        with cols[3]:
+            st.markdown("**Pharmacogenomic flags**")
+            for f in flagged:
+                st.markdown(f"{_badge(f.colour, ACTION_LABELS.get(f.action, f.action))} {f.drug}"
+                            + (f" — {', '.join(f.missing_genes)} not genotyped" if f.missing_genes else ""))
+            if not flagged:
+                st.markdown(_badge("green", "none") + " for its drugs" if top.pgx else "none assessed")
+        if not m.available:
+            st.caption(f"No model numbers: {m.reason}")
+        why = [f"**Why first:** {top.rank_reason or 'rank order of the options'}"]
+        # options the model alone would have put higher, and the reason they are not first
+        why += [f"**Not first although the model prefers it: {o.regimen}** — {o.rank_reason}"
+                for o in rec.options
+                if o is not top and o.model_rank is not None and top.model_rank is not None
+                and o.model_rank < top.model_rank and o.rank_reason]
+        st.markdown("  \n".join(why))
+        if r is not None and r.drivers:
+            st.markdown("**Main drivers of the response prediction:**\n"
+                        + "\n".join(f"- {d}" for d in r.drivers[:3]))
+        if m.available and m.ood.flag:
+            st.warning("Outside the model's training data: " + "; ".join(m.ood.reasons))
+
+
+if rec.top is not None:
+    _summary_card(rec.top)
+
+if rec.disagreements:
+    st.warning("**Model and guidance disagree**\n" + "\n".join(f"- {d.message}" for d in rec.disagreements))
+
 if not rec.model_status.available:
     st.warning(f"Model numbers unavailable: {rec.model_status.reason}")
 else:
     st.caption(f"Model bundle {rec.model_status.bundle_id} — trained on {rec.model_status.trained_on}.")
-
-for d in rec.disagreements:
-    st.warning(f"**Model and guidance disagree** — {d.message}")
 
 c1, c2 = st.columns([2, 1])
 order = c1.selectbox("Sort by", SORT_KEYS, key="sort_key")
@@ -55,7 +114,8 @@ cols = st.columns(max(1, len(options)))
 for col, o in zip(cols, options, strict=False):
     with col:
         st.markdown(f"### {o.rank}. {o.regimen}")
-        st.markdown(f"Guidance: {LIGHT[o.guidance_colour]} **{o.guidance_action}**")
+        label = ACTION_LABELS.get(o.guidance_action, o.guidance_action)
+        st.markdown("Guidance: " + _badge(o.guidance_colour, label))
         m = o.model
         if m.available and m.response is not None:
             r = m.response
@@ -76,7 +136,7 @@ for col, o in zip(cols, options, strict=False):
                 st.markdown(f"- {t.term}: {fmt_interval(t.probability, t.low, t.high, pct=True)}")
         st.markdown("**Pharmacogenomics**")
         for f in o.pgx:
-            st.markdown(f"{LIGHT.get(f.colour, LIGHT['grey'])} {f.drug}: **{f.action}**"
+            st.markdown(f"{_badge(f.colour, ACTION_LABELS.get(f.action, f.action))} {f.drug}"
                         + (f" — {', '.join(f.missing_genes)} not genotyped" if f.missing_genes else ""))
             if f.recommendations or f.messages or f.notes:
                 with st.expander(f"{f.drug}: guidance (verbatim)"):

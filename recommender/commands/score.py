@@ -1,4 +1,4 @@
-"""``recommender score``: rank one patient's treatment options (JSON and/or a self-contained HTML report).
+"""``recommender score``: rank one patient's treatment options (JSON, self-contained HTML report, PDF).
 
 Without arguments beyond ``--demo`` it scores the demo patient shipped in the package (colon cancer,
 FOLFOX / FOLFIRI / CAPOX / FOLFOX+panitumumab, real 1000 Genomes genotypes of NA19625, KRAS G12D).
@@ -41,6 +41,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print the Recommendation as JSON on stdout")
     parser.add_argument("--out", metavar="FILE", help="write the Recommendation JSON to FILE")
     parser.add_argument("--html", metavar="OUT", help="write the self-contained HTML report to OUT")
+    parser.add_argument("--pdf", metavar="OUT", help="write the report as PDF (A4) to OUT; needs Chromium "
+                        "(`apt-get install chromium`, or $RECOMMENDER_CHROMIUM) and the playwright package")
 
 
 def _summary(rec) -> str:
@@ -95,6 +97,10 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--bundle and --no-model contradict each other", fix="drop one of them")
     if args.sample and not args.vcf and not args.patient and not args.demo:
         raise UsageError("--sample needs a VCF", fix="add --vcf FILE")
+    if args.pdf:
+        from recommender.report_pdf import check_pdf_backend
+
+        check_pdf_backend()  # no Chromium or Playwright: say so before scoring, not after
     patient = DEMO_PATIENT if args.demo else Path(args.patient)
     bundle = False if args.no_model else args.bundle
     rec = score_patient(patient, args.treatments, germline_vcf=args.vcf, sample=args.sample, tumour=args.tumour,
@@ -103,13 +109,18 @@ def run(args: argparse.Namespace) -> int:
                         allow_avoid_first=args.allow_avoid_first)
     if args.out:
         write_atomic(args.out, rec.to_json() + "\n")
+    html = render_report(rec) if args.html or args.pdf else None
     if args.html:
-        write_atomic(args.html, render_report(rec))
+        write_atomic(args.html, html)
+    if args.pdf:
+        from recommender.report_pdf import html_to_pdf
+
+        html_to_pdf(html, args.pdf)
     if args.json:
         print_json(rec.to_dict())
     else:
         print(_summary(rec))
-        for path, what in ((args.out, "JSON"), (args.html, "HTML report")):
+        for path, what in ((args.out, "JSON"), (args.html, "HTML report"), (args.pdf, "PDF report")):
             if path:
                 print(f"{what} written to {path}", file=sys.stderr)
     return 0
