@@ -31,7 +31,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def build_command(port: int) -> list[str]:
     """The ``streamlit run`` command line (bound to 127.0.0.1, headless)."""
     return [sys.executable, "-m", "streamlit", "run", str(MAIN), "--server.address", "127.0.0.1",
-            "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+            "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false",
+            "--client.toolbarMode", "viewer"]
 
 
 def run(args: argparse.Namespace) -> int:

@@ -95,9 +95,7 @@ else:
     nav = st.navigation(pages)
     with st.sidebar:
         st.write(f"Signed in as **{user.username}** ({user.role})")
-        patient = st.session_state.get("patient")
-        if patient is not None:
-            st.write(f"Patient: **{patient.patient_id}**")
+        patient_slot = st.empty()  # filled after the page ran, so a patient loaded in this run shows at once
         if st.button("Sign out"):
             sso = st.session_state.get("sso")
             st.session_state.clear()
@@ -106,3 +104,5 @@ else:
             st.rerun()
 
 nav.run()  # every page shows the disclaimer itself (app.ui.require_user)
+if user is not None and st.session_state.get("patient") is not None:
+    patient_slot.write(f"Patient: **{st.session_state['patient'].patient_id}**")

@@ -23,7 +23,14 @@ with st.expander("Exact recommendation shown (JSON)"):
     st.code(rec_json[:20000], language="json")
 
 pending = st.session_state.get("pending_review")
-if pending is None:
+signed = st.session_state.get("last_review")
+if signed and pending is None and not st.session_state.get("amending"):
+    # signed: no form until the physician asks for an amendment (a second review never happens by accident)
+    st.success(f"Review {signed} stored and signed.")
+    if st.button("Amend: record another review of this recommendation"):
+        st.session_state["amending"] = True
+        st.rerun()
+elif pending is None:
     decision = st.radio("Decision", ["accept", "modify", "reject"], horizontal=True, key="review_decision")
     chosen = st.selectbox("Option", regimens, key="review_option", disabled=decision == "reject")
     dose_note = st.text_input("Dose note (optional; for modify)", key="review_dose", disabled=decision != "modify")
@@ -60,13 +67,11 @@ else:
         else:
             st.session_state["pending_review"] = None
             st.session_state["last_review"] = review.id
+            st.session_state["amending"] = False
             st.rerun()
     if c2.button("Cancel"):
         st.session_state["pending_review"] = None
         st.rerun()
-
-if st.session_state.get("last_review"):
-    st.success(f"Review {st.session_state['last_review']} stored and signed.")
 
 st.subheader("Past reviews of this patient")
 reviews = list_reviews(engine(), mrn=patient.patient_id)

@@ -84,9 +84,9 @@ def start_app(db_url: str, log: Path, *, port: int | None = None,
     """Start the app against ``db_url`` and wait until ``/_stcore/health`` answers ``ok``."""
     port = port or free_port()
     env = dict(os.environ, RECOMMENDER_DB_URL=db_url, STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")
-    cmd = [sys.executable, "-m", "streamlit", "run", str(MAIN), "--server.address", "127.0.0.1",
-           "--server.port", str(port), "--server.headless", "true", "--server.fileWatcherType", "none",
-           "--browser.gatherUsageStats", "false"]
+    from app.launch import build_command
+
+    cmd = [*build_command(port), "--server.fileWatcherType", "none"]  # the command `recommender app` runs
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "wb") as out:
         proc = subprocess.Popen(cmd, cwd=REPO_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,

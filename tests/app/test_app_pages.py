@@ -103,6 +103,13 @@ def test_review_is_confirmed_stored_and_listed(db):
     listed = at.dataframe[0].value
     assert list(listed["decision"]) == ["modify"]
     assert verify_chain(engine).ok
+    # once signed, no form is left open: a second review needs an explicit amendment
+    labels = [b.label for b in at.button]
+    assert "Continue to confirmation" not in labels
+    button(at, "Amend: record another review of this recommendation").click()
+    at.run()
+    assert "Continue to confirmation" in [b.label for b in at.button]
+    assert len(list_reviews(engine, mrn="DEMO-COAD-001")) == 1
 
 
 def test_researcher_may_not_sign_reviews(db):
