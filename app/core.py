@@ -26,6 +26,8 @@ __all__ = [
     "pfs_of",
     "review_rows",
     "sort_options",
+    "survival_chart_frames",
+    "survival_of",
     "top_toxicities",
 ]
 
@@ -85,6 +87,36 @@ def pfs_of(option: Any) -> Any:
     if not option.model.available:
         return None
     return next((s for s in option.model.survival if s.endpoint == "pfs"), None)
+
+
+def survival_of(option: Any, endpoint: str) -> Any:
+    """The ``endpoint`` (``pfs``/``os``) prediction of an option (``None`` when absent)."""
+    if not option.model.available:
+        return None
+    return next((s for s in option.model.survival if s.endpoint == endpoint), None)
+
+
+def survival_chart_frames(options: Sequence[Any], endpoint: str) -> tuple[Any, Any]:
+    """Long-format frames for one chart of every option's model survival curve.
+
+    Returns ``(curves, medians)``: ``curves`` has ``option, days, survival`` (step points); ``medians``
+    has ``option, median, low, high, label`` (one row per option with a reached median; ``low``/``high``
+    its interval, drawn as a horizontal bar at survival 0.5).
+    """
+    import pandas as pd
+
+    rows, meds = [], []
+    for o in options:
+        s = survival_of(o, endpoint)
+        if s is None or not s.times:
+            continue
+        rows += [{"option": o.regimen, "days": float(t), "survival": float(v)} for t, v in zip(s.times, s.survival,
+                                                                                             strict=False)]
+        if s.median_days is not None:
+            meds.append({"option": o.regimen, "median": s.median_days, "low": s.low, "high": s.high,
+                         "label": fmt_interval(s.median_days, s.low, s.high, unit=" d")})
+    return (pd.DataFrame(rows, columns=["option", "days", "survival"]),
+            pd.DataFrame(meds, columns=["option", "median", "low", "high", "label"]))
 
 
 def top_toxicities(option: Any, n: int = 3) -> list[Any]:

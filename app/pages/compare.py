@@ -16,6 +16,7 @@ from app.core import (
     option_rows,
     pfs_of,
     sort_options,
+    survival_chart_frames,
     top_toxicities,
 )
 from app.ui import current, require_user
@@ -98,17 +99,30 @@ if hide_avoid:
 
 st.dataframe(guidance_style(pd.DataFrame(option_rows(options))), hide_index=True, width="stretch")
 
-# PFS curves of all options on one chart
-curves = {}
-for o in options:
-    s = pfs_of(o)
-    if s is not None and s.times:
-        curves[o.regimen] = pd.Series(s.survival, index=s.times)
-if curves:
-    df = pd.concat(curves, axis=1).sort_index().ffill()
-    df.index.name = "days"
-    st.subheader("Progression-free survival (model)")
-    st.line_chart(df, x_label="days", y_label="P(progression-free)")
+# survival curves of all options on one chart, median with its interval marked at 50%
+endpoint = st.segmented_control("Survival endpoint", ["PFS", "OS"], default="PFS", key="surv_endpoint") or "PFS"
+curves, medians = survival_chart_frames(options, endpoint.lower())
+if not curves.empty:
+    import altair as alt
+
+    name = "progression-free" if endpoint == "PFS" else "alive"
+    st.subheader(f"{'Progression-free' if endpoint == 'PFS' else 'Overall'} survival (model)")
+    colour = alt.Color("option:N", title="option", scale=alt.Scale(scheme="category10"))
+    lines = alt.Chart(curves).mark_line(interpolate="step-after").encode(
+        x=alt.X("days:Q", title="days"), y=alt.Y("survival:Q", title=f"P({name})", scale=alt.Scale(domain=[0, 1])),
+        color=colour, tooltip=["option", "days", alt.Tooltip("survival:Q", format=".2f")])
+    layers = [lines]
+    if not medians.empty:
+        # each option's median (dot) and interval (bar) at 50%, nudged apart by 0.02 so equal medians stay visible
+        med = medians.assign(at=[0.5 + 0.02 * (i - (len(medians) - 1) / 2) for i in range(len(medians))])
+        tip = ["option", alt.Tooltip("label:N", title="median (interval)")]
+        layers.append(alt.Chart(med).mark_rule(strokeWidth=3, opacity=0.7).encode(
+            x="low:Q", x2="high:Q", y="at:Q", color=colour, tooltip=tip))
+        layers.append(alt.Chart(med).mark_point(filled=True, size=50).encode(x="median:Q", y="at:Q", color=colour,
+                                                                             tooltip=tip))
+    st.altair_chart(alt.layer(*layers).properties(height=340), width="stretch")
+    st.caption("Lines: the model's survival curve per option. At 50%: median (dot) with its interval (bar): "
+               + "; ".join(f"{r.option} {r.label}" for r in medians.itertuples()) + ".")
 
 cols = st.columns(max(1, len(options)))
 for col, o in zip(cols, options, strict=False):

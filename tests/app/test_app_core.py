@@ -89,3 +89,21 @@ def test_launcher_rejects_bad_port():
 
     with pytest.raises(UsageError):
         launch.run(argparse.Namespace(db=None, port=0, demo=False))
+
+
+def test_survival_chart_frames_hold_every_option_curve_and_median_interval():
+    from app.core import survival_chart_frames
+    from recommender.scoring import score_patient
+    from recommender.commands.score import DEMO_PATIENT
+
+    rec = score_patient(DEMO_PATIENT)
+    for endpoint in ("pfs", "os"):
+        curves, medians = survival_chart_frames(rec.options, endpoint)
+        assert set(curves["option"]) == {o.regimen for o in rec.options}
+        assert curves["survival"].between(0, 1).all()
+        for r in medians.itertuples():
+            pred = next(s for o in rec.options if o.regimen == r.option for s in o.model.survival
+                        if s.endpoint == endpoint)
+            assert r.median == pred.median_days and r.low <= r.median <= r.high
+            assert r.label.startswith(f"{pred.median_days:.0f} d")
+    assert survival_chart_frames([], "pfs")[0].empty

@@ -53,6 +53,13 @@ def test_demo_patient_scored_and_options_compared(db):
     at.selectbox(key="sort_key").set_value("response probability").run()
     probs = [o.model.response.probability for o in rec.options]
     assert at.dataframe[0].value["option"].iloc[0] == rec.options[probs.index(max(probs))].regimen
+    # one survival chart for all options, PFS by default, OS on request; medians with intervals in the caption
+    assert "Progression-free survival (model)" in [h.value for h in at.subheader]
+    assert len(at.get("vega_lite_chart")) == 1
+    at.segmented_control(key="surv_endpoint").set_value("OS").run()
+    assert not at.exception
+    assert "Overall survival (model)" in [h.value for h in at.subheader]
+    assert any("median (dot) with its interval" in c.value and "d (" in c.value for c in at.caption)
 
     at.switch_page("pages/pharmacogenomics.py").run()
     assert not at.exception
