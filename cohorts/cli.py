@@ -13,6 +13,7 @@ recommender cohort simulate -n 1000000 --germline priors -o big             (tab
 recommender cohort train cohorts/simulated -o bundle [--exclude-groups pgx,biomarker,dnalm]
 recommender cohort evaluate cohorts/simulated_test --bundle bundle -o report.json
 recommender cohort score cohorts/simulated -o scores.parquet [--chunk-size 200] [--workers 2] [--scheduler tcp://host:8786]
+recommender cohort report scores.parquet -o report.html [--cohort cohorts/simulated] [--json report.json]
 """
 
 from __future__ import annotations
@@ -137,13 +138,27 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     sc.add_argument("--treatments", nargs="+", metavar="REGIMEN",
                     help="regimens to score for every patient (default: the candidates of each cancer type)")
     sc.add_argument("--keep-parts", action="store_true", help="keep OUT.parts/ after writing OUT.parquet")
+    sc.add_argument("--dnalm-cache", metavar="FILE",
+                    help="SQLite DNA LM score cache, shared by the workers and kept across runs (default: "
+                         "OUT.parquet.parts/dnalm-cache.sqlite, removed with the chunk files)")
     sc.add_argument("--no-progress", action="store_true", help="no progress bar")
     sc.add_argument("--json", action="store_true", help="print the summary as JSON")
+
+    rep = sub.add_parser("report", help="self-contained HTML report of a scored cohort (cohorts/report.py)",
+                         description="Report of a 'cohort score' Parquet: predictions per treatment, PGx phenotype "
+                                     "frequencies by population, calibration of response and severe toxicity on the "
+                                     "received regimen, Kaplan-Meier/Cox by whether the recommended option was "
+                                     "received, provenance. One HTML file (inline SVG and CSS, no scripts).")
+    rep.add_argument("scores", help="Parquet file written by 'recommender cohort score'")
+    rep.add_argument("--cohort", metavar="DIR", help="the scored cohort (default: cohort_dir in the file's metadata)")
+    rep.add_argument("-o", "--output", required=True, help="HTML file to write (atomically)")
+    rep.add_argument("--json", metavar="OUT.json", help="also write the report's numbers as JSON to this file")
 
 
 def run(args: argparse.Namespace) -> int:
     return {"import": _import, "info": _info, "validate": _validate, "query": _query, "export": _export,
-            "simulate": _simulate, "train": _train, "evaluate": _evaluate, "score": _score}[args.cohort_command](args)
+            "simulate": _simulate, "train": _train, "evaluate": _evaluate, "score": _score,
+            "report": _report}[args.cohort_command](args)
 
 
 def _score(args: argparse.Namespace) -> int:
@@ -151,7 +166,7 @@ def _score(args: argparse.Namespace) -> int:
 
     s = score_cohort(args.cohort, args.output, chunk_size=args.chunk_size, workers=args.workers, bundle=args.bundle,
                      scheduler=args.scheduler, progress=not args.no_progress and not args.json,
-                     treatments=args.treatments, keep_parts=args.keep_parts)
+                     treatments=args.treatments, keep_parts=args.keep_parts, dnalm_cache=args.dnalm_cache)
     if args.json:
         from recommender.commands._output import print_json
 
@@ -164,6 +179,25 @@ def _score(args: argparse.Namespace) -> int:
         print(f"  skipped {n}: {reason}")
     for kind, n in sorted(s.warnings.items(), key=lambda kv: -kv[1])[:10]:
         print(f"  warning x{n}: {kind}")
+    if s.stage_seconds:
+        print("  seconds per stage (all workers): "
+              + ", ".join(f"{name} {sec:.1f}" for name, sec in s.stage_seconds.items()))
+    if s.peak_rss_mb_per_worker:
+        print("  peak RSS per worker: "
+              + ", ".join(f"{mb:.0f} MB (pid {pid})" for pid, mb in s.peak_rss_mb_per_worker.items()))
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from cohorts.report import build_report, write_report
+
+    start = time.perf_counter()
+    report = build_report(args.scores, args.cohort)
+    out = write_report(report, args.output, args.json)
+    print(f"wrote the report of {report.n_patients_scored} scored patients ({report.provenance.cohort}) to {out}"
+          + (f" and {args.json}" if args.json else "") + f" in {time.perf_counter() - start:.1f} s")
+    for note in report.notes:
+        print(f"  note: {note}")
     return 0
 
 

@@ -6,9 +6,17 @@
 1. the chunk's rows are read from the cohort tables with a Parquet filter (no whole-cohort table in memory),
 2. pharmacogenomics is called once for the chunk's samples over the cohort VCF
    (:func:`genomics.pgx.call_pgx_cohort`, missing defining positions read as reference),
-3. every patient is scored through the recommender's batch API (:func:`recommender.scoring.score_patients`,
-   bad records are skipped with their reason, never fatal),
-4. each (patient x option) becomes one row, written to ``OUT.parts/chunk-NNNNN.parquet`` through a temporary
+3. when the model bundle has DNA LM genes, each patient gets the DNA LM gene features
+   :func:`recommender.scoring.score_patient` computes for it alone from its VCF. They are computed once per run,
+   before the chunks, in the calling process (:func:`recommender.dnalm_features.dnalm_features_for_samples` over
+   all samples: each gene region read once, each distinct variant scored once through the SQLite DNA LM cache,
+   the DNA LM loaded once) and written to ``OUT.parts/dnalm-features.json``; workers only read that file, so
+   they never load the DNA LM (a direct :func:`score_chunk` call without the file computes its chunk's features
+   itself, through the same cache),
+4. every patient is scored through the recommender's batch API (:func:`recommender.scoring.score_patients`
+   with the whole chunk as one model batch: one feature frame, one pass of every model; bad records are
+   skipped with their reason, never fatal),
+5. each (patient x option) becomes one row, written to ``OUT.parts/chunk-NNNNN.parquet`` through a temporary
    name and :func:`os.replace` -- a file with the final name is always complete.
 
 A re-run (after a crash, ``kill`` or Ctrl-C) keeps every finished chunk file whose plan matches (same cohort,
@@ -16,6 +24,13 @@ chunk size, bundle, candidates, package version) and computes only the others. T
 the chunks concatenated in chunk order by a streaming :class:`pyarrow.parquet.ParquetWriter` (one chunk in
 memory at a time) and renamed into place; it holds no time stamps, so it is byte-for-byte the same table as an
 uninterrupted run's.
+
+Each chunk's stats (in its file's metadata, summed into :class:`ScoreSummary`) hold the seconds per stage
+(``vcf``: chunk tables and records read, DNA LM gene regions read; ``pgx``; ``biomarkers``; ``dnalm``;
+``features``; ``models``; ``overlay``: guidance overlay, ranking and result objects; ``output``: rows and the
+Parquet write; ``wait``: a worker idle until the run's DNA LM features file exists, first chunks only) and the
+worker's pid and peak resident memory (``VmHWM`` on Linux, else ``ru_maxrss``). The run's DNA LM prepass (in the
+calling process) adds its ``vcf`` and ``dnalm`` seconds to the summary.
 
 Candidate options per patient: ``treatments`` when given, else the simulator's candidate list for the
 patient's cancer type (:data:`cohorts.simulate_model.CANDIDATES`); a patient without candidates is skipped
@@ -27,12 +42,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import socket
 import sys
 import time
 import warnings
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +61,14 @@ __all__ = ["ROW_SCHEMA", "ScoreSummary", "plan_chunks", "score_chunk", "score_co
 
 PLAN_KEY = b"recommender.cohort_score.plan"
 STATS_KEY = b"recommender.cohort_score.stats"
+#: Bumped when the rows a chunk gets change for the same inputs (old chunk files are then not reused).
+SCORING_VERSION = "cohort-score/2 (DNA LM features)"
+#: Stages timed per chunk, in pipeline order.
+STAGES = ("vcf", "pgx", "biomarkers", "dnalm", "features", "models", "overlay", "output", "wait")
+#: File name of the default DNA LM score cache inside ``OUT.parquet.parts/``.
+DNALM_CACHE_NAME = "dnalm-cache.sqlite"
+#: File name of the run's per-sample DNA LM features inside ``OUT.parquet.parts/``.
+DNALM_FEATURES_NAME = "dnalm-features.json"
 #: How long to wait for a Dask scheduler before giving up.
 SCHEDULER_TIMEOUT = "20s"
 _TOX = pa.struct([("term", pa.string()), ("probability", pa.float64()), ("low", pa.float64()),
@@ -83,6 +107,7 @@ ROW_SCHEMA = pa.schema([
     ("pgx_phenotypes", pa.list_(_PHENO)),
     ("model_bundle_id", pa.string()),
     ("model_bundle_sha256", pa.string()),
+    ("dnalm_model", pa.string()),  # DNA LM that scored the patient's variants in the bundle's DNA LM genes, or null
 ])
 
 
@@ -105,6 +130,11 @@ class ScoreSummary:
     patients_per_second: float | None
     skipped: dict[str, int] = field(default_factory=dict)
     warnings: dict[str, int] = field(default_factory=dict)
+    #: Seconds per stage (:data:`STAGES`) summed over the chunks computed in this run (all workers).
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+    #: Peak resident memory (MB) of each process that computed chunks in this run, by pid (``host:pid`` when
+    #: the worker ran on another machine).
+    peak_rss_mb_per_worker: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -121,6 +151,8 @@ class ChunkTask:
     bundle: str | bool | None
     treatments: tuple[str, ...] | None
     plan: str
+    dnalm_cache: str | None = None
+    dnalm_features: str | None = None  # the run's DNA LM features file (see _dnalm_prepass)
 
 
 # ------------------------------------------------------------------------------------------------ helpers
@@ -181,7 +213,7 @@ def _plan_hash(cohort_dir: Path, chunk_size: int, spec: str | bool | None, treat
     payload = {
         "cohort_manifest": hashlib.sha256((cohort_dir / MANIFEST_NAME).read_bytes()).hexdigest(),
         "chunk_size": chunk_size, "bundle": _bundle_fingerprint(spec), "treatments": treatments,
-        "package_version": _package_version(), "schema": ROW_SCHEMA.to_string(),
+        "package_version": _package_version(), "schema": ROW_SCHEMA.to_string(), "scoring": SCORING_VERSION,
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:20]
 
@@ -270,83 +302,269 @@ def _rows(rec: Any, chunk: int, profile: Any = None) -> list[dict[str, Any]]:
             "out_of_distribution": m.ood.flag, "n_disagreements": len(o.disagreements),
             "warnings": list(o.warnings), "pgx_sample": rec.pgx_sample,
             "pgx_phenotypes": phenos, "model_bundle_id": prov.model_bundle_id, "model_bundle_sha256": prov.model_bundle_sha256,
+            "dnalm_model": prov.dna_lm,
         })
     return rows
+
+
+def _ru_maxrss_kib() -> int:
+    """``getrusage(RUSAGE_SELF).ru_maxrss`` in KiB (it is bytes on macOS)."""
+    import resource
+
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return int(peak // 1024) if sys.platform == "darwin" else int(peak)
+
+
+def _peak_rss_kib() -> int:
+    """Peak resident set size of this process in KiB.
+
+    Linux: ``VmHWM`` of ``/proc/self/status``, the high-water mark of this process's own memory. ``ru_maxrss``
+    is not used there because Linux carries it over from the parent into a process started with fork + exec
+    (the "spawn" pool), so a worker would report the parent's size. Elsewhere: ``ru_maxrss``.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return _ru_maxrss_kib()
+
+
+def _dnalm_genes(bundle: Any) -> tuple[str, ...]:
+    return tuple(getattr(getattr(bundle, "schema", None), "dnalm_genes", ()) or ())
+
+
+_LM_TABLES: dict[tuple[str, int, int], dict[str, Any]] = {}
+#: Longest a worker waits for the run's DNA LM features file before computing its chunk's features itself
+#: (once per process and file: after a time-out it no longer waits).
+DNALM_WAIT_SECONDS = 600.0
+_LM_WAIT_EXPIRED: set[str] = set()
+
+
+def _read_dnalm_file(path: str | Path) -> dict[str, Any] | None:
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _dnalm_table(path: str, plan: str, wait: float = 0.0) -> tuple[dict[str, Any] | None, float]:
+    """``(the run's DNA LM features file as {genes, default, carriers, missing}, seconds waited for it)``.
+
+    The file is parsed once per process. Waits up to ``wait`` seconds for it (the caller writes it while the
+    first chunks start). ``None``: no usable file (another plan, the prepass failed, or still missing): the
+    chunk computes its own.
+    """
+    from recommender.dnalm_features import DnaLmFeatures
+
+    start = time.monotonic()
+    deadline = start + (0.0 if str(path) in _LM_WAIT_EXPIRED else wait)
+    while True:
+        try:
+            st = os.stat(path)
+            break
+        except OSError:
+            if time.monotonic() >= deadline:
+                if wait:
+                    _LM_WAIT_EXPIRED.add(str(path))
+                return None, time.monotonic() - start
+            time.sleep(0.05)
+    waited = time.monotonic() - start
+    key = (str(path), st.st_mtime_ns, st.st_size)
+    if key not in _LM_TABLES:
+        data = _read_dnalm_file(path)
+        if data is None or data.get("plan") != plan or "error" in data:
+            return None, waited
+        _LM_TABLES.clear()
+        _LM_TABLES[key] = {
+            "genes": tuple(data["genes"]), "default": DnaLmFeatures.from_dict(data["default"]),
+            "carriers": {smp: DnaLmFeatures.from_dict(d) for smp, d in data["carriers"].items()},
+            "missing": set(data["missing"])}
+    return _LM_TABLES[key], waited
+
+
+def _bundle_dnalm_genes(spec: str | bool | None) -> tuple[str, ...]:
+    """The DNA LM genes of a bundle's feature schema, read without loading its models."""
+    if spec is False:
+        return ()
+    if spec is None:
+        from recommender.models.defaults import default_bundle_path
+
+        folder = default_bundle_path()
+    else:
+        folder = Path(str(spec))
+    try:
+        data = json.loads((folder / "feature_schema.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return ()  # no bundle (or not readable here): the workers score without model numbers or report it
+    return tuple(data.get("dnalm_genes") or ())
+
+
+def _write_json_atomic(path: Path, data: dict[str, Any]) -> None:
+    tmp = path.with_name(f"{path.name}.tmp-{os.getpid()}")
+    try:
+        tmp.write_text(json.dumps(data, sort_keys=True), encoding="utf-8")
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def _dnalm_prepass(cohort_dir: Path, vcf: Path, genes: tuple[str, ...], plan: str, path: Path,
+                   cache: str) -> dict[str, float]:
+    """Compute every sample's DNA LM features once (this process) into ``path``; returns seconds per stage.
+
+    A complete file of this plan (from an interrupted run) is kept as is.
+    """
+    from recommender.scoring import StageTimer
+
+    old = _read_dnalm_file(path) if path.exists() else None
+    if old is not None and old.get("plan") == plan and "error" not in old:
+        return {}
+    from cohorts.manifest import read_manifest
+    from genomics.vcf import VcfReader
+    from recommender.dnalm_features import dnalm_features_for_samples, no_variant_features
+
+    timer = StageTimer()
+    with timer.stage("vcf"):
+        manifest = read_manifest(cohort_dir)
+        pts = pq.read_table(cohort_dir / manifest.tables["patients"].path, columns=["sample_id"])
+        samples = list(dict.fromkeys(s for s in pts.column("sample_id").to_pylist() if isinstance(s, str) and s))
+        with VcfReader(vcf) as reader:
+            in_vcf = set(reader.samples)
+    present = [smp for smp in samples if smp in in_vcf]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        features = dnalm_features_for_samples(str(vcf), present, genes, cache=cache, timer=timer)
+    default = no_variant_features(genes)
+    carriers = {smp: f.to_dict() for smp, f in features.items() if f != default}
+    _write_json_atomic(path, {"plan": plan, "genes": list(genes), "vcf": vcf.name, "default": default.to_dict(),
+                              "carriers": carriers, "missing": sorted(set(samples) - in_vcf)})
+    return dict(timer.seconds)
 
 
 def score_chunk(task: ChunkTask) -> dict[str, Any]:
     """Score one chunk and write its Parquet file atomically; returns the chunk's stats.
 
-    Runs in any process (local pool, Dask worker or the caller's own); loads the bundle once per process.
+    Runs in any process (local pool, Dask worker or the caller's own); loads the bundle (and, when needed,
+    the DNA LM) once per process.
     """
     from cohorts.simulate_model import CANDIDATES
     from genomics.errors import DegradedResultWarning
     from genomics.pgx import call_pgx_cohort
     from recommender.schema import TreatmentOption
-    from recommender.scoring import score_patients
+    from recommender.scoring import StageTimer, score_patients
 
     start = time.perf_counter()
+    timer = StageTimer()
     cohort_dir = Path(task.cohort_dir)
     ctx = _context(task.bundle)
-    cohort = _chunk_cohort(cohort_dir, task.patient_ids)
     skipped: Counter[str] = Counter()
     warn: Counter[str] = Counter()
 
-    # -- patients with their candidate options
-    patients = []
-    for p in _patients_with_errors(cohort, task.patient_ids, skipped):
-        names = task.treatments or CANDIDATES.get(p.diagnosis.cancer_type if p.diagnosis else "", ())
-        if not names:
-            skipped["no candidate treatments for the cancer type"] += 1
-            continue
-        patients.append(p.model_copy(update={"candidate_treatments": tuple(TreatmentOption(regimen=r) for r in names)}))
+    # -- the chunk's table rows and records, with their candidate options
+    with timer.stage("vcf"):
+        cohort = _chunk_cohort(cohort_dir, task.patient_ids)
+        patients = []
+        for p in _patients_with_errors(cohort, task.patient_ids, skipped):
+            names = task.treatments or CANDIDATES.get(p.diagnosis.cancer_type if p.diagnosis else "", ())
+            if not names:
+                skipped["no candidate treatments for the cancer type"] += 1
+                continue
+            patients.append(p.model_copy(update={"candidate_treatments": tuple(TreatmentOption(regimen=r)
+                                                                                for r in names)}))
+        vcf = cohort.vcf_path
+        pts = cohort.patients
+        sample_of = {r.patient_id: r.sample_id for r in pts.itertuples()
+                     if isinstance(r.sample_id, str) and r.sample_id}
 
     # -- PGx once for the chunk's samples
     profiles: dict[str, Any] = {}
-    vcf = cohort.vcf_path
-    pts = cohort.patients
-    sample_of = {r.patient_id: r.sample_id for r in pts.itertuples() if isinstance(r.sample_id, str) and r.sample_id}
     if vcf is not None and sample_of:
-        sex = {s: str(x) for s, x in zip(pts["sample_id"], pts["sex"]) if isinstance(s, str) and isinstance(x, str)}
-        by_sample = {s: pid for pid, s in sample_of.items()}
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            for prof in call_pgx_cohort(str(vcf), samples=list(by_sample), fill_missing_with_reference=True,
-                                        sex=sex or None):
-                profiles[by_sample[prof.sample]] = prof
-        for w in caught:
-            if issubclass(w.category, DegradedResultWarning):
-                warn["pgx: " + warning_kind(str(w.message))] += 1
+        with timer.stage("pgx"):
+            sex = {s: str(x) for s, x in zip(pts["sample_id"], pts["sex"]) if isinstance(s, str) and isinstance(x, str)}
+            by_sample = {s: pid for pid, s in sample_of.items()}
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                for prof in call_pgx_cohort(str(vcf), samples=list(by_sample), fill_missing_with_reference=True,
+                                            sex=sex or None):
+                    profiles[by_sample[prof.sample]] = prof
+            for w in caught:
+                if issubclass(w.category, DegradedResultWarning):
+                    warn["pgx: " + warning_kind(str(w.message))] += 1
 
-    # -- score
+    # -- DNA LM gene features of the chunk's samples (as score_patient computes them from the VCF)
+    lm_by_patient: dict[str, Any] | None = None
+    genes = _dnalm_genes(ctx.bundle)
+    lm_table = None
+    if genes and task.dnalm_features:
+        with timer.stage("dnalm"):
+            lm_table, waited = _dnalm_table(task.dnalm_features, task.plan, wait=DNALM_WAIT_SECONDS)
+        if waited > 0.001:  # idle while the caller's prepass finished (first chunks only): reported apart
+            timer.add("dnalm", -waited)
+            timer.add("wait", waited)
+    if lm_table is not None and tuple(lm_table["genes"]) == genes:
+        scored = {p.patient_id for p in patients}
+        lm_by_patient = {}
+        for pid, smp in sample_of.items():
+            if pid in scored and smp not in lm_table["missing"]:
+                lm_by_patient[pid] = lm_table["carriers"].get(smp, lm_table["default"])
+    elif genes and vcf is not None and sample_of:
+        from recommender.dnalm_features import dnalm_features_for_samples
+
+        scored = {p.patient_id for p in patients}
+        wanted = {pid: s for pid, s in sample_of.items() if pid in scored and pid in profiles}
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                lm = dnalm_features_for_samples(str(vcf), list(dict.fromkeys(wanted.values())), genes,
+                                                cache=task.dnalm_cache, timer=timer)
+            lm_by_patient = {pid: lm[s] for pid, s in wanted.items() if s in lm}
+        except RecommenderError as err:  # scored without DNA LM features (each result says so), counted here
+            warn["dnalm: " + warning_kind(err.message if hasattr(err, "message") else str(err))] += 1
+
+    # -- score: the whole chunk is one model batch
     rows: list[dict[str, Any]] = []
     n_scored = 0
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for res in score_patients(patients, bundle=ctx.bundle if ctx.bundle is not None else False,
-                                  on_error="yield", pgx_profiles=profiles, explain=False):
+                                  on_error="yield", pgx_profiles=profiles, dnalm_features=lm_by_patient,
+                                  explain=False, batch_size=max(1, len(patients)), timer=timer):
             if isinstance(res, RecommenderError):
                 skipped[f"{type(res).__name__}: {warning_kind(res.message if hasattr(res, 'message') else str(res))}"] += 1
                 continue
             n_scored += 1
-            for w in res.warnings:
-                warn[warning_kind(w)] += 1
-            rows.extend(_rows(res, task.index, profiles.get(res.patient_id)))
+            with timer.stage("output"):
+                for w in res.warnings:
+                    warn[warning_kind(w)] += 1
+                rows.extend(_rows(res, task.index, profiles.get(res.patient_id)))
 
+    with timer.stage("output"):
+        table = pa.Table.from_pylist(rows, schema=ROW_SCHEMA) if rows else ROW_SCHEMA.empty_table()
     stats = {"chunk": task.index, "n_patients": len(task.patient_ids), "n_scored": n_scored,
              "n_skipped": sum(skipped.values()), "n_rows": len(rows), "skipped": dict(skipped),
-             "warnings": dict(warn), "seconds": round(time.perf_counter() - start, 3)}
-    table = pa.Table.from_pylist(rows, schema=ROW_SCHEMA) if rows else ROW_SCHEMA.empty_table()
-    table = table.replace_schema_metadata({PLAN_KEY: task.plan.encode(),
-                                           STATS_KEY: json.dumps(stats, sort_keys=True).encode()})
+             "warnings": dict(warn), "pid": os.getpid(), "host": socket.gethostname()}
     part = Path(task.part_path)
     tmp = part.with_name(f"{part.name}.tmp-{os.getpid()}")
+    write_start = time.perf_counter()
     try:
+        # the write itself is timed from here; its seconds are added to "output" after the file exists
+        stage = {k: round(v, 4) for k, v in timer.seconds.items()}
+        stats.update(seconds=round(time.perf_counter() - start, 3), stage_seconds=stage, peak_rss_kib=_peak_rss_kib(),
+                     ru_maxrss_kib=_ru_maxrss_kib())
+        table = table.replace_schema_metadata({PLAN_KEY: task.plan.encode(),
+                                               STATS_KEY: json.dumps(stats, sort_keys=True).encode()})
         pq.write_table(table, tmp)
         os.replace(tmp, part)
     finally:
         if tmp.exists():
             tmp.unlink()
+    write_seconds = time.perf_counter() - write_start
+    stats["stage_seconds"]["output"] = round(stats["stage_seconds"].get("output", 0.0) + write_seconds, 4)
+    stats["seconds"] = round(time.perf_counter() - start, 3)
     return stats
 
 
@@ -418,8 +636,14 @@ def _cancelled(cancel: Any) -> bool:
 
 
 def _run_tasks(tasks: list[ChunkTask], workers: int, scheduler: Any, spec: str | bool | None,
-               on_done: Callable[[dict[str, Any]], None], cancel: Any = None) -> bool:
-    """Run the chunk tasks; returns False when ``cancel`` fired (finished chunks are kept, the rest not run)."""
+               on_done: Callable[[dict[str, Any]], None], cancel: Any = None,
+               prepass: Callable[[], None] | None = None) -> bool:
+    """Run the chunk tasks; returns False when ``cancel`` fired (finished chunks are kept, the rest not run).
+
+    ``prepass()`` (the DNA LM features of the run) runs in this process: before the chunks with one process,
+    right after submitting them otherwise (workers start up and read their chunks meanwhile, then wait for its
+    file at their DNA LM step).
+    """
     if not tasks:
         return True
     if scheduler is not None:
@@ -439,6 +663,8 @@ def _run_tasks(tasks: list[ChunkTask], workers: int, scheduler: Any, spec: str |
                                  ) from None
         try:
             futures = [client.submit(score_chunk, t, pure=False, key=f"score-chunk-{t.plan}-{t.index}") for t in tasks]
+            if prepass is not None:
+                prepass()
             for fut in as_completed(futures):
                 on_done(fut.result())
                 if _cancelled(cancel):
@@ -449,6 +675,8 @@ def _run_tasks(tasks: list[ChunkTask], workers: int, scheduler: Any, spec: str |
                 client.close()
         return True
     if workers <= 1:
+        if prepass is not None:
+            prepass()
         for t in tasks:
             if _cancelled(cancel):
                 return False
@@ -461,6 +689,8 @@ def _run_tasks(tasks: list[ChunkTask], workers: int, scheduler: Any, spec: str |
     with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
                              initializer=init_worker, initargs=(spec,)) as pool:
         futs = [pool.submit(score_chunk, t) for t in tasks]
+        if prepass is not None:
+            prepass()
         for f in cf_completed(futs):
             on_done(f.result())
             if _cancelled(cancel):
@@ -483,6 +713,7 @@ def score_cohort(
     keep_parts: bool = False,
     on_progress: Callable[[int, int], None] | None = None,
     cancel: Any = None,
+    dnalm_cache: str | os.PathLike[str] | None = None,
 ) -> ScoreSummary:
     """Score every patient of a cohort and write one Parquet row per patient x candidate option.
 
@@ -513,6 +744,10 @@ def score_cohort(
         A :class:`threading.Event` or a no-argument callable; when it is set / returns true, no new chunk is
         started, finished chunk files are kept and :class:`~cohorts.errors.ScoringCancelled` is raised (a
         re-run with the same arguments resumes).
+    dnalm_cache
+        SQLite DNA LM score cache (used when the bundle has DNA LM genes; safe with several processes; on a
+        cluster give a path every worker can open, e.g. local disk). Default: ``OUT.parquet.parts/`` +
+        :data:`DNALM_CACHE_NAME`, removed with the chunk files unless ``keep_parts``.
 
     Returns
     -------
@@ -536,6 +771,8 @@ def score_cohort(
     parts.mkdir(parents=True, exist_ok=True)
     for stale in parts.glob("*.tmp-*"):
         stale.unlink(missing_ok=True)
+    default_cache = dnalm_cache is None
+    cache_path = str(parts / DNALM_CACHE_NAME) if default_cache else str(Path(dnalm_cache).resolve())
 
     stats: dict[int, dict[str, Any]] = {}
     tasks: list[ChunkTask] = []
@@ -545,8 +782,29 @@ def score_cohort(
         if done is not None:
             stats[i] = done
         else:
-            tasks.append(ChunkTask(str(cohort_path), i, chunk, str(path), spec, treat, plan))
+            tasks.append(ChunkTask(str(cohort_path), i, chunk, str(path), spec, treat, plan, cache_path))
     reused = len(stats)
+    # -- DNA LM features of every sample, once (the workers read them from lm_path)
+    lm_seconds: dict[str, float] = {}
+    lm_failed: list[str] = []
+    lm_genes = _bundle_dnalm_genes(spec)
+    lm_path = parts / DNALM_FEATURES_NAME
+    prepass = None
+    if tasks and lm_genes and cohort.vcf_path is not None:
+        old = _read_dnalm_file(lm_path) if lm_path.exists() else None
+        if old is None or old.get("plan") != plan or "error" in old:
+            lm_path.unlink(missing_ok=True)  # never let a worker read a stale file
+        tasks = [replace(t, dnalm_features=str(lm_path)) for t in tasks]
+
+        def prepass() -> None:
+            try:
+                lm_seconds.update(_dnalm_prepass(cohort_path, cohort.vcf_path, lm_genes, plan, lm_path, cache_path))
+            except BaseException as err:  # workers must not wait: they compute their chunks' features themselves
+                _write_json_atomic(lm_path, {"plan": plan, "error": type(err).__name__})
+                if not isinstance(err, Exception):  # Ctrl-C, SystemExit: stop as before
+                    raise
+                lm_failed.append(f"dnalm: prepass failed ({type(err).__name__}), features computed per chunk")
+
     bar = _Progress(len(ids), sum(s["n_patients"] for s in stats.values()), progress)
 
     def on_done(s: dict[str, Any]) -> None:
@@ -558,7 +816,7 @@ def score_cohort(
     if on_progress is not None:
         on_progress(bar.done, len(ids))
     try:
-        completed = _run_tasks(tasks, workers, scheduler, spec, on_done, cancel)
+        completed = _run_tasks(tasks, workers, scheduler, spec, on_done, cancel, prepass=prepass)
     finally:
         bar.close()
     if not completed:
@@ -588,6 +846,11 @@ def score_cohort(
     if not keep_parts:
         for i in range(len(chunks)):
             (parts / _part_name(i)).unlink(missing_ok=True)
+        (parts / DNALM_FEATURES_NAME).unlink(missing_ok=True)
+        if default_cache:
+            _close_cache(cache_path)
+            for suffix in ("", "-wal", "-shm"):
+                Path(cache_path + suffix).unlink(missing_ok=True)
         try:
             parts.rmdir()
         except OSError:
@@ -598,12 +861,43 @@ def score_cohort(
     for s in stats.values():
         skipped.update(s["skipped"])
         warn.update(s["warnings"])
+    warn.update(lm_failed)
     seconds = time.perf_counter() - start
     n_computed = sum(stats[t.index]["n_patients"] for t in tasks)
+    stage_seconds, peak_rss = _resources([stats[t.index] for t in tasks] + [{"stage_seconds": lm_seconds}])
     return ScoreSummary(
         output=str(out), n_patients=len(ids), n_scored=sum(s["n_scored"] for s in stats.values()),
         n_skipped=sum(s["n_skipped"] for s in stats.values()), n_rows=sum(s["n_rows"] for s in stats.values()),
         n_chunks=len(chunks), chunks_reused=reused, chunks_computed=len(tasks), workers=workers,
         scheduler=None if scheduler is None else str(getattr(scheduler, "scheduler_address", scheduler)),
         seconds=round(seconds, 2), patients_per_second=round(n_computed / seconds, 2) if n_computed else None,
-        skipped=dict(sorted(skipped.items())), warnings=dict(sorted(warn.items())))
+        skipped=dict(sorted(skipped.items())), warnings=dict(sorted(warn.items())), stage_seconds=stage_seconds,
+        peak_rss_mb_per_worker=peak_rss)
+
+
+def _resources(computed: list[dict[str, Any]]) -> tuple[dict[str, float], dict[str, float]]:
+    """Stage seconds summed over chunk stats, and the peak RSS (MB) of each worker that computed them."""
+    stage: dict[str, float] = {}
+    for st in computed:
+        for name, sec in (st.get("stage_seconds") or {}).items():
+            stage[name] = stage.get(name, 0.0) + float(sec)
+    order = {name: i for i, name in enumerate(STAGES)}
+    stage_seconds = {k: round(v, 3) for k, v in sorted(stage.items(), key=lambda kv: (order.get(kv[0], 99), kv[0]))}
+    here = socket.gethostname()
+    peak: dict[str, float] = {}
+    for st in computed:
+        if "pid" not in st or "peak_rss_kib" not in st:
+            continue
+        key = str(st["pid"]) if st.get("host", here) == here else f"{st['host']}:{st['pid']}"
+        peak[key] = max(peak.get(key, 0.0), round(st["peak_rss_kib"] / 1024, 1))
+    return stage_seconds, peak
+
+
+def _close_cache(path: str) -> None:
+    """Close this process's connection to a DNA LM cache file (before the file is removed)."""
+    from recommender import dnalm_features
+
+    key = str(Path(path).resolve())
+    cache = dnalm_features._CACHES.pop(key, None)
+    if cache is not None:
+        cache.close()

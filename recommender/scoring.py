@@ -21,9 +21,15 @@ Steps
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
+import functools
+import itertools
 import os
+import time
 import warnings
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -52,10 +58,11 @@ from recommender.recommendation import (
     ResponsePrediction,
     SurvivalPrediction,
     ToxicityRisk,
+    package_version,
 )
 from recommender.schema import Patient, TreatmentOption, load_patient, patient_from_dict
 
-__all__ = ["ScoringContext", "load_bundle", "score_patient", "score_patients"]
+__all__ = ["ScoringContext", "StageTimer", "load_bundle", "score_patient", "score_patients"]
 
 _NO_BUNDLE = object()
 
@@ -65,6 +72,16 @@ class ScoringContext:
 
     def __init__(self, bundle: Any = None) -> None:
         self.bundle, self.bundle_error = load_bundle(bundle)
+        self._biomarker_prov: dict[str, Any] | None = None
+        self._reports: dict[Any, Any] = {}  # record-based tumour profile -> BiomarkerReport (see _biomarkers)
+
+    def biomarker_table_provenance(self) -> dict[str, Any]:
+        """Provenance of the bundled biomarker table (read once per context)."""
+        if self._biomarker_prov is None:
+            from genomics.biomarkers import load_knowledge_base
+
+            self._biomarker_prov = load_knowledge_base().provenance()
+        return self._biomarker_prov
 
 
 def load_bundle(bundle: Any = None) -> tuple[Any, str | None]:
@@ -202,7 +219,12 @@ def _tumour_profile_from_record(patient: Patient) -> Any:
                          source_file="patient record", file_format="record")
 
 
-def _biomarkers(patient: Patient, tumour: Any, base_dir: Path | None) -> Any:
+def _biomarkers(patient: Patient, tumour: Any, base_dir: Path | None, cache: dict[Any, Any] | None = None) -> Any:
+    """The patient's :class:`~genomics.biomarkers.BiomarkerReport` (``None`` without tumour data).
+
+    ``cache`` (a dict kept by the caller) reuses the report of an identical record-based tumour profile and
+    cancer type: cohorts repeat the same hotspot sets many times, and the report depends on nothing else.
+    """
     from genomics.biomarkers import BiomarkerReport, TumourProfile, match_biomarkers, read_tumour
 
     if isinstance(tumour, BiomarkerReport):
@@ -210,6 +232,14 @@ def _biomarkers(patient: Patient, tumour: Any, base_dir: Path | None) -> Any:
     if tumour is None:
         if not patient.tumour_variants:
             return None
+        if cache is not None:
+            key = (patient.diagnosis.cancer_type if patient.diagnosis else None,
+                   tuple(v.model_dump_json() for v in patient.tumour_variants))
+            if key not in cache:
+                if len(cache) >= 4096:
+                    cache.clear()
+                cache[key] = _biomarkers(patient, None, base_dir)
+            return cache[key]
         profile = _tumour_profile_from_record(patient)
     elif isinstance(tumour, TumourProfile):
         profile = tumour
@@ -244,7 +274,10 @@ def _clip01(x: Any) -> float | None:
 
 def model_prediction_from(pred: Any) -> ModelPrediction:
     """A :class:`ModelPrediction` from a :class:`recommender.models.OptionPrediction` (or its ``to_dict``)."""
-    d = pred.to_dict() if hasattr(pred, "to_dict") else dict(pred)
+    if dataclasses.is_dataclass(pred) and not isinstance(pred, type):  # read-only use: no deep copy needed
+        d = {f.name: getattr(pred, f.name) for f in dataclasses.fields(pred)}
+    else:
+        d = pred.to_dict() if hasattr(pred, "to_dict") else dict(pred)
     response = None
     r = d.get("response")
     if r and r.get("p") is not None:
@@ -285,6 +318,65 @@ def _bundle_sha(bundle: Any) -> str | None:
     return meta.get("_manifest_sha256")
 
 
+# ------------------------------------------------------------------------------------------------ timing
+class StageTimer:
+    """Seconds per scoring stage, summed over calls (the timing hook of :func:`score_patients`).
+
+    Examples
+    --------
+    >>> t = StageTimer()
+    >>> with t.stage("models"):
+    ...     pass
+    >>> sorted(t.seconds)
+    ['models']
+    """
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    @contextlib.contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        """Time the ``with`` block and add it to ``seconds[name]``."""
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.add(name, time.perf_counter() - start)
+
+    def add(self, name: str, seconds: float) -> None:
+        """Add ``seconds`` to stage ``name``."""
+        self.seconds[name] = self.seconds.get(name, 0.0) + float(seconds)
+
+
+def _stage(timer: Any, name: str) -> Any:
+    return contextlib.nullcontext() if timer is None else timer.stage(name)
+
+
+@functools.lru_cache(maxsize=1)
+def _package_version() -> str:
+    return package_version()
+
+
+@dataclass
+class _Prepared:
+    """One patient after PGx, biomarkers and DNA LM features: what the model and the overlay need."""
+
+    patient: Patient
+    options: list[TreatmentOption]
+    ctx: ScoringContext
+    vcf: str | None
+    profile: Any
+    guidance_list: list[Any]
+    guidance: dict[str, Any] | None
+    no_pgx_reason: str
+    kb_prov: dict[str, Any]
+    pheno_notes: Any
+    report: Any
+    lm_features: Any
+    notes: list[str]
+    warn_list: list[str]
+
+
 # ------------------------------------------------------------------------------------------------ the call
 def score_patient(
     patient: Patient | Mapping[str, Any] | str | os.PathLike[str],
@@ -304,6 +396,8 @@ def score_patient(
     allow_record_paths: bool = True,
     context: ScoringContext | None = None,
     pgx_profile: Any = None,
+    dnalm_features: Any = None,
+    timer: Any = None,
 ) -> Recommendation:
     """Score one patient's candidate treatments.
 
@@ -341,12 +435,49 @@ def score_patient(
     pgx_profile
         An already called :class:`~genomics.pgx.PgxProfile` (e.g. from ``call_pgx_cohort`` over a
         multi-sample VCF); the germline VCF is then not read again.
+    dnalm_features
+        Already computed :class:`~recommender.dnalm_features.DnaLmFeatures` of this patient (e.g. from
+        :func:`~recommender.dnalm_features.dnalm_features_for_samples` over a cohort VCF, through the DNA LM
+        cache); used like the ones computed from the germline VCF, when the bundle has DNA LM genes.
+    timer
+        Optional timing hook with a ``stage(name)`` context manager (:class:`StageTimer`): seconds spent in
+        ``pgx``, ``biomarkers``, ``dnalm``, ``models`` (feature frame included here) and ``overlay``.
 
     Returns
     -------
     Recommendation
     """
     weights = weights or RankingWeights()
+    prep = _prepare(patient, treatments, germline_vcf=germline_vcf, sample=sample, tumour=tumour, bundle=bundle,
+                    reference=reference, outside_calls=outside_calls,
+                    fill_missing_with_reference=fill_missing_with_reference, base_dir=base_dir,
+                    allow_record_paths=allow_record_paths, context=context, pgx_profile=pgx_profile,
+                    dnalm_features=dnalm_features, timer=timer)
+    strict = bundle is not None and bundle is not False and context is None
+    preds, model_reason = _predict_one(prep, explain=explain, strict=strict, timer=timer)
+    return _finish(prep, preds, model_reason, weights=weights, allow_avoid_first=allow_avoid_first,
+                   fill_missing_with_reference=fill_missing_with_reference, timer=timer)
+
+
+def _prepare(
+    patient: Any,
+    treatments: Sequence[Any] | None,
+    *,
+    germline_vcf: Any = None,
+    sample: str | None = None,
+    tumour: Any = None,
+    bundle: Any = None,
+    reference: Any = None,
+    outside_calls: Any = None,
+    fill_missing_with_reference: bool = False,
+    base_dir: Any = None,
+    allow_record_paths: bool = True,
+    context: ScoringContext | None = None,
+    pgx_profile: Any = None,
+    dnalm_features: Any = None,
+    timer: Any = None,
+) -> _Prepared:
+    """Steps 1-3 of :func:`score_patient` (options, germline PGx, tumour biomarkers) and the DNA LM features."""
     patient, file_dir = _as_patient(patient)
     base = Path(base_dir) if base_dir is not None else file_dir
     options = _options(patient, treatments)
@@ -354,73 +485,134 @@ def score_patient(
     warn_list: list[str] = []
 
     # -- germline -> PGx guidance
-    if pgx_profile is not None:
-        vcf, smp, build = None, pgx_profile.sample, "GRCh38"
-    else:
-        vcf, smp, build = _germline(patient, germline_vcf, sample, base, allow_record_paths)
-    if build != "GRCh38":
-        raise GenomeBuildError(f"the germline VCF is declared {build}; pharmacogenomic calling needs GRCh38",
-                               file=vcf, record=f"patient {patient.patient_id}", field="germline.genome_build",
-                               fix="give a GRCh38 VCF (lift over with bcftools +liftover or CrossMap first)")
-    profile = None
-    guidance_list: list[Any] = []
-    guidance: dict[str, Any] | None = None
-    no_pgx_reason = ""
-    kb_prov: dict[str, Any] = {}
-    all_drugs = list(dict.fromkeys(d for o in options for d in o.drugs))
-    from genomics.pgx import active_knowledge_base, call_pgx, guidance_for_profile
+    with _stage(timer, "pgx"):
+        if pgx_profile is not None:
+            vcf, smp, build = None, pgx_profile.sample, "GRCh38"
+        else:
+            vcf, smp, build = _germline(patient, germline_vcf, sample, base, allow_record_paths)
+        if build != "GRCh38":
+            raise GenomeBuildError(f"the germline VCF is declared {build}; pharmacogenomic calling needs GRCh38",
+                                   file=vcf, record=f"patient {patient.patient_id}", field="germline.genome_build",
+                                   fix="give a GRCh38 VCF (lift over with bcftools +liftover or CrossMap first)")
+        profile = None
+        guidance_list: list[Any] = []
+        guidance: dict[str, Any] | None = None
+        no_pgx_reason = ""
+        kb_prov: dict[str, Any] = {}
+        all_drugs = list(dict.fromkeys(d for o in options for d in o.drugs))
+        from genomics.pgx import active_knowledge_base, call_pgx, guidance_for_profile
 
-    kb = active_knowledge_base()
-    kb_prov = kb.provenance()
-    if pgx_profile is not None:
-        profile = pgx_profile
-        guidance_list = guidance_for_profile(profile, all_drugs, kb=kb)
-        guidance = {g.drug: g for g in guidance_list}
-    elif vcf is not None:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", DegradedResultWarning)
-            profile = call_pgx(vcf, sample=smp, outside_calls=outside_calls,
-                               fill_missing_with_reference=fill_missing_with_reference, include_positions=False)
-        warn_list.extend(str(w.message) for w in caught if issubclass(w.category, DegradedResultWarning))
-        guidance_list = guidance_for_profile(profile, all_drugs, kb=kb)
-        guidance = {g.drug: g for g in guidance_list}
-    else:
-        no_pgx_reason = ("no germline VCF given: pharmacogenomic guidance was not assessed (give --vcf FILE --sample S "
-                         "or a germline reference in the record)")
-        warn_list.append(no_pgx_reason)
-    pheno_notes = phenoconversion_notes(profile, patient.medications)
-    if kb_prov.get("staleness_warning"):
-        notes.append(kb_prov["staleness_warning"])
+        kb = active_knowledge_base()
+        kb_prov = kb.provenance()
+        if pgx_profile is not None:
+            profile = pgx_profile
+            guidance_list = guidance_for_profile(profile, all_drugs, kb=kb)
+            guidance = {g.drug: g for g in guidance_list}
+        elif vcf is not None:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", DegradedResultWarning)
+                profile = call_pgx(vcf, sample=smp, outside_calls=outside_calls,
+                                   fill_missing_with_reference=fill_missing_with_reference, include_positions=False)
+            warn_list.extend(str(w.message) for w in caught if issubclass(w.category, DegradedResultWarning))
+            guidance_list = guidance_for_profile(profile, all_drugs, kb=kb)
+            guidance = {g.drug: g for g in guidance_list}
+        else:
+            no_pgx_reason = ("no germline VCF given: pharmacogenomic guidance was not assessed (give --vcf FILE "
+                             "--sample S or a germline reference in the record)")
+            warn_list.append(no_pgx_reason)
+        pheno_notes = phenoconversion_notes(profile, patient.medications)
+        if kb_prov.get("staleness_warning"):
+            notes.append(kb_prov["staleness_warning"])
 
     # -- tumour -> biomarker evidence
-    report = _biomarkers(patient, tumour, base if allow_record_paths else None)
-    if report is not None:
-        warn_list.extend(report.warnings)
+    with _stage(timer, "biomarkers"):
+        report = _biomarkers(patient, tumour, base if allow_record_paths else None,
+                             cache=None if context is None else context._reports)
+        if report is not None:
+            warn_list.extend(report.warnings)
 
-    # -- model numbers
+    # -- DNA LM gene features (the model bundle's DNA LM genes)
     ctx = context or ScoringContext(bundle)
-    model_bundle, model_reason = ctx.bundle, ctx.bundle_error
-    preds: list[Any] | None = None
     lm_features = None
-    if model_bundle is not None and vcf is not None:
-        lm_genes = tuple(getattr(getattr(model_bundle, "schema", None), "dnalm_genes", ()) or ())
-        if lm_genes:
+    if ctx.bundle is not None:
+        lm_genes = tuple(getattr(getattr(ctx.bundle, "schema", None), "dnalm_genes", ()) or ())
+        if lm_genes and dnalm_features is not None:
+            lm_features = dnalm_features
+        elif lm_genes and vcf is not None:
             from recommender.dnalm_features import dnalm_gene_features
 
-            lm_features = dnalm_gene_features(vcf, None if profile is None else profile.sample, lm_genes,
-                                              reference=reference)
+            with _stage(timer, "dnalm"):
+                lm_features = dnalm_gene_features(vcf, None if profile is None else profile.sample, lm_genes,
+                                                  reference=reference)
+        if lm_features is not None:
             notes.extend(lm_features.notes)
-    if model_bundle is not None:
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                extra = {} if lm_features is None else {"dnalm": lm_features.genes}
-                preds = model_bundle.predict_options(patient, options, pgx=profile, biomarkers=report, explain=explain,
-                                                     **extra)
-        except ModelError as err:
-            if bundle is not None and bundle is not False and context is None:
-                raise
-            model_reason = f"the model bundle could not score this patient: {err.one_line()}"
+    return _Prepared(patient=patient, options=options, ctx=ctx, vcf=vcf, profile=profile,
+                     guidance_list=guidance_list, guidance=guidance, no_pgx_reason=no_pgx_reason, kb_prov=kb_prov,
+                     pheno_notes=pheno_notes, report=report, lm_features=lm_features, notes=notes,
+                     warn_list=warn_list)
+
+
+def _model_error_reason(err: ModelError) -> str:
+    return f"the model bundle could not score this patient: {err.one_line()}"
+
+
+def _predict_one(prep: _Prepared, *, explain: bool, strict: bool,
+                 timer: Any = None) -> tuple[list[Any] | None, str | None]:
+    """Step 4 for one patient: ``(predictions or None, reason they are unavailable or None)``."""
+    model_bundle, model_reason = prep.ctx.bundle, prep.ctx.bundle_error
+    if model_bundle is None:
+        return None, model_reason
+    try:
+        with _stage(timer, "models"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            extra = {} if prep.lm_features is None else {"dnalm": prep.lm_features.genes}
+            preds = model_bundle.predict_options(prep.patient, prep.options, pgx=prep.profile, biomarkers=prep.report,
+                                                 explain=explain, **extra)
+        return preds, model_reason
+    except ModelError as err:
+        if strict:
+            raise
+        return None, _model_error_reason(err)
+
+
+def _predict_many(preps: list[_Prepared], ctx: ScoringContext, *, explain: bool,
+                  timer: Any = None) -> list[tuple[list[Any] | None, str | None]]:
+    """Step 4 for many patients: one feature frame and one pass of every model (same numbers as one by one)."""
+    model_bundle = ctx.bundle
+    pids = [p.patient.patient_id for p in preps]
+    if (model_bundle is None or not hasattr(model_bundle, "predict_options_many") or len(preps) < 2
+            or len(set(pids)) != len(pids)):
+        return [_predict_one(p, explain=explain, strict=False, timer=timer) for p in preps]
+    items = []
+    for p in preps:
+        item: dict[str, Any] = {"patient": p.patient, "options": p.options, "pgx": p.profile, "biomarkers": p.report}
+        if p.lm_features is not None:
+            item["dnalm"] = p.lm_features.genes
+        items.append(item)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            many = model_bundle.predict_options_many(items, explain=explain, timer=timer)
+    except ModelError:  # find the patient(s) the bundle cannot score; the others keep their numbers
+        return [_predict_one(p, explain=explain, strict=False, timer=timer) for p in preps]
+    return [(preds, ctx.bundle_error) for preds in many]
+
+
+def _finish(prep: _Prepared, preds: list[Any] | None, model_reason: str | None, *, weights: RankingWeights,
+            allow_avoid_first: bool, fill_missing_with_reference: bool, timer: Any = None) -> Recommendation:
+    """Step 5 (overlay, ranking) and the result with its provenance."""
+    with _stage(timer, "overlay"):
+        return _finish_untimed(prep, preds, model_reason, weights=weights, allow_avoid_first=allow_avoid_first,
+                               fill_missing_with_reference=fill_missing_with_reference)
+
+
+def _finish_untimed(prep: _Prepared, preds: list[Any] | None, model_reason: str | None, *, weights: RankingWeights,
+                    allow_avoid_first: bool, fill_missing_with_reference: bool) -> Recommendation:
+    patient, options, profile, report = prep.patient, prep.options, prep.profile, prep.report
+    guidance, guidance_list, no_pgx_reason = prep.guidance, prep.guidance_list, prep.no_pgx_reason
+    kb_prov, pheno_notes, lm_features, vcf = prep.kb_prov, prep.pheno_notes, prep.lm_features, prep.vcf
+    notes, warn_list = list(prep.notes), list(prep.warn_list)
+    model_bundle = prep.ctx.bundle
     if model_reason:
         warn_list.append(f"model numbers unavailable: {model_reason}")
 
@@ -448,9 +640,7 @@ def score_patient(
     if report is not None:
         biomarker_tables = tuple(dict(t) for t in report.provenance.get("biomarker_tables", ()))
     else:
-        from genomics.biomarkers import load_knowledge_base
-
-        biomarker_tables = (load_knowledge_base().provenance(),)
+        biomarker_tables = (dict(prep.ctx.biomarker_table_provenance()),)
     dna_lm = None if lm_features is None else lm_features.model
     if lm_features is None:
         notes.append("DNA LM features not computed for this patient (no germline VCF path, a precomputed PGx "
@@ -459,6 +649,7 @@ def score_patient(
         notes.append(f"DNA LM features from {lm_features.n_variants} variant(s) in "
                      f"{', '.join(sorted(lm_features.genes)) or 'no gene'} scored with {lm_features.model}")
     provenance = Provenance(
+        package_version=_package_version(),
         genome_build="GRCh38",
         model_bundle_id=bprov.get("bundle_id") or None,
         model_bundle_sha256=(bprov.get("manifest_sha256") or _bundle_sha(model_bundle)) if model_bundle is not None else None,
@@ -488,6 +679,10 @@ def score_patient(
     return rec
 
 
+_PREPARE_ARGS = ("germline_vcf", "sample", "tumour", "reference", "outside_calls", "fill_missing_with_reference",
+                 "base_dir", "allow_record_paths")
+
+
 def score_patients(
     patients: Iterable[Patient | Mapping[str, Any] | str | os.PathLike[str]],
     treatments: Sequence[Any] | None = None,
@@ -495,6 +690,9 @@ def score_patients(
     bundle: Any = None,
     on_error: str = "raise",
     pgx_profiles: Mapping[str, Any] | None = None,
+    dnalm_features: Mapping[str, Any] | None = None,
+    batch_size: int = 1,
+    timer: Any = None,
     **kwargs: Any,
 ) -> Iterator[Recommendation | RecommenderError]:
     """Score many patients, loading the model bundle once.
@@ -511,18 +709,74 @@ def score_patients(
     pgx_profiles
         ``patient_id -> PgxProfile`` called beforehand (``genomics.pgx.call_pgx_cohort`` reads each gene of
         a multi-sample VCF once for everyone: much faster than one VCF read per patient).
+    dnalm_features
+        ``patient_id -> DnaLmFeatures`` computed beforehand (e.g.
+        :func:`recommender.dnalm_features.dnalm_features_for_samples` over a cohort VCF); passed to
+        :func:`score_patient` as ``dnalm_features``.
+    batch_size
+        Patients whose model numbers are computed together (one feature frame and one pass of every model
+        per batch, :meth:`~recommender.models.ModelBundle.predict_options_many`): the same results, many
+        times faster for cohorts. ``1`` (default) scores one patient at a time.
+    timer
+        Optional timing hook (:class:`StageTimer`): seconds per stage, with the feature frame timed apart
+        from the models when ``batch_size > 1``.
     """
     if on_error not in ("raise", "yield"):
         raise UsageError(f"on_error must be 'raise' or 'yield', not {on_error!r}", field="on_error")
+    if batch_size < 1:
+        raise UsageError(f"batch_size must be >= 1, not {batch_size}", field="batch_size")
     ctx = ScoringContext(bundle)
-    for p in patients:
-        try:
-            prof = None
-            if pgx_profiles is not None:
-                pid = p.patient_id if isinstance(p, Patient) else (p.get("patient_id") if isinstance(p, Mapping) else None)
-                prof = pgx_profiles.get(pid) if pid is not None else None
-            yield score_patient(p, treatments, context=ctx, pgx_profile=prof, **kwargs)
-        except RecommenderError as err:
-            if on_error == "raise":
-                raise
-            yield err
+
+    def pid_of(p: Any) -> Any:
+        return p.patient_id if isinstance(p, Patient) else (p.get("patient_id") if isinstance(p, Mapping) else None)
+
+    def lookup(table: Mapping[str, Any] | None, p: Any) -> Any:
+        if table is None:
+            return None
+        pid = pid_of(p)
+        return table.get(pid) if pid is not None else None
+
+    if batch_size == 1:
+        for p in patients:
+            try:
+                yield score_patient(p, treatments, context=ctx, pgx_profile=lookup(pgx_profiles, p),
+                                    dnalm_features=lookup(dnalm_features, p), timer=timer, **kwargs)
+            except RecommenderError as err:
+                if on_error == "raise":
+                    raise
+                yield err
+        return
+
+    prep_kw = {k: v for k, v in kwargs.items() if k in _PREPARE_ARGS}
+    explain = kwargs.get("explain", True)
+    weights = kwargs.get("weights") or RankingWeights()
+    allow_avoid_first = kwargs.get("allow_avoid_first", False)
+    fill = kwargs.get("fill_missing_with_reference", False)
+    unknown = set(kwargs) - set(_PREPARE_ARGS) - {"explain", "weights", "allow_avoid_first"}
+    if unknown:
+        raise TypeError(f"score_patients() got unexpected keyword argument(s): {', '.join(sorted(unknown))}")
+    it = iter(patients)
+    while True:
+        batch = list(itertools.islice(it, batch_size))
+        if not batch:
+            return
+        prepared: list[_Prepared | RecommenderError] = []
+        for p in batch:
+            try:
+                prepared.append(_prepare(p, treatments, context=ctx, pgx_profile=lookup(pgx_profiles, p),
+                                         dnalm_features=lookup(dnalm_features, p), timer=timer, **prep_kw))
+            except RecommenderError as err:
+                prepared.append(err)
+        ok = [x for x in prepared if isinstance(x, _Prepared)]
+        predicted = dict(zip(map(id, ok), _predict_many(ok, ctx, explain=explain, timer=timer), strict=True))
+        for x in prepared:
+            try:
+                if isinstance(x, RecommenderError):
+                    raise x
+                preds, reason = predicted[id(x)]
+                yield _finish(x, preds, reason, weights=weights, allow_avoid_first=allow_avoid_first,
+                              fill_missing_with_reference=fill, timer=timer)
+            except RecommenderError as err:
+                if on_error == "raise":
+                    raise
+                yield err

@@ -200,9 +200,13 @@ class FeatureSchema:
 
     @property
     def hash(self) -> str:
-        """sha256 of the canonical JSON (sorted keys, no whitespace)."""
-        canonical = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
-        return hashlib.sha256(canonical.encode()).hexdigest()
+        """sha256 of the canonical JSON (sorted keys, no whitespace); computed once per schema (it is immutable)."""
+        cached = self.__dict__.get("_hash_cache")
+        if cached is None:
+            canonical = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+            cached = hashlib.sha256(canonical.encode()).hexdigest()
+            object.__setattr__(self, "_hash_cache", cached)
+        return cached
 
 
 # ---------------------------------------------------------------------------------------------

@@ -22,11 +22,12 @@ drivers, and the out-of-distribution check).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -97,6 +98,16 @@ class OptionPrediction:
         d["drugs"] = list(self.drugs)
         d["imputed"] = list(self.imputed)
         return d
+
+
+@contextlib.contextmanager
+def _stage(timer: Any, name: str) -> Iterator[None]:
+    """``timer.stage(name)`` when a timing hook is given, else nothing."""
+    if timer is None:
+        yield
+        return
+    with timer.stage(name):
+        yield
 
 
 def _num(x: Any) -> float | None:
@@ -338,10 +349,12 @@ class ModelBundle:
             if ens is not None:
                 mid, lo, hi = ens.interval_of(lambda m: m.predict_median(X))
                 lo, hi = _centred_interval(med, mid, lo, hi, upper=np.inf)
+            curve_values = curves.to_numpy()
+            times = [float(t) for t in curves.columns]
             for i in range(n):
                 entry = {"median_days": _num(med[i]), "low": _num(lo[i]), "high": _num(hi[i]),
-                         "cox_median_days": _num(cox_med[i]), "times": [float(t) for t in curves.columns],
-                         "survival": [float(s) for s in curves.iloc[i].to_numpy()], "drivers": []}
+                         "cox_median_days": _num(cox_med[i]), "times": list(times),
+                         "survival": [float(s) for s in curve_values[i]], "drivers": []}
                 if explain and boosted is not None:
                     entry["drivers"] = [d.to_dict() for d in explain_hazard(
                         boosted, X.iloc[[i]], self.schema, f"{endpoint.upper()} hazard", top=top, display=frame.iloc[i])]
@@ -355,9 +368,10 @@ class ModelBundle:
                     return m.predict_proba(X).reindex(columns=terms).to_numpy()
                 mid_t, lo_t, hi_t = self.toxicity_ensemble.interval_of(_tox)
                 lo_t, hi_t = _centred_interval(probs.to_numpy(), mid_t, lo_t, hi_t, upper=1.0)
+            pv = probs.to_numpy()
             for i in range(n):
                 for j, term in enumerate(terms):
-                    entry = {"p": _num(probs.iloc[i, j]),
+                    entry = {"p": _num(pv[i, j]),
                              "low": None if lo_t is None else _num(lo_t[i, j]),
                              "high": None if hi_t is None else _num(hi_t[i, j]), "drivers": []}
                     if explain:
@@ -456,12 +470,85 @@ class ModelBundle:
         if self.propensity is not None:
             cols = list(self.propensity.feature_names_in_)
             prop = self.propensity.predict_proba(frame[cols])
-        columns = set(self.schema.columns)
+        return self._option_predictions(opts, preds, ood, prop)
+
+    def predict_options_many(
+        self,
+        items: Sequence[Mapping[str, Any]],
+        *,
+        explain: bool = False,
+        top: int = 5,
+        timer: Any = None,
+    ) -> list[list[OptionPrediction]]:
+        """:meth:`predict_options` for many patients at once: one feature frame, one pass of every model.
+
+        Parameters
+        ----------
+        items
+            One mapping per patient with ``patient`` and the optional ``options``, ``pgx``, ``biomarkers``,
+            ``dnalm`` and ``covariates`` of :meth:`predict_options`. Patient ids must be unique in a call.
+        explain, top
+            As :meth:`predict_options`.
+        timer
+            Optional timing hook with a ``stage(name)`` context manager (e.g.
+            :class:`recommender.scoring.StageTimer`): the frame is timed as ``"features"``, the models as
+            ``"models"``.
+
+        Returns
+        -------
+        list of list of OptionPrediction
+            Per item, exactly what :meth:`predict_options` returns for that patient alone (every model is
+            row-wise; the propensity product runs per patient block so even the last bit agrees).
+        """
+        if not items:
+            return []
+        patients = [it["patient"] for it in items]
+        pids = [p.patient_id for p in patients]
+        if len(set(pids)) != len(pids):
+            raise ValueError("predict_options_many needs distinct patient ids (blocks are keyed by patient_id)")
+        opts_list = []
+        for it, patient in zip(items, patients, strict=True):
+            given = it.get("options")
+            opts = [resolve_option(o) for o in (given if given is not None else patient.candidate_treatments)]
+            if not opts:
+                raise ModelError("no candidate treatment to score", record=None, field="candidate_treatments",
+                                 fix="give treatments or fill Patient.candidate_treatments")
+            opts_list.append(opts)
+
+        def block(key: str) -> dict[str, Any] | None:
+            out = {p.patient_id: it[key] for it, p in zip(items, patients, strict=True) if it.get(key) is not None}
+            return out or None
+
+        with _stage(timer, "features"):
+            frame = build_feature_frame(patients, opts_list, pgx=block("pgx"), biomarkers=block("biomarkers"),
+                                        dnalm=block("dnalm"), covariates=block("covariates"), schema=self.schema)
+        with _stage(timer, "models"):
+            preds = self.predict_frame(frame, explain=explain, top=top)
+            ood = self.ood.check(frame) if self.ood is not None else [None] * len(frame)
+            sizes = [len(o) for o in opts_list]
+            props: list[Any] = [None] * len(items)
+            if self.propensity is not None:
+                cols = list(self.propensity.feature_names_in_)
+                props = self.propensity.predict_proba_blocks(frame[cols], sizes)
+            out: list[list[OptionPrediction]] = []
+            k = 0
+            for opts, prop in zip(opts_list, props, strict=True):
+                n = len(opts)
+                out.append(self._option_predictions(opts, preds[k:k + n], ood[k:k + n], prop))
+                k += n
+        return out
+
+    def _option_predictions(self, opts: Sequence[Any], preds: Sequence[dict[str, Any]], ood: Sequence[Any],
+                            prop: pd.DataFrame | None) -> list[OptionPrediction]:
+        """One patient's :class:`OptionPrediction` list from its rows of predictions, OOD results, propensities."""
+        columns = self._columns_set()
+        prop_values = None if prop is None else prop.to_numpy()
+        prop_col = {} if prop is None else {c: j for j, c in enumerate(prop.columns)}
         out = []
         for i, opt in enumerate(opts):
             p = None
             if prop is not None and opt.regimen in prop.columns:
-                p = _num(prop.iloc[i][opt.regimen])
+                p = _num(prop_values[i, prop_col[opt.regimen]])
             o = ood[i].to_dict() if ood[i] is not None else {"flag": None, "reasons": ["no OOD model in bundle"]}
             if prop is not None and opt.regimen not in prop.columns:
                 o = {**o, "flag": True, "reasons": [*o.get("reasons", []), f"{opt.regimen} was never given in training"]}
@@ -474,6 +561,14 @@ class ModelBundle:
                 survival=preds[i]["survival"], toxicity=preds[i]["toxicity"], ood=o, propensity=p,
                 not_modelled=preds[i]["not_modelled"], imputed=tuple(preds[i]["imputed"])))
         return out
+
+    def _columns_set(self) -> frozenset[str]:
+        """``set(schema.columns)``, computed once per schema."""
+        cached = self.__dict__.get("_columns_cache")
+        if cached is None or cached[0] is not self.schema:
+            cached = (self.schema, frozenset(self.schema.columns))
+            self.__dict__["_columns_cache"] = cached
+        return cached[1]
 
 
 

@@ -124,6 +124,30 @@ class PropensityModel(BaseEstimator):
         p /= p.sum(axis=1, keepdims=True)
         return pd.DataFrame(p, columns=self.classes_, index=frame.index)
 
+    def predict_proba_blocks(self, X: Any, sizes: list[int]) -> list[pd.DataFrame]:
+        """:meth:`predict_proba` of each consecutive block of ``sizes`` rows of ``X``, in one pass.
+
+        The element-wise preprocessing runs once over all rows; the matrix product runs per block on an
+        array laid out as :meth:`predict_proba` lays out a block of that size, so every number is bitwise
+        the one a separate :meth:`predict_proba` call on the block gives (batch scoring == one patient).
+        """
+        check_fitted(self, "coef_")
+        if sum(sizes) != len(X):
+            raise ValueError(f"block sizes add up to {sum(sizes)}, not to the {len(X)} rows of X")
+        frame = as_frame(X, list(self.feature_names_in_), estimator="PropensityModel")[self.used_columns_]
+        Z = ((frame.fillna(pd.Series(self.medians_, index=frame.columns)) - self.means_) / self.scales_).to_numpy()
+        out: list[pd.DataFrame] = []
+        k = 0
+        for n in sizes:
+            block = np.asfortranarray(Z[k:k + n])  # the layout pandas gives predict_proba for n rows
+            s = block @ self.coef_.T + self.intercept_
+            s = s - s.max(axis=1, keepdims=True)
+            p = np.exp(s)
+            p /= p.sum(axis=1, keepdims=True)
+            out.append(pd.DataFrame(p, columns=self.classes_, index=frame.index[k:k + n]))
+            k += n
+        return out
+
     def weights(self, X: Any, treatment: Any) -> np.ndarray:
         """Inverse propensity weights of the received treatments (normalised per regimen, clipped)."""
         p = self.predict_proba(X)
@@ -393,8 +417,17 @@ class BootstrapEnsemble(BaseEstimator):
 
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)
-                return (np.nanmedian(stack, axis=0), np.nanquantile(stack, a, axis=0),
-                        np.nanquantile(stack, 1 - a, axis=0))
+                # np.median/np.quantile give bitwise the NaN-aware results on NaN-free columns and are
+                # vectorised; only columns with a NaN (e.g. a median not reached) take the slow NaN-aware path
+                mid, lo, hi = (np.median(stack, axis=0), np.quantile(stack, a, axis=0),
+                               np.quantile(stack, 1 - a, axis=0))
+                has_nan = np.isnan(stack).any(axis=0)
+                if np.any(has_nan):
+                    sub = stack[:, has_nan]
+                    mid[has_nan] = np.nanmedian(sub, axis=0)
+                    lo[has_nan] = np.nanquantile(sub, a, axis=0)
+                    hi[has_nan] = np.nanquantile(sub, 1 - a, axis=0)
+                return mid, lo, hi
 
     def save(self, directory: str | Path, name: str) -> list[Path]:
         check_fitted(self, "estimators_")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -215,3 +216,149 @@ def test_progress_callback_and_cancel_keep_finished_chunks_and_resume(cohort_dir
     summary = score_cohort(cohort_dir, out, chunk_size=CHUNK, progress=False)
     assert summary.chunks_reused == 1 and summary.chunks_computed == 2
     pd.testing.assert_frame_equal(pd.read_parquet(out), reference[1])
+
+
+# ------------------------------------------------------------------------------------------------ scale (issue 8)
+def test_chunk_stats_carry_stage_seconds_and_worker_memory(cohort_dir, tmp_path):
+    from cohorts.score import STAGES, STATS_KEY
+
+    out = tmp_path / "stages.parquet"
+    summary = score_cohort(cohort_dir, out, chunk_size=CHUNK, progress=False, keep_parts=True)
+    for part in sorted(parts_dir(out).glob("chunk-*.parquet")):
+        stats = json.loads(pq.read_schema(part).metadata[STATS_KEY])
+        assert stats["pid"] == os.getpid() and stats["peak_rss_kib"] > 10_000 and stats["ru_maxrss_kib"] > 0
+        assert {"vcf", "pgx", "biomarkers", "features", "models"} <= set(stats["stage_seconds"])
+        assert set(stats["stage_seconds"]) <= set(STAGES) and min(stats["stage_seconds"].values()) >= 0
+    st = summary.stage_seconds
+    assert {"vcf", "pgx", "biomarkers", "features", "models", "overlay", "output"} <= set(st)
+    assert list(st) == [s for s in STAGES if s in st]  # pipeline order
+    assert 0 < sum(st.values()) <= summary.seconds * 1.05 + 0.5  # one process: the stages fit in the run
+    assert list(summary.peak_rss_mb_per_worker) == [str(os.getpid())]
+    assert summary.peak_rss_mb_per_worker[str(os.getpid())] > 50
+    data = summary.to_dict()
+    assert data["stage_seconds"] == st and data["peak_rss_mb_per_worker"] == summary.peak_rss_mb_per_worker
+    # a run that only reuses finished chunks computed nothing: no stage seconds, no worker
+    again = score_cohort(cohort_dir, out, chunk_size=CHUNK, progress=False)
+    assert again.chunks_computed == 0 and again.stage_seconds == {} and again.peak_rss_mb_per_worker == {}
+
+
+def test_two_workers_report_their_own_pids_and_memory(cohort_dir, tmp_path):
+    summary = score_cohort(cohort_dir, tmp_path / "w2.parquet", chunk_size=CHUNK, workers=2, progress=False)
+    pids = set(summary.peak_rss_mb_per_worker)
+    assert 1 <= len(pids) <= 2 and str(os.getpid()) not in pids
+    assert all(50 < mb < 4000 for mb in summary.peak_rss_mb_per_worker.values())
+    assert summary.stage_seconds["models"] > 0
+
+
+def test_cli_prints_stage_seconds_and_memory(cohort_dir, tmp_path, capsys):
+    from recommender.cli import main
+
+    out = tmp_path / "cli-stages.parquet"
+    assert main(["cohort", "score", str(cohort_dir), "-o", str(out), "--chunk-size", str(CHUNK), "--no-progress",
+                 "--dnalm-cache", str(tmp_path / "lm.sqlite")]) == 0
+    text = capsys.readouterr().out
+    assert "seconds per stage (all workers): vcf" in text and "models" in text
+    assert f"(pid {os.getpid()})" in text and "peak RSS per worker" in text
+    assert main(["cohort", "score", str(cohort_dir), "-o", str(tmp_path / "j.parquet"), "--chunk-size", str(CHUNK),
+                 "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert set(info["stage_seconds"]) >= {"vcf", "pgx", "models"} and info["peak_rss_mb_per_worker"]
+
+
+LM_N, LM_SEED = 20, 19  # a cohort with two BRCA1 carriers (DNA LM genes of the default bundle)
+
+
+@pytest.fixture(scope="module")
+def lm_cohort(tmp_path_factory) -> Path:
+    base = tmp_path_factory.mktemp("lm")
+    sim = simulate_cohort(LM_N, seed=LM_SEED, germline=RealGenotypeSource(workdir=base / "germ"))
+    sim.write(base / "cohort")
+    return base / "cohort"
+
+
+def _default_bundle_or_skip():
+    from recommender.scoring import load_bundle
+
+    bundle, reason = load_bundle(None)
+    if bundle is None:
+        pytest.skip(f"default model bundle not available: {reason}")
+    if not bundle.schema.dnalm_genes:
+        pytest.skip("the default bundle has no DNA LM genes")
+    return bundle
+
+
+def test_cohort_rows_equal_single_patient_scores_with_dna_lm_features(lm_cohort, tmp_path):
+    """Every cohort row equals the row of score_patient for that patient alone (own VCF read, own DNA LM run)."""
+    import warnings
+
+    from cohorts.score import DNALM_CACHE_NAME, DNALM_FEATURES_NAME, _rows
+    from cohorts.storage import _patients_from_tables, load_cohort
+    from genomics.pgx import call_pgx
+    from recommender.schema import TreatmentOption
+    from recommender.scoring import score_patient
+
+    _default_bundle_or_skip()
+    out = tmp_path / "lm.parquet"
+    summary = score_cohort(lm_cohort, out, chunk_size=7, progress=False, keep_parts=True)
+    assert summary.n_scored == LM_N and "dnalm" in summary.stage_seconds
+    assert (parts_dir(out) / DNALM_FEATURES_NAME).exists() and (parts_dir(out) / DNALM_CACHE_NAME).exists()
+    df = pd.read_parquet(out)
+    carriers = sorted(set(df.loc[df["dnalm_model"].notna(), "patient_id"]))
+    assert len(carriers) == 2  # the DNA LM ran for the two BRCA1 carriers only
+
+    cohort = load_cohort(lm_cohort, validate=False)
+    vcf = str(cohort.vcf_path)
+    patients = {p.patient_id: p for p in _patients_from_tables(cohort)}
+    others = [pid for pid in patients if pid not in carriers][:4]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for pid in carriers + others:
+            p = patients[pid]
+            p = p.model_copy(update={"candidate_treatments": tuple(
+                TreatmentOption(regimen=r) for r in CANDIDATES[p.diagnosis.cancer_type])})
+            rec = score_patient(p, fill_missing_with_reference=True, explain=False)  # reads the VCF itself
+            assert rec.provenance.inputs["germline_vcf"] == "germline.vcf.gz"
+            profile = call_pgx(vcf, sample=p.germline.sample_id, fill_missing_with_reference=True,
+                               include_positions=False, sex=p.demographics.sex)
+            chunk = int(df.loc[df["patient_id"] == pid, "chunk"].iloc[0])
+            single = pa.Table.from_pylist(_rows(rec, chunk, profile), schema=ROW_SCHEMA).to_pandas()
+            cohort_rows = df[df["patient_id"] == pid].reset_index(drop=True)
+            pd.testing.assert_frame_equal(cohort_rows, single)
+            if pid in carriers:
+                assert rec.provenance.dna_lm and any("DNA LM features from 1 variant(s) in BRCA1" in n
+                                                     for n in rec.provenance.notes)
+
+
+def test_dna_lm_stage_per_chunk_without_the_run_file_gives_the_same_rows(lm_cohort, tmp_path):
+    """score_chunk called directly (no DNA LM features file) computes its chunk's features through the cache."""
+    from cohorts.score import ChunkTask, score_chunk
+
+    _default_bundle_or_skip()
+    out = tmp_path / "run.parquet"
+    score_cohort(lm_cohort, out, chunk_size=LM_N, progress=False)
+    ids = tuple(pd.read_parquet(lm_cohort / "patients.parquet")["patient_id"])
+    part = tmp_path / "direct.parquet"
+    stats = score_chunk(ChunkTask(str(lm_cohort.resolve()), 0, ids, str(part), None, None, "direct-plan",
+                                  dnalm_cache=str(tmp_path / "cache.sqlite")))
+    assert stats["stage_seconds"]["dnalm"] > 0 and (tmp_path / "cache.sqlite").exists()
+    pd.testing.assert_frame_equal(pd.read_parquet(part), pd.read_parquet(out))
+
+
+def test_dnalm_features_for_samples_equal_one_sample_at_a_time(lm_cohort, tmp_path):
+    import warnings
+
+    from recommender.dnalm_features import DnaLmFeatures, dnalm_features_for_samples, dnalm_gene_features
+
+    genes = ("BRCA1", "BRCA2")
+    vcf = str(lm_cohort / "germline.vcf.gz")
+    samples = list(pd.read_parquet(lm_cohort / "patients.parquet")["sample_id"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        many = dnalm_features_for_samples(vcf, samples, genes, cache=tmp_path / "c.sqlite")
+        again = dnalm_features_for_samples(vcf, samples, genes, cache=tmp_path / "c.sqlite")  # from the cache
+        carriers = [s for s, f in many.items() if f.n_variants]
+        assert len(carriers) == 2 and set(many) == set(samples)
+        for s in carriers + [x for x in samples if x not in carriers][:3]:
+            one = dnalm_gene_features(vcf, s, genes)
+            assert many[s] == one == again[s]
+            assert DnaLmFeatures.from_dict(json.loads(json.dumps(one.to_dict()))) == one

@@ -237,3 +237,111 @@ def test_batch_with_precalled_profiles_matches_per_patient_calls():
     assert [r.pgx_sample for r in out] == ["NA19625", "HG00096"]
     assert out[0].option("FOLFIRI").pgx[2].action == "standard"
     assert out[0].provenance.inputs["germline_vcf"] is None  # the VCF was not read again
+
+
+# ------------------------------------------------------------------------------------------------ batch speed-up
+def _default_bundle_or_skip():
+    from recommender.models.defaults import default_bundle_path
+
+    if not (default_bundle_path() / "MANIFEST.json").is_file():
+        pytest.skip("default model bundle not built in this checkout")
+    bundle, reason = load_bundle(None)
+    if bundle is None:
+        pytest.skip(f"default model bundle does not load: {reason}")
+    return bundle
+
+
+def _comparable(rec: Recommendation) -> dict:
+    data = json.loads(rec.to_json())
+    data["provenance"].pop("created", None)
+    if data.get("pgx_profile"):
+        data["pgx_profile"].get("provenance", {}).pop("created", None)
+    return data
+
+
+def _variants() -> list[dict]:
+    """Demo-VCF samples on the COAD and breast records: several patients, options and PGx profiles."""
+    out = []
+    for i, sample in enumerate(("NA19625", "HG00096", "HG00171", "NA18486", "NA20845")):
+        data = json.loads((COAD if i % 2 == 0 else BREAST).read_text())
+        data["patient_id"] = f"BATCH-{i}"
+        data["germline"] = {"path": str(DEMO_VCF), "sample_id": sample}
+        out.append(data)
+    return out
+
+
+def test_batched_model_numbers_equal_one_patient_at_a_time():
+    """score_patients(batch_size=k): one feature frame and one pass of every model, bitwise the same results."""
+    bundle = _default_bundle_or_skip()
+    records = _variants()
+    one = [_comparable(r) for r in score_patients(records, bundle=bundle, explain=False)]
+    for k in (2, 5, 50):
+        many = [_comparable(r) for r in score_patients(records, bundle=bundle, explain=False, batch_size=k)]
+        assert many == one
+    alone = [_comparable(score_patient(r, bundle=bundle, explain=False)) for r in records]
+    assert alone == one
+    assert any(o["model"]["available"] for o in one[0]["options"])
+
+
+def test_predict_options_many_equals_predict_options_per_patient():
+    import warnings
+
+    from recommender.schema import patient_from_dict
+
+    bundle = _default_bundle_or_skip()
+    patients = [patient_from_dict(r) for r in _variants()]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        many = bundle.predict_options_many([{"patient": p} for p in patients], explain=False)
+        for p, preds in zip(patients, many, strict=True):
+            assert [x.to_dict() for x in preds] == [x.to_dict() for x in bundle.predict_options(p, explain=False)]
+        with pytest.raises(ValueError):
+            bundle.predict_options_many([{"patient": patients[0]}, {"patient": patients[0]}])
+    assert bundle.predict_options_many([]) == []
+
+
+def test_batch_keeps_errors_in_place_and_degrades_a_failing_bundle():
+    stub = StubBundle({"FOLFOX": 0.5})  # no predict_options_many: one patient at a time, same results
+    good = json.loads(COAD.read_text())
+    del good["germline"]
+    bad = dict(good, candidate_treatments=[])
+    out = list(score_patients([good, bad, good], bundle=stub, on_error="yield", batch_size=3))
+    assert isinstance(out[0], Recommendation) and isinstance(out[1], UsageError) and isinstance(out[2], Recommendation)
+    with pytest.raises(UsageError):
+        list(score_patients([good, bad], bundle=stub, batch_size=2))
+    failing = list(score_patients([good, good], ["FOLFOX"], bundle=StubBundle({}, fail=True), batch_size=2))
+    assert all(r.model_status.available is False and "stub bundle refuses" in r.model_status.reason for r in failing)
+    with pytest.raises(UsageError):
+        list(score_patients([good], batch_size=0))
+
+
+def test_stage_timer_records_the_scoring_stages():
+    from recommender.scoring import StageTimer
+
+    bundle = _default_bundle_or_skip()
+    timer = StageTimer()
+    recs = list(score_patients(_variants()[:3], bundle=bundle, explain=False, batch_size=3, timer=timer))
+    assert len(recs) == 3
+    assert {"pgx", "biomarkers", "features", "models", "overlay"} <= set(timer.seconds)
+    assert all(v >= 0 for v in timer.seconds.values())
+    single = StageTimer()
+    score_patient(COAD, ["FOLFOX"], bundle=False, timer=single)
+    assert {"pgx", "biomarkers", "overlay"} <= set(single.seconds) and "models" not in single.seconds
+
+
+def test_precomputed_dna_lm_features_are_used_like_computed_ones():
+    from recommender.dnalm_features import DnaLmFeatures
+
+    bundle = _default_bundle_or_skip()
+    if not bundle.schema.dnalm_genes:
+        pytest.skip("the default bundle has no DNA LM genes")
+    data = json.loads(COAD.read_text())
+    data["germline"] = {"path": str(DEMO_VCF), "sample_id": "NA19625"}
+    computed = score_patient(data, bundle=bundle, explain=False)
+    lm_note = [n for n in computed.provenance.notes if "DNA LM" in n or "no variants of this sample" in n]
+    assert lm_note  # the VCF path was read for the DNA LM genes
+    given = DnaLmFeatures(notes=("precomputed note",))
+    rec = score_patient(data, bundle=bundle, explain=False, dnalm_features=given)
+    assert "precomputed note" in rec.provenance.notes
+    off = score_patient(data, bundle=False, dnalm_features=given)  # no bundle: never used
+    assert "precomputed note" not in off.provenance.notes
