@@ -115,6 +115,8 @@ class ReportProvenance(_Dict):
     plan: str | None
     genome_build: str | None
     created: str
+    #: Knowledge-base versions the scores were computed with (PGx tables, biomarker tables, DNA LM, feature schema).
+    knowledge_bases: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -454,7 +456,8 @@ def build_report(scores: str | os.PathLike[str], cohort_dir: str | os.PathLike[s
         model_bundle_sha256=tuple(sorted({s for _, s in bundles})), cohort=m.name, cohort_version=str(m.version),
         cohort_dir=str(cohort_path), cohort_dir_scored=info.get("cohort_dir"), plan=info.get("plan"),
         genome_build=info.get("genome_build") or m.genome_build,
-        created=(now or datetime.now(UTC)).replace(microsecond=0).isoformat())
+        created=(now or datetime.now(UTC)).replace(microsecond=0).isoformat(),
+        knowledge_bases=info.get("knowledge_bases"))
     if len(bundle_ids) > 1:
         notes.append(f"the score file mixes {len(bundle_ids)} model bundles")
     with_tr = int((acc.scored & (received_by_code >= 0)).sum())

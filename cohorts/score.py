@@ -445,6 +445,12 @@ def _dnalm_prepass(cohort_dir: Path, vcf: Path, genes: tuple[str, ...], plan: st
     return dict(timer.seconds)
 
 
+def _knowledge(prov: Any) -> dict[str, Any]:
+    """Knowledge-base versions a result was computed with (PGx tables, biomarker tables, DNA LM, feature schema)."""
+    return {"pgx_knowledge_base": dict(prov.pgx_knowledge_base), "biomarker_tables": list(prov.biomarker_tables),
+            "dna_lm": prov.dna_lm, "feature_schema_hash": prov.feature_schema_hash}
+
+
 def score_chunk(task: ChunkTask) -> dict[str, Any]:
     """Score one chunk and write its Parquet file atomically; returns the chunk's stats.
 
@@ -528,6 +534,7 @@ def score_chunk(task: ChunkTask) -> dict[str, Any]:
     # -- score: the whole chunk is one model batch
     rows: list[dict[str, Any]] = []
     n_scored = 0
+    knowledge: dict[str, Any] | None = None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for res in score_patients(patients, bundle=ctx.bundle if ctx.bundle is not None else False,
@@ -537,6 +544,8 @@ def score_chunk(task: ChunkTask) -> dict[str, Any]:
                 skipped[f"{type(res).__name__}: {warning_kind(res.message if hasattr(res, 'message') else str(res))}"] += 1
                 continue
             n_scored += 1
+            if knowledge is None:
+                knowledge = _knowledge(res.provenance)
             with timer.stage("output"):
                 for w in res.warnings:
                     warn[warning_kind(w)] += 1
@@ -546,7 +555,7 @@ def score_chunk(task: ChunkTask) -> dict[str, Any]:
         table = pa.Table.from_pylist(rows, schema=ROW_SCHEMA) if rows else ROW_SCHEMA.empty_table()
     stats = {"chunk": task.index, "n_patients": len(task.patient_ids), "n_scored": n_scored,
              "n_skipped": sum(skipped.values()), "n_rows": len(rows), "skipped": dict(skipped),
-             "warnings": dict(warn), "pid": os.getpid(), "host": socket.gethostname()}
+             "warnings": dict(warn), "pid": os.getpid(), "host": socket.gethostname(), "knowledge": knowledge}
     part = Path(task.part_path)
     tmp = part.with_name(f"{part.name}.tmp-{os.getpid()}")
     write_start = time.perf_counter()
@@ -832,7 +841,9 @@ def score_cohort(
     meta = {b"recommender.cohort_score": json.dumps({
         "package_version": _package_version(), "cohort": cohort.manifest.name, "cohort_dir": str(cohort_path),
         "cohort_version": cohort.manifest.version, "plan": plan,
-        "chunk_size": chunk_size, "genome_build": "GRCh38", "n_chunks": len(chunks)}, sort_keys=True).encode()}
+        "chunk_size": chunk_size, "genome_build": "GRCh38", "n_chunks": len(chunks),
+        "knowledge_bases": next((stats[i]["knowledge"] for i in sorted(stats) if stats[i].get("knowledge")), None),
+    }, sort_keys=True).encode()}
     schema = ROW_SCHEMA.with_metadata(meta)
     try:
         with pq.ParquetWriter(tmp, schema) as writer:

@@ -6,6 +6,7 @@ import json
 import math
 import os
 import re
+from html import escape as html_escape
 from pathlib import Path
 
 import numpy as np
@@ -233,6 +234,11 @@ def test_html_is_self_contained_with_disclaimer_bundle_and_caveat(report, html):
         assert regimen in html
     assert report.provenance.plan and report.provenance.plan in html
     assert report.provenance.genome_build == "GRCh38"
+    # knowledge-base versions the scores were computed with (recorded by cohort score, shown by the report)
+    kb = report.provenance.knowledge_bases
+    assert kb["pgx_knowledge_base"]["kb_id"] in html
+    table = kb["biomarker_tables"][0]
+    assert html_escape(f"{table['name']} {table['version']}") in html and table["sha256"][:12] in html
 
 
 def test_json_is_strict_and_complete(report):
