@@ -42,9 +42,17 @@ _EXPORTS = {
     "score_cohort": "cohorts.score",
     "ScoreSummary": "cohorts.score",
     "cohort_dnalm_pools": "cohorts.dnalm_pools",
+    "CohortReport": "cohorts.report",
+    "build_report": "cohorts.report",
+    "write_report": "cohorts.report",
+    "ScoringCancelled": "cohorts.errors",
 }
 
 __all__ = [
+    "CohortReport",
+    "build_report",
+    "write_report",
+    "ScoringCancelled",
     "cohort_dnalm_pools",
     "score_cohort",
     "ScoreSummary",
