@@ -141,3 +141,71 @@ def test_report_page_says_when_chromium_is_missing(db, monkeypatch, tmp_path):
     buttons = {b.proto.label: b.proto for b in at.get("download_button")}
     assert buttons["Download PDF"].disabled
     assert not buttons["Download HTML report"].disabled
+
+
+@pytest.fixture(scope="module")
+def scoring_cohort(tmp_path_factory):
+    """A simulated cohort big enough for several 200-patient chunks (a few seconds of scoring)."""
+    from cohorts import simulate_cohort
+
+    path = tmp_path_factory.mktemp("cohort") / "sim1200"
+    simulate_cohort(1200, seed=3).write(path)
+    return path
+
+
+@pytest.mark.slow
+def test_cohort_scoring_runs_in_the_background_cancels_resumes_and_reports(app_server, chromium, scoring_cohort,
+                                                                            tmp_path):
+    from recommender.store import create_user
+
+    server, engine, _ = app_server
+    _, password = create_user(engine, "res.e2e", "researcher")
+    out = tmp_path / "scores.parquet"
+    page = browser.new_page(chromium)
+    try:
+        page.goto(server.url)
+        page.get_by_label("User name").fill("res.e2e")
+        page.get_by_label("Password", exact=True).fill(password)
+        page.get_by_role("button", name="Sign in").click()
+        page.get_by_role("heading", name="Patient", level=1).wait_for()
+        browser.open_page(page, "Cohort")
+        page.get_by_role("textbox", name="Cohort directory").fill(str(scoring_cohort))
+        page.get_by_role("textbox", name="Cohort directory").press("Enter")
+        page.get_by_text("Kaplan-Meier of PFS by received regimen").wait_for()
+        page.get_by_role("textbox", name="Scores file (Parquet)").fill(str(out))
+        page.get_by_role("textbox", name="Scores file (Parquet)").press("Enter")
+        browser.wait_idle(page)
+
+        page.get_by_role("button", name="Score this cohort").click()
+        page.get_by_text("Scoring:").first.wait_for()
+        # the page stays usable while the job runs: another widget reruns the page and the job goes on
+        page.get_by_text("os", exact=True).click()
+        page.get_by_text("Kaplan-Meier of OS by received regimen").wait_for()
+        page.get_by_text("of 1200 patients").first.wait_for()
+        browser.screenshot(page, "07-cohort-scoring")
+        page.get_by_role("button", name="Cancel").click()
+        page.get_by_text("Scoring cancelled after").wait_for(timeout=120_000)
+        browser.wait_idle(page)
+        browser.screenshot(page, "08-cohort-cancelled")
+        kept = list((out.parent / f"{out.name}.parts").glob("chunk-*.parquet"))
+        assert kept and not out.exists()
+
+        page.get_by_role("button", name="Resume").click()
+        page.get_by_text("Scored 1200 patients").wait_for(timeout=240_000)
+        browser.wait_idle(page)
+        summary = page.get_by_text("Scored 1200 patients").inner_text()
+        reused = int(summary.split(" reused")[0].rsplit(" ", 1)[-1])
+        assert reused >= len(kept) >= 1, summary
+        for heading in ("Predictions per treatment", "Pharmacogenomic phenotypes by population",
+                        "Calibration on the received regimen",
+                        "Survival by whether the recommended option was received"):
+            assert page.get_by_role("heading", name=heading).count() == 1, heading
+        assert page.get_by_role("button", name="Download the HTML report").is_enabled()
+        assert out.is_file()
+        browser.screenshot(page, "09-cohort-report")
+    except Exception:
+        browser.screenshot(page, "zz-failure-cohort")
+        print(server.log_tail())
+        raise
+    finally:
+        page.context.close()
