@@ -153,6 +153,7 @@ class ChunkTask:
     plan: str
     dnalm_cache: str | None = None
     dnalm_features: str | None = None  # the run's DNA LM features file (see _dnalm_prepass)
+    pgx_vcf: str | None = None  # this chunk's slice of the VCF at the PGx positions (cohorts.pgx_shards)
 
 
 # ------------------------------------------------------------------------------------------------ helpers
@@ -451,6 +452,30 @@ def _knowledge(prov: Any) -> dict[str, Any]:
             "dna_lm": prov.dna_lm, "feature_schema_hash": prov.feature_schema_hash}
 
 
+def _pgx_shards(cohort_path: Path, cohort: Any, tasks: list[ChunkTask], parts: Path,
+                plan: str) -> tuple[list[ChunkTask], list[Path]]:
+    """Write the chunks' PGx slices of the cohort VCF (see :mod:`cohorts.pgx_shards`); tasks point at them.
+
+    A VCF that is not bgzipped and tabix-indexed, or a failure while splitting, leaves the tasks reading
+    the full file, as before.
+    """
+    from cohorts.pgx_shards import shard_name, write_pgx_shards
+
+    table = pq.read_table(cohort_path / cohort.manifest.tables["patients"].path, columns=["patient_id", "sample_id"])
+    sample_of = {str(p): s for p, s in zip(table.column("patient_id").to_pylist(),
+                                           table.column("sample_id").to_pylist(), strict=True)
+                 if isinstance(s, str) and s}
+    del table
+    paths = [parts / shard_name(plan, t.index) for t in tasks]
+    samples = [[sample_of[p] for p in t.patient_ids if p in sample_of] for t in tasks]
+    try:
+        if not write_pgx_shards(cohort.vcf_path, samples, paths):
+            return tasks, []
+    except (OSError, ValueError, KeyError):
+        return tasks, []
+    return [replace(t, pgx_vcf=str(p)) for t, p in zip(tasks, paths, strict=True)], paths
+
+
 def score_chunk(task: ChunkTask) -> dict[str, Any]:
     """Score one chunk and write its Parquet file atomically; returns the chunk's stats.
 
@@ -494,7 +519,8 @@ def score_chunk(task: ChunkTask) -> dict[str, Any]:
             by_sample = {s: pid for pid, s in sample_of.items()}
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
-                for prof in call_pgx_cohort(str(vcf), samples=list(by_sample), fill_missing_with_reference=True,
+                shard = task.pgx_vcf if task.pgx_vcf and Path(task.pgx_vcf).exists() else None
+                for prof in call_pgx_cohort(shard or str(vcf), samples=list(by_sample), fill_missing_with_reference=True,
                                             sex=sex or None):
                     profiles[by_sample[prof.sample]] = prof
             for w in caught:
@@ -793,6 +819,13 @@ def score_cohort(
         else:
             tasks.append(ChunkTask(str(cohort_path), i, chunk, str(path), spec, treat, plan, cache_path))
     reused = len(stats)
+    # -- each chunk's slice of the VCF at the PGx positions, in one pass (chunk cost independent of cohort size)
+    split_seconds = 0.0
+    shard_paths: list[Path] = []
+    if len(tasks) > 1 and cohort.vcf_path is not None:
+        split_start = time.perf_counter()
+        tasks, shard_paths = _pgx_shards(cohort_path, cohort, tasks, parts, plan)
+        split_seconds = time.perf_counter() - split_start
     # -- DNA LM features of every sample, once (the workers read them from lm_path)
     lm_seconds: dict[str, float] = {}
     lm_failed: list[str] = []
@@ -858,6 +891,8 @@ def score_cohort(
         for i in range(len(chunks)):
             (parts / _part_name(i)).unlink(missing_ok=True)
         (parts / DNALM_FEATURES_NAME).unlink(missing_ok=True)
+        for shard in parts.glob(f"pgx-{plan}-*.vcf.gz*"):
+            shard.unlink(missing_ok=True)
         if default_cache:
             _close_cache(cache_path)
             for suffix in ("", "-wal", "-shm"):
@@ -875,7 +910,8 @@ def score_cohort(
     warn.update(lm_failed)
     seconds = time.perf_counter() - start
     n_computed = sum(stats[t.index]["n_patients"] for t in tasks)
-    stage_seconds, peak_rss = _resources([stats[t.index] for t in tasks] + [{"stage_seconds": lm_seconds}])
+    stage_seconds, peak_rss = _resources([stats[t.index] for t in tasks] + [{"stage_seconds": lm_seconds},
+                                                  {"stage_seconds": {"pgx": split_seconds} if split_seconds else {}}])
     return ScoreSummary(
         output=str(out), n_patients=len(ids), n_scored=sum(s["n_scored"] for s in stats.values()),
         n_skipped=sum(s["n_skipped"] for s in stats.values()), n_rows=sum(s["n_rows"] for s in stats.values()),

@@ -362,3 +362,40 @@ def test_dnalm_features_for_samples_equal_one_sample_at_a_time(lm_cohort, tmp_pa
             one = dnalm_gene_features(vcf, s, genes)
             assert many[s] == one == again[s]
             assert DnaLmFeatures.from_dict(json.loads(json.dumps(one.to_dict()))) == one
+
+
+def test_pgx_shards_give_the_same_rows_as_reading_the_whole_vcf(cohort_dir, reference, tmp_path, monkeypatch):
+    """Each chunk reads its own slice of the VCF at the PGx positions; results must not change."""
+    import cohorts.score as score_mod
+
+    calls: list[int] = []
+    real = score_mod._pgx_shards
+
+    def counting(*args, **kwargs):
+        tasks, paths = real(*args, **kwargs)
+        calls.append(len(paths))
+        return tasks, paths
+
+    monkeypatch.setattr(score_mod, "_pgx_shards", counting)
+    out = tmp_path / "sharded.parquet"
+    score_cohort(cohort_dir, out, chunk_size=CHUNK, progress=False, keep_parts=True)
+    assert calls == [N_PATIENTS // CHUNK]  # one shard per chunk was written
+    shards = sorted(parts_dir(out).glob("pgx-*.vcf.gz"))
+    assert len(shards) == N_PATIENTS // CHUNK and all(Path(f"{s}.tbi").exists() for s in shards)
+    import cyvcf2
+
+    first = cyvcf2.VCF(str(shards[0]))
+    pts = pd.read_parquet(cohort_dir / "patients.parquet")
+    assert list(first.samples) == [s for s in pts["sample_id"].iloc[:CHUNK]]  # the chunk's samples only
+    n_sharded = sum(1 for _ in first)
+    assert 0 < n_sharded < sum(1 for _ in cyvcf2.VCF(str(cohort_dir / "germline.vcf.gz")))
+    sharded = pd.read_parquet(out)
+
+    monkeypatch.setattr(score_mod, "_pgx_shards", lambda cp, c, tasks, parts, plan: (tasks, []))
+    whole = tmp_path / "whole.parquet"
+    score_cohort(cohort_dir, whole, chunk_size=CHUNK, progress=False)
+    pd.testing.assert_frame_equal(sharded, pd.read_parquet(whole))
+    pd.testing.assert_frame_equal(sharded, reference[1])
+    # without keep_parts the shards go with the chunk files
+    score_cohort(cohort_dir, tmp_path / "clean.parquet", chunk_size=CHUNK, progress=False)
+    assert not parts_dir(tmp_path / "clean.parquet").exists()
