@@ -47,3 +47,14 @@ def texts(at) -> str:
     for kind in ("markdown", "caption", "error", "warning", "info", "success", "title", "subheader"):
         parts += [str(e.value) for e in getattr(at, kind)]
     return "\n".join(parts)
+
+
+def assert_page_refused(at, page: str) -> None:
+    """``page`` is not open to the signed-in role: absent from its navigation, or (when AppTest runs the
+    script by path anyway) the page itself refuses with its role message."""
+    try:
+        at.switch_page(page).run()
+    except ValueError as err:  # the page is not in this role's navigation
+        assert "Could not find a navigation page" in str(err)
+    else:
+        assert any("may not use this page" in e.value for e in at.error)
