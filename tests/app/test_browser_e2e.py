@@ -118,6 +118,9 @@ def test_sign_in_compare_review_and_report(app_server, chromium, tmp_path):
         saved = tmp_path / "report.pdf"
         download.save_as(saved)
         assert saved.read_bytes().startswith(b"%PDF")
+        # patient identifiers never reach the server's log (MRN / pseudonym, germline sample)
+        log = server.log.read_text(errors="replace")
+        assert "DEMO-COAD-001" not in log and "NA19625" not in log
     except Exception:
         browser.screenshot(page, "zz-failure")
         print(server.log_tail())
