@@ -35,7 +35,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     from recommender.store.models import ROLES
 
     sub = parser.add_subparsers(dest="admin_command",
-                                metavar="{init-db,create-user,reset-password,list-users,create-demo,verify-audit}")
+                                metavar="{init-db,create-user,reset-password,list-users,create-demo,verify-audit,"
+                                        "create-token,list-tokens,revoke-token}")
     sub.required = True
     p = sub.add_parser("init-db", help="create or upgrade the database schema (existing data kept)",
                        description="Create the database, or upgrade it to this version's schema keeping its data.")
@@ -62,6 +63,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                                    "stored recommendations and reviews match what the log recorded. Exit 0 when "
                                    "intact, 1 naming the first broken entry.")
     p.add_argument("--chain-only", action="store_true", help="check the audit chain only, not the records")
+    _common(p)
+    p = sub.add_parser("create-token", help="issue an HTTP-service bearer token to an account (printed once)",
+                       description="Issue a bearer token of the HTTP scoring service to an active account. The "
+                                   "token is printed once; only its sha256 is stored. `recommender serve --db URL` "
+                                   "accepts it until it is revoked or the account disabled.")
+    p.add_argument("name", metavar="NAME", help="user name the token belongs to")
+    p.add_argument("--label", metavar="TEXT", help="what the token is for (e.g. the pipeline's name)")
+    _common(p)
+    p = sub.add_parser("list-tokens", help="list HTTP-service tokens (never the tokens themselves)",
+                       description="List issued tokens: id, account, label, created, last used, revoked.")
+    p.add_argument("name", metavar="NAME", nargs="?", help="only this account's tokens")
+    _common(p)
+    p = sub.add_parser("revoke-token", help="revoke an HTTP-service token by id",
+                       description="Revoke a token (kept in the list as revoked; the service refuses it at once).")
+    p.add_argument("token_id", metavar="ID", type=int, help="token id (see list-tokens)")
     _common(p)
 
 
@@ -103,6 +119,9 @@ def run(args: argparse.Namespace) -> int:
         "list-users": _list_users,
         "create-demo": _create_demo,
         "verify-audit": _verify_audit,
+        "create-token": _create_token,
+        "list-tokens": _list_tokens,
+        "revoke-token": _revoke_token,
     }[args.admin_command]
     return handler(args)
 
@@ -221,3 +240,53 @@ def _verify_audit(args: argparse.Namespace) -> int:
         extra = "" if records_checked else " (records not checked)"
         _say(f"audit log intact: {report.entries_checked} entries, head {report.head_hash[:16]}...{extra} [{url}]")
     return 0 if ok else 1
+
+
+def _create_token(args: argparse.Namespace) -> int:
+    from recommender.store import create_api_token
+
+    engine, url, _ = _engine(args)
+    try:
+        info, token = create_api_token(engine, args.name, label=args.label, actor="admin-cli")
+    finally:
+        engine.dispose()
+    if args.json:
+        print_json({"database": url, "token": info.to_dict(), "secret": token})
+    else:
+        _say(f"token {info.id} issued to {info.username!r} in {url}")
+        _say(f"token (shown once, not stored; send 'Authorization: Bearer <token>'): {token}")
+    return 0
+
+
+def _list_tokens(args: argparse.Namespace) -> int:
+    from recommender.store import list_api_tokens
+
+    engine, url, _ = _engine(args, upgrade=False)
+    _require_initialised(engine, url)
+    try:
+        tokens = list_api_tokens(engine, args.name)
+    finally:
+        engine.dispose()
+    if args.json:
+        print_json({"database": url, "tokens": [t.to_dict() for t in tokens]})
+    else:
+        for t in tokens:
+            used = t.last_used_at.isoformat(timespec="seconds") if t.last_used_at else "never"
+            state = "active" if t.active else f"revoked {t.revoked_at.isoformat(timespec='seconds')}"
+            _say(f"{t.id:>5} {t.username:<24} {(t.label or '-'):<20} last used {used:<25} {state}")
+    return 0
+
+
+def _revoke_token(args: argparse.Namespace) -> int:
+    from recommender.store import revoke_api_token
+
+    engine, url, _ = _engine(args)
+    try:
+        info = revoke_api_token(engine, args.token_id, actor="admin-cli")
+    finally:
+        engine.dispose()
+    if args.json:
+        print_json({"database": url, "token": info.to_dict()})
+    else:
+        _say(f"token {info.id} of {info.username!r} revoked")
+    return 0

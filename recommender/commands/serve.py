@@ -23,6 +23,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--create-token", action="store_true",
                         help="create a new bearer token, store its hash, print the token once, and exit")
     parser.add_argument("--label", default="", help="label stored beside the new token's hash (with --create-token)")
+    parser.add_argument("--db", metavar="URL", help="review-store database: also accept the per-user tokens of "
+                        "`recommender admin create-token` (SQLite path or URL, e.g. postgresql://...)")
     parser.add_argument("--bundle", metavar="DIR", help="model bundle directory (default: the one shipped)")
     parser.add_argument("--max-request-mb", type=float, default=64.0, help="request size limit in MB (default 64)")
     parser.add_argument("--log-level", default="info", choices=("debug", "info", "warning", "error"))
@@ -40,9 +42,15 @@ def run(args: argparse.Namespace) -> int:
               "'Authorization: Bearer <token>'.", file=sys.stderr)
         return 0
     hashes = load_token_hashes(args.tokens)
-    if not hashes:
+    engine = None
+    if args.db:
+        from recommender.store import open_database
+
+        engine = open_database(args.db)  # fail here, with a one-line message, not at the first request
+    if not hashes and engine is None:
         raise UsageError("no API token configured", field="tokens",
-                         fix=f"run `recommender serve --create-token` (or set {ENV_VAR}=sha256:<hex>) first")
+                         fix=f"run `recommender serve --create-token` (or set {ENV_VAR}=sha256:<hex>), or give "
+                             "--db with tokens from `recommender admin create-token` first")
     if args.port < 1 or args.port > 65535:
         raise UsageError(f"port {args.port} out of range", field="port", fix="use 1-65535")
     import uvicorn
@@ -50,9 +58,11 @@ def run(args: argparse.Namespace) -> int:
     from recommender.service.app import create_app
 
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    app = create_app(token_hashes=hashes, bundle=args.bundle, max_request_bytes=int(args.max_request_mb * 1024 * 1024))
+    app = create_app(token_hashes=hashes, bundle=args.bundle, max_request_bytes=int(args.max_request_mb * 1024 * 1024),
+                     db=engine)
     print(f"recommender service on http://{args.host}:{args.port} (OpenAPI: /docs, /openapi.json); "
-          f"{len(hashes)} token(s) accepted", file=sys.stderr)
+          f"{len(hashes)} file/environment token(s) accepted"
+          + ("; per-user tokens of the review store accepted" if engine is not None else ""), file=sys.stderr)
     # uvicorn's own access log prints query strings; ours (recommender.service.access) prints path and status only
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, access_log=False)
     return 0

@@ -208,8 +208,14 @@ def _save_upload(upload: UploadFile, folder: Path, stem: str, allowed: tuple[str
     return path
 
 
+def _store_user(engine: Any, token: str) -> Any:
+    from recommender.store import user_for_token
+
+    return user_for_token(engine, token)
+
+
 def create_app(*, token_hashes: Any = None, tokens_file: str | os.PathLike[str] | None = None, bundle: Any = None,
-               max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES) -> FastAPI:
+               max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES, db: Any = None) -> FastAPI:
     """Build the service.
 
     Parameters
@@ -221,8 +227,16 @@ def create_app(*, token_hashes: Any = None, tokens_file: str | os.PathLike[str] 
         As for :func:`recommender.scoring.score_patient` (loaded once, on the first scoring call).
     max_request_bytes
         Larger requests get 413.
+    db
+        Review-store database (URL, path or SQLAlchemy engine): tokens issued per user with
+        ``recommender admin create-token`` are accepted too (revoked tokens and disabled users refused).
     """
     tokens = TokenSet(token_hashes if token_hashes is not None else load_token_hashes(tokens_file))
+    store_engine = None
+    if db is not None:
+        from recommender.store import open_database
+
+        store_engine = db if hasattr(db, "connect") else open_database(db)
     state = _State(bundle)
     app = FastAPI(
         title="Genomics-aware treatment recommender",
@@ -234,8 +248,11 @@ def create_app(*, token_hashes: Any = None, tokens_file: str | os.PathLike[str] 
 
     def require_token(request: Request,
                       creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> None:
-        if creds is None or creds.scheme.lower() != "bearer" or not tokens.check(creds.credentials):
-            raise StarletteHTTPException(status_code=401, detail="missing or unknown bearer token",
+        ok = creds is not None and creds.scheme.lower() == "bearer" and (
+            tokens.check(creds.credentials)
+            or (store_engine is not None and _store_user(store_engine, creds.credentials) is not None))
+        if not ok:
+            raise StarletteHTTPException(status_code=401, detail="missing, unknown or revoked bearer token",
                                          headers={"WWW-Authenticate": "Bearer"})
 
     @app.exception_handler(RecommenderError)

@@ -7,13 +7,13 @@ Where the hashes come from (all are merged):
 * the ``RECOMMENDER_API_TOKENS`` environment variable: comma-separated ``sha256:<64 hex>`` entries.
 
 ``recommender serve --create-token`` makes a new random token (256 bits), appends its hash to the tokens
-file (written atomically, mode 600) and prints the token once. Until the app's user store issues tokens
-per user, this is the whole scheme.
+file (written atomically, mode 600) and prints the token once. Tokens issued per user from the review store
+(``recommender admin create-token USER``; :mod:`recommender.store.tokens`) are accepted when the service is
+given the database (``recommender serve --db URL``).
 """
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import os
 import re
@@ -22,6 +22,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from genomics.errors import UsageError
+from recommender.store.tokens import hash_token  # one definition for file and store tokens
 
 __all__ = ["ENV_VAR", "TokenSet", "create_token", "default_tokens_file", "hash_token", "load_token_hashes"]
 
@@ -34,11 +35,6 @@ def default_tokens_file() -> Path:
     home = os.environ.get("RECOMMENDER_HOME")
     base = Path(home) if home else Path.home() / ".config" / "recommender"
     return base / "api_tokens"
-
-
-def hash_token(token: str) -> str:
-    """``sha256:<hex>`` of a token (what is stored)."""
-    return "sha256:" + hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 def _parse_entries(lines: Iterable[str], *, source: str) -> set[str]:

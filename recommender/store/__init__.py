@@ -8,7 +8,7 @@ Examples
 >>> from recommender.store import make_engine, upgrade_database, create_user, verify_chain
 >>> engine = make_engine("sqlite://")            # in-memory; give a path or URL for a real one
 >>> upgrade_database(engine)
-'0002'
+'0003'
 >>> user, password = create_user(engine, "dr.house", "physician")   # password generated, shown once
 >>> verify_chain(engine).ok
 True
@@ -66,6 +66,13 @@ from recommender.store.reviews import (
     record_review,
     verify_records,
 )
+from recommender.store.tokens import (
+    ApiTokenInfo,
+    create_api_token,
+    list_api_tokens,
+    revoke_api_token,
+    user_for_token,
+)
 
 __all__ = [  # noqa: RUF022 - grouped by topic
     # engine / schema
@@ -76,6 +83,8 @@ __all__ = [  # noqa: RUF022 - grouped by topic
     "get_user",
     "list_users", "set_password", "set_active", "require_role", "generate_password", "hash_password",
     "verify_password",
+    # API tokens of the HTTP service
+    "ApiTokenInfo", "create_api_token", "list_api_tokens", "revoke_api_token", "user_for_token",
     # patients, recommendations, reviews
     "pseudonymise", "DECISIONS", "StoredRecommendation", "StoredReview", "RecordProblem", "json_sha256",
     "record_recommendation", "get_recommendation", "list_recommendations", "record_review", "list_reviews",

@@ -115,6 +115,21 @@ class User(Base):
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
 
+class ApiToken(Base):
+    """A bearer token of the HTTP scoring service, issued to one user (revision 0003); only its hash is kept."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    #: ``sha256:<64 hex>`` of the token (a 256-bit random string: a fast hash is enough, as for any API key).
+    token_hash: Mapped[str] = mapped_column(String(71), unique=True)
+    label: Mapped[str | None] = mapped_column(String(60), default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+
 class Patient(Base):
     __tablename__ = "patients"
 

@@ -54,7 +54,7 @@ def test_init_db_and_create_demo(tmp_path, capsys, monkeypatch):
     monkeypatch.delenv("RECOMMENDER_DB_URL", raising=False)
     monkeypatch.setenv("RECOMMENDER_HOME", str(tmp_path))
     code, out, _ = _run(capsys, "init-db", "--json")
-    assert code == 0 and json.loads(out)["revision"] == "0002"
+    assert code == 0 and json.loads(out)["revision"] == "0003"
     assert (tmp_path / "recommender.db").is_file()
     code, out, _ = _run(capsys, "create-demo")
     assert code == 0 and (tmp_path / "demo.db").is_file()
@@ -91,3 +91,21 @@ def test_help_lists_every_subcommand(capsys):
     assert info.value.code == 0
     for sub in ("init-db", "create-user", "reset-password", "list-users", "create-demo", "verify-audit"):
         assert sub in out
+
+
+def test_create_list_and_revoke_tokens(db_url, capsys):
+    assert _run(capsys, "create-user", "pipe.bot", "--role", "researcher", "--db", db_url)[0] == 0
+    code, out, _ = _run(capsys, "create-token", "pipe.bot", "--label", "nightly", "--db", db_url)
+    assert code == 0
+    token = out.split("'Authorization: Bearer <token>'): ")[1].strip()
+    code, out, _ = _run(capsys, "list-tokens", "--db", db_url, "--json")
+    listed = json.loads(out)["tokens"]
+    assert code == 0 and token not in out and [(t["username"], t["label"], t["active"]) for t in listed] == [
+        ("pipe.bot", "nightly", True)]
+    assert _run(capsys, "revoke-token", str(listed[0]["id"]), "--db", db_url)[0] == 0
+    code, out, _ = _run(capsys, "list-tokens", "pipe.bot", "--db", db_url)
+    assert code == 0 and "revoked" in out
+    code, _, err = _run(capsys, "revoke-token", str(listed[0]["id"]), "--db", db_url)
+    assert code == 1 and "revoked already" in err
+    code, _, err = _run(capsys, "create-token", "nobody", "--db", db_url)
+    assert code == 1 and "create-user" in err

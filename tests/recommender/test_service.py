@@ -145,3 +145,20 @@ def test_serve_create_token_prints_once_and_serve_refuses_without_tokens(tmp_pat
     empty.write_text("# nothing\n")
     assert main(["serve", "--tokens", str(empty)]) == 2
     assert "--create-token" in capsys.readouterr().err
+
+
+def test_per_user_store_tokens_are_accepted_until_revoked(tmp_path):
+    from recommender.store import create_api_token, create_user, open_database, revoke_api_token
+
+    engine = open_database(f"sqlite:///{tmp_path / 'store.db'}")
+    create_user(engine, "pipe.bot", "researcher")
+    info, token = create_api_token(engine, "pipe.bot")
+    c = TestClient(create_app(token_hashes=[hash_token(TOKEN)], bundle=StubBundle({"FOLFOX": 0.6, "CAPOX": 0.3}),
+                              db=engine))
+    for tok, expected in ((token, 200), (TOKEN, 200), ("not-a-token", 401)):
+        r = c.post("/v1/score/json", json={"patient": _patient()}, headers={"Authorization": f"Bearer {tok}"})
+        assert r.status_code == expected, (tok, r.text[:300])
+    revoke_api_token(engine, info.id)
+    r = c.post("/v1/score/json", json={"patient": _patient()}, headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 401 and "revoked" in r.json()["message"]
+    engine.dispose()
