@@ -39,6 +39,8 @@ bench: setup
 	$(BIN)/python benchmarks/bench_simulate.py --quick
 	$(BIN)/python benchmarks/bench_scoring.py
 	$(BIN)/python benchmarks/bench_dnalm.py --quick
+	$(BIN)/python benchmarks/bench_cohort_scale.py --quick
+	$(BIN)/python benchmarks/bench_app.py --quick
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache demo_report.html
