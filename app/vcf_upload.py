@@ -11,14 +11,12 @@ No patient identifier is logged here.
 
 from __future__ import annotations
 
-import gzip
 import os
 import re
 import shutil
 import tempfile
 import warnings
 import weakref
-import zlib
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,7 +29,6 @@ __all__ = [
     "SampleSummary",
     "StagedVcf",
     "VcfInspection",
-    "check_record_lines",
     "inspect_vcf",
     "preselect_index",
     "stage_upload",
@@ -207,61 +204,6 @@ def _pgx_positions() -> list[tuple[str, int]]:
     return sorted({(d.chrom, locus.position) for d in load_definitions().values() for locus in d.loci})
 
 
-def _open_text(path: Path):
-    """A binary line iterator over a (gzip/bgzip-compressed) text VCF, or ``None`` for BCF / non-VCF."""
-    with open(path, "rb") as handle:
-        magic = handle.read(2)
-    if magic == b"\x1f\x8b":
-        fh = gzip.open(path, "rb")
-        try:
-            head = fh.peek(16)[:16] if hasattr(fh, "peek") else b""
-        except (EOFError, OSError, zlib.error):
-            fh.close()
-            return None  # the reader's own sniffing reports it
-        if not head.startswith((b"##fileformat=VCF", b"#CHROM")):
-            fh.close()
-            return None
-        return fh
-    fh = open(path, "rb")  # noqa: SIM115 - closed by the caller
-    if not fh.read(16).startswith((b"##fileformat=VCF", b"#CHROM")):
-        fh.close()
-        return None
-    fh.seek(0)
-    return fh
-
-
-def check_record_lines(staged: StagedVcf) -> None:
-    """Refuse text VCF lines without any tab (blank lines, space-separated or cut-short records).
-
-    htslib (through cyvcf2 0.35) crashes the whole process on such a line instead of raising, so
-    they are found here first, with their line number. BCF files are not affected.
-
-    Raises
-    ------
-    VcfError
-        Naming the uploaded file and the line.
-    """
-    fh = _open_text(staged.path)
-    if fh is None:
-        return
-    n = 0
-    try:
-        with fh:
-            for n, line in enumerate(fh, start=1):  # noqa: B007 - n is used after the loop
-                if b"\t" in line or line.startswith(b"#"):
-                    continue
-                what = "a blank line" if not line.strip() else (
-                    "a record without tab-separated columns (space-separated, or cut short)")
-                raise VcfError(what, file=staged.name, record=f"line {n}",
-                               fix="VCF columns must be separated by tabs and the file must hold no blank lines: "
-                                   "remove or repair the line (or upload the complete file again)")
-    except (EOFError, OSError, zlib.error) as err:
-        raise VcfError(f"corrupt or truncated compressed file ({err})", file=staged.name,
-                       record=f"line {n + 1}",
-                       fix="the file is truncated or corrupt: copy or download it again (or re-compress it with "
-                           "bgzip)") from None
-
-
 def inspect_vcf(staged: StagedVcf) -> VcfInspection:
     """Read an uploaded VCF once: format, build (GRCh38 required), QC per sample, PGx positions.
 
@@ -275,7 +217,6 @@ def inspect_vcf(staged: StagedVcf) -> VcfInspection:
     from genomics.errors import DegradedResultWarning
     from genomics.vcf import VcfReader, vcf_qc
 
-    check_record_lines(staged)
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", DegradedResultWarning)

@@ -219,6 +219,11 @@ class VcfReader:
         lowered = message.lower()
         if "bgzf" in lowered or "truncat" in lowered or "inflate" in lowered:
             raise VcfError(f"corrupt or truncated file ({message})", file=self._source, fix=_FIX_TRUNCATED)
+        if "spaces are present instead of tabs" in lowered:  # the #CHROM line itself is space-separated
+            raise VcfError("a #CHROM header line without tab-separated columns (spaces instead of tabs)",
+                           file=self._source, record="#CHROM line",
+                           fix="VCF columns must be separated by tabs: re-export the file, or replace the spaces "
+                               "of the #CHROM line and records by tabs")
         if "header" in str(failure).lower() or "header" in lowered:
             raise VcfError(f"cannot parse the VCF header ({message})", file=self._source, record=_header_line(message),
                            fix="repair the header (## lines and the #CHROM line; bcftools view -h FILE shows it)")
@@ -461,7 +466,7 @@ class VcfReader:
                 if head is None:
                     return
                 for variant in itertools.chain((head,), iterator):
-                    if not variant.CHROM or " " in variant.CHROM:
+                    if variant.end < variant.POS:  # no REF (see _iterate)
                         raise self._blank_line(None)
                     rec = VcfRecord(variant, source, n_samples)
                     if reference is not None:
@@ -497,7 +502,7 @@ class VcfReader:
                 for variant in vcf:
                     n += 1
                     vchrom = variant.CHROM
-                    if not vchrom or " " in vchrom:  # a blank / tab-less line: reading its REF would crash htslib
+                    if variant.end < variant.POS:  # no REF: a blank / tab-less line; reading REF would crash
                         raise self._blank_line(n)
                     pos = variant.POS
                     if vchrom != chrom:
@@ -531,8 +536,9 @@ class VcfReader:
     def _blank_line(self, n: int | None) -> VcfError:
         """A line htslib could not split into columns (blank, space-separated or cut short).
 
-        cyvcf2 yields such a line as a record with an empty CHROM, and reading its REF crashes the process
-        (segmentation fault in cyvcf2 0.35), so it is refused before anything else is read from it.
+        htslib parses such a line into a record without REF (its end lies before its position; any real
+        record spans at least its REF), and reading that REF crashes the process (segmentation fault in
+        cyvcf2 0.35), so it is refused before anything else is read from it.
         """
         line = None if n is None else self._record_line(n)
         return VcfError(

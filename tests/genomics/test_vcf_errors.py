@@ -195,7 +195,8 @@ def _demo_lines() -> list[str]:
         return fh.read().splitlines(keepends=True)[:120]
 
 
-@pytest.mark.parametrize("damage", ["blank_at_end", "blank_in_middle", "space_separated_record"])
+@pytest.mark.parametrize("damage", ["blank_at_end", "blank_in_middle", "space_separated_record",
+                                    "cut_before_first_tab"])
 def test_blank_or_space_separated_line_is_an_error_not_a_segfault(tmp_path, damage):
     """cyvcf2 0.35 segfaulted reading REF of such a line; run in a child so a crash cannot hide as a pass."""
     import subprocess
@@ -209,8 +210,10 @@ def test_blank_or_space_separated_line_is_an_error_not_a_segfault(tmp_path, dama
         bad = len(lines)
     elif damage == "blank_in_middle":
         lines.insert(bad - 1, "\n")
-    else:
+    elif damage == "space_separated_record":
         lines[bad - 1] = lines[bad - 1].replace("\t", " ")
+    else:  # a copy that stopped inside the first column of its last line
+        lines = lines[:bad - 1] + [lines[bad - 1].split("\t", 1)[0][:3]]
     path = tmp_path / "damaged.vcf"
     path.write_text("".join(lines))
     code = ("import sys\nfrom genomics.vcf import VcfReader, vcf_qc\nfrom genomics.errors import VcfError\n"
