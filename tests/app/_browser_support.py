@@ -131,6 +131,20 @@ def new_page(browser: Any, *, width: int = 1440, height: int = 1000) -> Any:
     return page
 
 
+@contextlib.contextmanager
+def page_for(browser: Any, server: AppServer, failure_shot: str) -> Iterator[Any]:
+    """A fresh page; on failure a screenshot ``failure_shot`` and the server's log tail, then the error."""
+    page = new_page(browser)
+    try:
+        yield page
+    except Exception:
+        screenshot(page, failure_shot)
+        print(server.log_tail())
+        raise
+    finally:
+        page.context.close()
+
+
 def wait_idle(page: Any) -> None:
     """Wait until the page's script run is over (``stApp``'s ``data-test-script-state`` not running) and
     no element is a loading placeholder."""

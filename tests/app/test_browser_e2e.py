@@ -48,8 +48,7 @@ def chromium(app_server):
 @pytest.mark.slow
 def test_wrong_password_is_refused_in_the_browser(app_server, chromium):
     server, _, (username, _) = app_server
-    page = browser.new_page(chromium)
-    try:
+    with browser.page_for(chromium, server, "zz-failure-sign-in") as page:
         page.goto(server.url)
         page.get_by_label("User name").fill(username)
         page.get_by_label("Password", exact=True).fill("not-the-password-at-all")
@@ -59,8 +58,6 @@ def test_wrong_password_is_refused_in_the_browser(app_server, chromium):
         assert page.get_by_role("button", name="Load demo patient").count() == 0
         assert page.get_by_text("Research use only").first.is_visible()
         browser.screenshot(page, "00-sign-in-refused")
-    finally:
-        page.context.close()
 
 
 @pytest.mark.slow
@@ -68,8 +65,7 @@ def test_sign_in_compare_review_and_report(app_server, chromium, tmp_path):
     from recommender.store import list_reviews, verify_chain
 
     server, engine, (username, password) = app_server
-    page = browser.new_page(chromium)
-    try:
+    with browser.page_for(chromium, server, "zz-failure") as page:
         browser.sign_in(page, server.url, username, password)
         browser.screenshot(page, "01-signed-in")
 
@@ -121,12 +117,6 @@ def test_sign_in_compare_review_and_report(app_server, chromium, tmp_path):
         # patient identifiers never reach the server's log (MRN / pseudonym, germline sample)
         log = server.log.read_text(errors="replace")
         assert "DEMO-COAD-001" not in log and "NA19625" not in log
-    except Exception:
-        browser.screenshot(page, "zz-failure")
-        print(server.log_tail())
-        raise
-    finally:
-        page.context.close()
 
 
 def test_report_page_says_when_chromium_is_missing(db, monkeypatch, tmp_path):
@@ -164,13 +154,8 @@ def test_cohort_scoring_runs_in_the_background_cancels_resumes_and_reports(app_s
     server, engine, _ = app_server
     _, password = create_user(engine, "res.e2e", "researcher")
     out = tmp_path / "scores.parquet"
-    page = browser.new_page(chromium)
-    try:
-        page.goto(server.url)
-        page.get_by_label("User name").fill("res.e2e")
-        page.get_by_label("Password", exact=True).fill(password)
-        page.get_by_role("button", name="Sign in").click()
-        page.get_by_role("heading", name="Patient", level=1).wait_for()
+    with browser.page_for(chromium, server, "zz-failure-cohort") as page:
+        browser.sign_in(page, server.url, "res.e2e", password)
         browser.open_page(page, "Cohort")
         page.get_by_role("textbox", name="Cohort directory").fill(str(scoring_cohort))
         page.get_by_role("textbox", name="Cohort directory").press("Enter")
@@ -206,9 +191,3 @@ def test_cohort_scoring_runs_in_the_background_cancels_resumes_and_reports(app_s
         assert page.get_by_role("button", name="Download the HTML report").is_enabled()
         assert out.is_file()
         browser.screenshot(page, "09-cohort-report")
-    except Exception:
-        browser.screenshot(page, "zz-failure-cohort")
-        print(server.log_tail())
-        raise
-    finally:
-        page.context.close()
