@@ -107,6 +107,20 @@ def _require_existing_file(url: str | None) -> None:
                              fix="check --db (or $RECOMMENDER_DB_URL / $RECOMMENDER_HOME), or run 'recommender admin init-db'")
 
 
+def _on_db(args: argparse.Namespace, work, *, read_only: bool = False):
+    """``(work(engine), redacted url)``: open (and upgrade, unless ``read_only``) the database, always dispose it.
+
+    A read-only command refuses a database without the schema instead of creating one.
+    """
+    engine, url, _ = _engine(args, upgrade=not read_only)
+    try:
+        if read_only:
+            _require_initialised(engine, url)
+        return work(engine), url
+    finally:
+        engine.dispose()
+
+
 def _say(text: str) -> None:
     sys.stdout.write(text + "\n")
 
@@ -139,11 +153,8 @@ def _init_db(args: argparse.Namespace) -> int:
 def _create_user(args: argparse.Namespace) -> int:
     from recommender.store import create_user
 
-    engine, url, _ = _engine(args)
-    try:
-        user, password = create_user(engine, args.name, args.role, full_name=args.full_name, actor="admin-cli")
-    finally:
-        engine.dispose()
+    (user, password), url = _on_db(args, lambda e: create_user(e, args.name, args.role, full_name=args.full_name,
+                                                               actor="admin-cli"))
     if args.json:
         print_json({"database": url, "user": user.to_dict(), "password": password})
     else:
@@ -155,11 +166,7 @@ def _create_user(args: argparse.Namespace) -> int:
 def _reset_password(args: argparse.Namespace) -> int:
     from recommender.store import set_password
 
-    engine, url, _ = _engine(args)
-    try:
-        password = set_password(engine, args.name, actor="admin-cli")
-    finally:
-        engine.dispose()
+    password, url = _on_db(args, lambda e: set_password(e, args.name, actor="admin-cli"))
     if args.json:
         print_json({"database": url, "username": args.name, "password": password})
     else:
@@ -170,12 +177,7 @@ def _reset_password(args: argparse.Namespace) -> int:
 def _list_users(args: argparse.Namespace) -> int:
     from recommender.store import list_users
 
-    engine, url, _ = _engine(args, upgrade=False)
-    _require_initialised(engine, url)
-    try:
-        users = list_users(engine)
-    finally:
-        engine.dispose()
+    users, url = _on_db(args, list_users, read_only=True)
     if args.json:
         print_json({"database": url, "users": [u.to_dict() for u in users]})
     else:
@@ -245,11 +247,7 @@ def _verify_audit(args: argparse.Namespace) -> int:
 def _create_token(args: argparse.Namespace) -> int:
     from recommender.store import create_api_token
 
-    engine, url, _ = _engine(args)
-    try:
-        info, token = create_api_token(engine, args.name, label=args.label, actor="admin-cli")
-    finally:
-        engine.dispose()
+    (info, token), url = _on_db(args, lambda e: create_api_token(e, args.name, label=args.label, actor="admin-cli"))
     if args.json:
         print_json({"database": url, "token": info.to_dict(), "secret": token})
     else:
@@ -261,12 +259,7 @@ def _create_token(args: argparse.Namespace) -> int:
 def _list_tokens(args: argparse.Namespace) -> int:
     from recommender.store import list_api_tokens
 
-    engine, url, _ = _engine(args, upgrade=False)
-    _require_initialised(engine, url)
-    try:
-        tokens = list_api_tokens(engine, args.name)
-    finally:
-        engine.dispose()
+    tokens, url = _on_db(args, lambda e: list_api_tokens(e, args.name), read_only=True)
     if args.json:
         print_json({"database": url, "tokens": [t.to_dict() for t in tokens]})
     else:
@@ -280,11 +273,7 @@ def _list_tokens(args: argparse.Namespace) -> int:
 def _revoke_token(args: argparse.Namespace) -> int:
     from recommender.store import revoke_api_token
 
-    engine, url, _ = _engine(args)
-    try:
-        info = revoke_api_token(engine, args.token_id, actor="admin-cli")
-    finally:
-        engine.dispose()
+    info, url = _on_db(args, lambda e: revoke_api_token(e, args.token_id, actor="admin-cli"))
     if args.json:
         print_json({"database": url, "token": info.to_dict()})
     else:
