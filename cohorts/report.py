@@ -84,8 +84,8 @@ META_KEY = b"recommender.cohort_score"
 #: Columns of the score file the report reads.
 SCORE_COLUMNS = ("patient_id", "regimen", "rank", "p_response", "pfs_median_days", "os_median_days",
                  "max_toxicity_probability", "toxicity", "pgx_phenotypes", "model_bundle_id", "model_bundle_sha256")
-#: Best responses counted as objective response (RECIST CR/PR); NE is not evaluable (left out).
-RESPONDERS = ("CR", "PR")
+#: Best responses counted as no objective response; RESPONDERS (CR/PR) is the response model's own label
+#: (recommender.models.training); NE is not evaluable (left out).
 NON_RESPONDERS = ("SD", "PD")
 #: Gene call statuses that carry a phenotype.
 CALLED = ("called", "ambiguous", "outside_call")
@@ -422,6 +422,8 @@ def build_report(scores: str | os.PathLike[str], cohort_dir: str | os.PathLike[s
 
     response = None
     if "best_response" in frame.columns and frame["best_response"].notna().any():
+        from recommender.models.training import RESPONDERS
+
         br = frame["best_response"].astype("object")
         y = np.where(br.isin(RESPONDERS), 1.0, np.where(br.isin(NON_RESPONDERS), 0.0, np.nan))
         response = calibration(y, frame["p_response"].to_numpy(dtype=float),

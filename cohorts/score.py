@@ -821,10 +821,9 @@ def score_cohort(
     reused = len(stats)
     # -- each chunk's slice of the VCF at the PGx positions, in one pass (chunk cost independent of cohort size)
     split_seconds = 0.0
-    shard_paths: list[Path] = []
     if len(tasks) > 1 and cohort.vcf_path is not None:
         split_start = time.perf_counter()
-        tasks, shard_paths = _pgx_shards(cohort_path, cohort, tasks, parts, plan)
+        tasks, _ = _pgx_shards(cohort_path, cohort, tasks, parts, plan)
         split_seconds = time.perf_counter() - split_start
     # -- DNA LM features of every sample, once (the workers read them from lm_path)
     lm_seconds: dict[str, float] = {}
