@@ -66,8 +66,12 @@ def cohort_for(n: int, seed: int, cache_dir: Path) -> tuple[Path, float | None]:
     return target, time.perf_counter() - start
 
 
-def run_once(cohort: Path, workers: int, chunk_size: int, workdir: Path) -> dict:
-    """Score ``cohort`` in a fresh process; returns the run's ScoreSummary as a dict (+ wall seconds)."""
+def run_once(cohort: Path, workers: int, chunk_size: int, workdir: Path, report: bool = False) -> dict:
+    """Score ``cohort`` in a fresh process; returns the run's ScoreSummary as a dict (+ wall seconds).
+
+    With ``report``, ``recommender cohort report`` of the scores then runs in another fresh process: its
+    seconds and peak RSS go to ``summary["report"]``.
+    """
     out = workdir / f"scores-w{workers}.parquet"
     cmd = [sys.executable, str(Path(__file__).resolve()), "--_run", str(cohort), str(out), str(workers),
            str(chunk_size)]
@@ -78,6 +82,12 @@ def run_once(cohort: Path, workers: int, chunk_size: int, workdir: Path) -> dict
         raise SystemExit(f"scoring run failed (workers={workers}):\n{proc.stderr[-3000:]}")
     summary = json.loads(proc.stdout.strip().splitlines()[-1])
     summary["wall_seconds_process"] = round(wall, 2)
+    if report:
+        rep = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--_report", str(out), str(cohort),
+                              str(workdir / "report.html")], check=False, capture_output=True, text=True, cwd=ROOT)
+        if rep.returncode != 0:
+            raise SystemExit(f"cohort report failed:\n{rep.stderr[-3000:]}")
+        summary["report"] = json.loads(rep.stdout.strip().splitlines()[-1])
     shutil.rmtree(workdir, ignore_errors=True)
     workdir.mkdir(parents=True, exist_ok=True)
     return summary
@@ -90,6 +100,18 @@ def _child(cohort: str, out: str, workers: int, chunk_size: int) -> None:
     summary = score_cohort(cohort, out, chunk_size=chunk_size, workers=workers, progress=False).to_dict()
     summary["main_peak_rss_mb"] = round(_peak_rss_kib() / 1024, 1)  # this process (the only worker with 1 worker)
     print(json.dumps(summary))
+
+
+def _report_child(scores: str, cohort: str, html: str) -> None:
+    warnings.simplefilter("ignore")
+    from cohorts.report import build_report, write_report
+    from cohorts.score import _peak_rss_kib
+
+    start = time.perf_counter()
+    write_report(build_report(scores, cohort), html)
+    print(json.dumps({"seconds": round(time.perf_counter() - start, 2),
+                      "peak_rss_mb": round(_peak_rss_kib() / 1024, 1),
+                      "html_mb": round(Path(html).stat().st_size / 1e6, 2)}))
 
 
 def _table(runs: list[dict]) -> list[str]:
@@ -111,6 +133,9 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["--_run"]:  # internal: one scoring run in this (fresh) process
         _child(argv[1], argv[2], int(argv[3]), int(argv[4]))
+        return 0
+    if argv[:1] == ["--_report"]:  # internal: one cohort report in this (fresh) process
+        _report_child(argv[1], argv[2], argv[3])
         return 0
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000], help="cohort sizes (patients)")
@@ -138,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
             for w in workers:
                 print(f"scoring {n:,} patients with {w} worker(s) ... ({time.perf_counter() - t0:.0f} s so far)",
                       file=sys.stderr, flush=True)
-                r = run_once(path, w, a.chunk_size, work / f"n{n}")
+                r = run_once(path, w, a.chunk_size, work / f"n{n}", report=w == workers[-1])
                 r["speedup"] = None
                 if w == workers[0]:
                     base = r
@@ -155,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
         "runs": [{k: r[k] for k in ("n_patients", "workers", "seconds", "patients_per_second", "speedup",
                                     "stage_seconds", "peak_rss_mb_per_worker", "main_peak_rss_mb", "n_scored",
                                     "n_skipped", "n_rows", "n_chunks", "wall_seconds_process", "warnings")}
-                 for r in runs],
+                 | ({"report": r["report"]} if "report" in r else {}) for r in runs],
         "total_seconds": round(time.perf_counter() - t0, 1),
     }
     a.json.parent.mkdir(parents=True, exist_ok=True)
@@ -163,6 +188,12 @@ def main(argv: list[str] | None = None) -> int:
     print(f"cohort scoring benchmark (chunk size {a.chunk_size}, seed {a.seed}, {os.cpu_count()} CPUs): "
           "stage columns are seconds summed over the workers; RSS = largest per-worker peak")
     print("\n".join(_table(runs)))
+    for r in runs:
+        if "report" in r:
+            rep = r["report"]
+            print(f"cohort report of {r['n_patients']:,} scored patients: {rep['seconds']:.1f} s "
+                  f"({rep['seconds'] / r['seconds']:.2f}x the {r['seconds']:.1f} s of scoring them with "
+                  f"{r['workers']} worker(s)), peak RSS {rep['peak_rss_mb']:.0f} MB, HTML {rep['html_mb']} MB")
     for c in cohorts:
         how = "reused" if c["reused"] else f"simulated in {c['simulated_seconds']} s"
         print(f"cohort {c['n']:,}: {c['path']} ({how}, {c['mb_on_disk']} MB)")
