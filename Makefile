@@ -5,13 +5,15 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 TORCH  ?= torch==2.13.0
 
-.PHONY: setup demo demo-cli test bench clean
+.PHONY: setup demo demo-cli test docs bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	# CPU build of PyTorch first, so nothing later pulls a multi-GB CUDA build (README: Install).
 	$(BIN)/pip install --quiet "$(TORCH)"
-	$(BIN)/pip install --quiet -e ".[test,eval,cluster]"
+	$(BIN)/pip install --quiet -e ".[test,eval,cluster,docs]"
+	# medspaCy and two of its parts pin spacy<3.8 (numpy 1) on Python 3.11; they run on spaCy 3.8: no-deps install
+	$(BIN)/pip install --quiet --no-deps medspacy==1.3.1 medspacy_quickumls==3.2 PyRuSH==1.0.13
 	touch $(STAMP)
 
 setup: $(STAMP)
@@ -33,6 +35,11 @@ test: setup
 	@$(BIN)/python -m pytest -n 2 --dist loadfile; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 0; fi; exit $$rc
 
+# Documentation site, built offline into site/ (warnings are errors; CLI/HTTP references generated from the code).
+docs: setup
+	NO_MKDOCS_2_WARNING=1 DISABLE_MKDOCS_2_WARNING=true $(BIN)/mkdocs build --strict --quiet
+	@echo "Documentation written to $(CURDIR)/site/index.html"
+
 bench: setup
 	$(BIN)/python benchmarks/bench_vcf_reader.py --quick
 	$(BIN)/python benchmarks/bench_pgx.py --quick
@@ -43,4 +50,4 @@ bench: setup
 	$(BIN)/python benchmarks/bench_app.py --quick
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache demo_report.html
+	rm -rf $(VENV) build site *.egg-info .pytest_cache demo_report.html

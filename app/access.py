@@ -23,6 +23,8 @@ PAGE_ROLES: dict[str, tuple[str, ...]] = {
     "patient": ("physician", "researcher"),
     "compare": ("physician", "researcher"),
     "pharmacogenomics": ("physician", "researcher"),
+    "notes": ("physician", "researcher"),
+    "evidence": ("physician", "researcher"),
     "review": ("physician",),
     "report": ("physician", "researcher"),
     "cohort": ("physician", "researcher"),

@@ -57,6 +57,7 @@ class CohortJob:
         self._cancel = threading.Event()
         self._thread: threading.Thread | None = None
         self._done, self._total = 0, 0
+        self._stage: tuple[str, int, int] | None = None
         self._phase = "waiting"
         self._status = IDLE
         self.summary: Any = None
@@ -81,6 +82,39 @@ class CohortJob:
         """``(patients done, patients total)`` of the scoring (finished chunks of earlier runs count as done)."""
         with self._lock:
             return self._done, self._total
+
+    @property
+    def stage(self) -> tuple[str, int, int] | None:
+        """The stage last reported by the scoring (``cohorts.score.PROGRESS_STAGES``): ``(stage, done, total)``."""
+        with self._lock:
+            return self._stage
+
+    def stage_text(self) -> str:
+        """Where the job is, in words, with counts (covers every stage, not only the chunks)."""
+        stage, phase = self.stage, self.phase
+        if phase == "report":
+            return "Scoring done; building the report..."
+        if stage is None:
+            return "Starting: reading the cohort..." if self.score else "Building the report..."
+        name, done, total = stage
+        if name == "pgx_shards":
+            return "Step 1 of 4: slicing the germline VCF at the pharmacogene positions per chunk..."
+        if name == "dnalm":
+            return f"Step 2 of 4: DNA language-model features, {done} of {total or '?'} samples"
+        if name == "scoring":
+            return f"Step 3 of 4: Scoring: {done} of {total or '?'} patients"
+        return f"Step 4 of 4: writing the scores, {done} of {total or '?'} chunks"
+
+    @property
+    def stage_fraction(self) -> float:
+        """Fraction done of the current stage (1.0 when finished)."""
+        if self.status == FINISHED:
+            return 1.0
+        stage = self.stage
+        if stage is None:
+            return self.fraction
+        _, done, total = stage
+        return 0.0 if total <= 0 else min(1.0, done / total)
 
     @property
     def phase(self) -> str:
@@ -128,6 +162,13 @@ class CohortJob:
         return t is None or not t.is_alive()
 
     # -- the work ---------------------------------------------------------------------------------
+    def _on_stage(self, stage: str, done: int, total: int) -> None:
+        with self._lock:
+            if stage == "scoring" and self._stage is not None and self._stage[0] == "dnalm" \
+                    and self._stage[1] < self._stage[2] and done == 0:
+                return  # the DNA LM pre-pass is still running: keep showing it until a chunk is done
+            self._stage = (stage, done, total)
+
     def _on_progress(self, done: int, total: int) -> None:
         with self._lock:
             self._done, self._total = done, total
@@ -142,7 +183,8 @@ class CohortJob:
 
                 self.summary = score_cohort(self.cohort_dir, self.output, chunk_size=self.chunk_size,
                                             workers=self.workers, bundle=self.bundle, progress=False,
-                                            on_progress=self._on_progress, cancel=self._cancel)
+                                            on_progress=self._on_progress, cancel=self._cancel,
+                                            on_stage=self._on_stage)
             if self.make_report:
                 with self._lock:
                     self._phase = "report"

@@ -7,7 +7,6 @@ Patient identifiers are never logged here.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Sequence
 from typing import Any
@@ -20,13 +19,13 @@ __all__ = [
     "fmt_interval",
     "fmt_pct",
     "gene_rows",
+    "km_chart_frames",
     "guidance_style",
     "option_rows",
     "parse_upload",
     "pfs_of",
     "review_rows",
     "sort_options",
-    "survival_chart_frames",
     "survival_of",
     "top_toxicities",
 ]
@@ -37,9 +36,6 @@ ENV_DB_URL = "RECOMMENDER_DB_URL"
 #: Sort orders offered on the compare page.
 SORT_KEYS = ("recommended rank", "response probability", "PFS median", "lowest severe-toxicity risk")
 
-#: Streamlit markdown badge per traffic-light colour (no emoji: they need a font that servers often lack).
-LIGHT = {"green": ":green-badge[GREEN]", "amber": ":orange-badge[AMBER]", "red": ":red-badge[RED]",
-         "grey": ":gray-badge[GREY]"}
 #: Cell background per traffic-light colour (tables).
 CELL_COLOUR = {"green": "#c8efd0", "amber": "#ffe2b3", "red": "#ffc9c9", "grey": "#e9e9e9"}
 
@@ -49,20 +45,9 @@ def parse_upload(name: str, data: bytes) -> Any:
 
     Raises the project's ``PatientRecordError`` naming the file, record and field.
     """
-    from recommender.phenopackets_io import patient_from_phenopacket_dict
-    from recommender.schema import PatientRecordError, patient_from_json
+    from recommender.inputs import read_patient, safe_upload_name
 
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise PatientRecordError("the file is not UTF-8 text", file=name, fix="upload a UTF-8 JSON file") from None
-    try:
-        obj = json.loads(text)
-    except json.JSONDecodeError:
-        return patient_from_json(text, file=name)  # raises with the line number
-    if isinstance(obj, dict) and ("metaData" in obj or "meta_data" in obj):
-        return patient_from_phenopacket_dict(obj, file=name)
-    return patient_from_json(text, file=name)
+    return read_patient(data, source=safe_upload_name(name, "upload.json"))  # the reader of every front end
 
 
 def fmt_pct(x: float | None) -> str:
@@ -96,29 +81,6 @@ def survival_of(option: Any, endpoint: str) -> Any:
     return next((s for s in option.model.survival if s.endpoint == endpoint), None)
 
 
-def survival_chart_frames(options: Sequence[Any], endpoint: str) -> tuple[Any, Any]:
-    """Long-format frames for one chart of every option's model survival curve.
-
-    Returns ``(curves, medians)``: ``curves`` has ``option, days, survival`` (step points); ``medians``
-    has ``option, median, low, high, label`` (one row per option with a reached median; ``low``/``high``
-    its interval, drawn as a horizontal bar at survival 0.5).
-    """
-    import pandas as pd
-
-    rows, meds = [], []
-    for o in options:
-        s = survival_of(o, endpoint)
-        if s is None or not s.times:
-            continue
-        rows += [{"option": o.regimen, "days": float(t), "survival": float(v)} for t, v in zip(s.times, s.survival,
-                                                                                             strict=False)]
-        if s.median_days is not None:
-            meds.append({"option": o.regimen, "median": s.median_days, "low": s.low, "high": s.high,
-                         "label": fmt_interval(s.median_days, s.low, s.high, unit=" d")})
-    return (pd.DataFrame(rows, columns=["option", "days", "survival"]),
-            pd.DataFrame(meds, columns=["option", "median", "low", "high", "label"]))
-
-
 def top_toxicities(option: Any, n: int = 3) -> list[Any]:
     """The ``n`` highest severe-toxicity risks of an option."""
     return sorted(option.model.toxicity, key=lambda t: -t.probability)[:n] if option.model.available else []
@@ -144,7 +106,10 @@ def sort_options(options: Sequence[Any], key: str) -> list[Any]:
 
 
 def option_rows(options: Sequence[Any]) -> list[dict[str, Any]]:
-    """One summary row per option (for a table)."""
+    """One summary row per option (for a table): states in words, survival in months."""
+    from app.views import months_interval
+    from recommender.vocab import GUIDANCE_LABELS as ACTION_LABELS
+
     rows = []
     for o in options:
         m = o.model
@@ -153,31 +118,49 @@ def option_rows(options: Sequence[Any]) -> list[dict[str, Any]]:
         rows.append({
             "rank": o.rank,
             "option": o.regimen,
-            "guidance": o.guidance_action,
+            "guidance": getattr(o, "guidance_label", "") or ACTION_LABELS.get(o.guidance_action, o.guidance_action),
+            "eligibility": getattr(o, "eligibility_label", "") or "no biomarker requirement",
             "response": fmt_interval(r.probability, r.low, r.high, pct=True) if r else "-",
-            "PFS median": ("not reached" if s is not None and s.median_days is None
-                           else fmt_interval(s.median_days, s.low, s.high, unit=" d") if s else "-"),
+            "PFS median (months)": ("-" if s is None else
+                                    months_interval(s.median_days, s.low, s.high, reached=s.median_days is not None)),
             "top severe toxicity": "; ".join(f"{t.term} {fmt_pct(t.probability)}" for t in top_toxicities(o, 1)) or "-",
             "biomarkers": "; ".join(f"{b.finding} ({b.direction})" for b in o.biomarkers) or "-",
+            "_colour": o.guidance_colour,
         })
     return rows
 
 
 def guidance_style(rows: Any) -> Any:
-    """A pandas Styler colouring the ``guidance`` column of :func:`option_rows` by traffic light."""
-    from recommender.recommendation import ACTION_COLOURS
+    """A pandas Styler colouring the ``guidance`` column of :func:`option_rows` by traffic light (the
+    colour comes from the result; the helper column ``_colour`` is hidden)."""
+    colours = list(rows["_colour"]) if "_colour" in rows.columns else []
 
-    def cell(action: str) -> str:
-        return f"background-color: {CELL_COLOUR.get(ACTION_COLOURS.get(action, 'grey'), '')}"
+    def column(col: Any) -> list[str]:
+        return [f"background-color: {CELL_COLOUR.get(c, '')}" for c in colours]
 
-    return rows.style.map(cell, subset=["guidance"])
+    styler = rows.style.apply(column, subset=["guidance"], axis=0)
+    return styler.hide(["_colour"], axis="columns") if "_colour" in rows.columns else styler
 
 
-def gene_rows(rec: Any) -> list[dict[str, Any]]:
-    """gene -> diplotype -> phenotype rows of the patient's pharmacogenes."""
-    return [{"gene": g.gene, "status": g.status, "diplotype": g.diplotype or "-", "phenotype": g.phenotype or "-",
-             "activity score": g.activity_score or "-", "functional phenotype": g.functional_phenotype or "-",
-             "note": g.note or ""} for g in rec.pharmacogenes]
+def gene_rows(rec: Any, genes: Sequence[Any] | None = None) -> list[dict[str, Any]]:
+    """gene -> diplotype -> phenotype rows of the patient's pharmacogenes (statuses in words)."""
+    from app.views import gene_status_words
+
+    profile = (rec.pgx_profile or {}).get("genes", {}) if isinstance(rec.pgx_profile, dict) else {}
+
+    def function(g: Any) -> str:
+        dips = (profile.get(g.gene) or {}).get("diplotypes") or []
+        if dips:
+            f1, f2 = dips[0].get("function1"), dips[0].get("function2")
+            words = " / ".join(f for f in (f1, f2) if f)
+            if words:
+                return words + (" (one of several diplotypes)" if len(dips) > 1 else "")
+        return g.functional_phenotype or "-"
+
+    return [{"gene": g.gene, "diplotype": g.diplotype or "-", "allele function": function(g),
+             "phenotype": g.phenotype or "-", "activity score": g.activity_score or "-",
+             "call": gene_status_words(g.status) + (" (see below)" if g.note else "")}
+            for g in (rec.pharmacogenes if genes is None else genes)]
 
 
 def coverage_rows(rec: Any) -> list[dict[str, Any]]:
@@ -206,27 +189,52 @@ def database_url() -> str | None:
     return os.environ.get(ENV_DB_URL) or None
 
 
-def cohort_km(cohort: Any, where: str = "", endpoint: str = "pfs") -> tuple[Any, Any]:
-    """Kaplan-Meier by received (first-line) regimen of the patients matching ``where``.
+def cohort_km(cohort: Any, where: str = "", endpoint: str = "pfs", *, top_n: int = 6) -> tuple[Any, Any]:
+    """Kaplan-Meier by received (first-line) regimen of the patients matching ``where``, per cancer type.
 
-    Returns ``(KMComparison, frame of patient_id, regimen, time, event)``. Raises the cohort's
-    ``CohortQueryError`` for a bad filter and ``CohortError`` when too few patients are left.
+    Returns ``(strata, frame)``: one :class:`cohorts.report_stats.StratumSurvival` per cancer type (its top
+    ``top_n`` regimens and "other regimens", step curves with 95% bands, numbers at risk, the log-rank test
+    within the cancer type; never pooled across cancer types) and the rows used (patient_id, cancer_type,
+    regimen, time, event). Raises the cohort's ``CohortQueryError`` for a bad filter and ``CohortError`` when
+    too few patients are left.
     """
-    from cohorts import km_compare
     from cohorts.errors import CohortError
+    from cohorts.report_stats import regimen_km
 
     if endpoint not in ("pfs", "os"):
         raise ValueError("endpoint must be 'pfs' or 'os'")
-    ids = cohort.query(where, columns="patient_id")["patient_id"]
+    pats = cohort.query(where, columns="*")
+    keep = ["patient_id", *(["cancer_type"] if "cancer_type" in pats.columns else [])]
+    pats = pats[keep]
     tr = cohort.table("treatments")
     if "line" in tr.columns:
         tr = tr.sort_values(["patient_id", "line"], na_position="last")
     tr = tr.drop_duplicates("patient_id")[["patient_id", "regimen"]]
     out = cohort.table("outcomes")[["patient_id", f"{endpoint}_days", f"{endpoint}_event"]]
-    df = tr[tr["patient_id"].isin(set(ids))].merge(out, on="patient_id")
+    df = pats.merge(tr, on="patient_id").merge(out, on="patient_id")
     df = df.dropna(subset=[f"{endpoint}_days", f"{endpoint}_event"])
     df = df.rename(columns={f"{endpoint}_days": "time", f"{endpoint}_event": "event"})
     if len(df) < 2:
         raise CohortError(f"only {len(df)} patient(s) with {endpoint.upper()} match the filter", field="where",
                           fix="widen the filter")
-    return km_compare(df["time"].astype(float), df["event"].astype(bool), df["regimen"].astype(str)), df
+    strata = regimen_km(df, top_n=top_n)
+    if not strata:
+        raise CohortError(f"no cancer type has two patients with {endpoint.upper()} matching the filter",
+                          field="where", fix="widen the filter")
+    return strata, df
+
+
+def km_chart_frames(stratum: Any) -> tuple[Any, Any]:
+    """``(curves, at_risk)`` frames of one cancer type's Kaplan-Meier for a chart, in months.
+
+    ``curves``: ``group, months, survival, low, high`` (step points with the 95% band); ``at_risk``:
+    ``group, months, at risk``.
+    """
+    import pandas as pd
+
+    rows = [{"group": c.label, "months": t / 30.4375, "survival": s, "low": lo, "high": hi}
+            for c in stratum.curves for t, s, lo, hi in zip(c.times, c.survival, c.low, c.high, strict=False)]
+    risk = [{"group": g.label, "months": t / 30.4375, "at risk": n}
+            for g in stratum.groups for t, n in zip(stratum.times, g.at_risk, strict=False)]
+    return (pd.DataFrame(rows, columns=["group", "months", "survival", "low", "high"]),
+            pd.DataFrame(risk, columns=["group", "months", "at risk"]))

@@ -26,6 +26,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--demo", action="store_true",
                         help="use the demo database and (re)create the demo physician; its generated password is "
                              "printed once")
+    parser.add_argument("--allow-insecure-permissions", action="store_true",
+                        help="open an SQLite store that other users can read (refused by default)")
 
 
 def build_command(port: int) -> list[str]:
@@ -43,6 +45,8 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"port {args.port} out of range", field="--port", fix="give a port between 1 and 65535")
     url = args.db or (demo_database_url() if args.demo else None)
     url = resolve_url(url)
+    if getattr(args, "allow_insecure_permissions", False):
+        os.environ["RECOMMENDER_ALLOW_INSECURE_PERMISSIONS"] = "1"  # the app's own process inherits it
     engine = open_database(url)  # fail here, with a one-line message, rather than inside the app
     if args.demo:
         user, password = create_demo_account(engine)

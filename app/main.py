@@ -13,11 +13,13 @@ from pathlib import Path
 import streamlit as st
 
 from app.access import oidc_providers, pages_for
-from app.ui import disclaimer, engine, show_error
+from app.ui import app_state, disclaimer, engine, hand_cookie, restore_session, revoke, show_error, start_session
 
 HERE = Path(__file__).resolve().parent
 
-st.set_page_config(page_title="Treatment options (research use only)", page_icon=":material/genetics:", layout="wide")
+# the favicon ships with the app: a ":material/...:" icon would make the browser fetch it from a font CDN
+st.set_page_config(page_title="Treatment options (research use only)", page_icon=str(HERE / "assets" / "favicon.png"),
+                   layout="wide")
 
 
 #: Title and icon of each page (stems as in app.access.PAGE_ROLES).
@@ -25,6 +27,8 @@ PAGE_INFO = {
     "patient": ("Patient", ":material/person:"),
     "compare": ("Compare options", ":material/compare:"),
     "pharmacogenomics": ("Pharmacogenomics", ":material/genetics:"),
+    "notes": ("Clinical notes", ":material/edit_note:"),
+    "evidence": ("Evidence graph", ":material/hub:"),
     "review": ("Review & sign-off", ":material/draw:"),
     "report": ("Report", ":material/description:"),
     "cohort": ("Cohort", ":material/groups:"),
@@ -45,11 +49,10 @@ def _single_sign_on(providers: list) -> None:
     from genomics.errors import RecommenderError
     from recommender.store import authenticate_identity
 
-    if not providers or not st.user.get("is_logged_in", False) or "user" in st.session_state:
+    if not providers or not st.user.get("is_logged_in", False) or app_state().signed_in:
         return
     try:
-        st.session_state["user"] = authenticate_identity(engine(), st.user.get("email"), issuer=st.user.get("iss"))
-        st.session_state["sso"] = True
+        start_session(authenticate_identity(engine(), st.user.get("email"), issuer=st.user.get("iss")), sso=True)
     except RecommenderError as err:
         show_error(err)
         if st.button("Sign out of single sign-on"):
@@ -72,7 +75,8 @@ def login() -> None:
         submitted = st.form_submit_button("Sign in")
     if submitted:
         try:
-            st.session_state["user"] = authenticate(engine(), username.strip(), password)
+            client = getattr(st.context, "ip_address", None)  # per-client back-off (None in tests/behind no proxy)
+            start_session(authenticate(engine(), username.strip(), password, client=client))
         except RecommenderError as err:
             show_error(err)
         else:
@@ -84,7 +88,8 @@ def login() -> None:
 
 PROVIDERS = oidc_providers(_auth_settings())
 _single_sign_on(PROVIDERS)
-user = st.session_state.get("user")
+restore_session()  # a reload: the signed session cookie signs the user in again
+user = app_state().user
 if user is None:
     nav = st.navigation([st.Page(login, title="Sign in", icon=":material/login:")])
 else:
@@ -94,15 +99,18 @@ else:
         pages.append(st.Page(str(HERE / "pages" / f"{stem}.py"), title=title, icon=icon, default=i == 0))
     nav = st.navigation(pages)
     with st.sidebar:
-        st.write(f"Signed in as **{user.username}** ({user.role})")
+        from recommender.escaping import escape_markdown
+
+        st.markdown(f"Signed in as **{escape_markdown(user.username)}** ({escape_markdown(user.role)})")
         patient_slot = st.empty()  # filled after the page ran, so a patient loaded in this run shows at once
         if st.button("Sign out"):
-            sso = st.session_state.get("sso")
-            st.session_state.clear()
+            sso = app_state().sso
+            revoke()
             if sso:
                 st.logout()
             st.rerun()
+    hand_cookie()
 
 nav.run()  # every page shows the disclaimer itself (app.ui.require_user)
-if user is not None and st.session_state.get("patient") is not None:
-    patient_slot.write(f"Patient: **{st.session_state['patient'].patient_id}**")
+if user is not None and app_state().patient is not None:
+    patient_slot.text(f"Patient: {app_state().patient.patient_id}")

@@ -27,7 +27,9 @@ from recommender import vocab
 __all__ = [
     "COMORBIDITY_SUGGESTIONS",
     "FORM_FIELDS",
+    "BEST_RESPONSES",
     "GENERAL",
+    "PRIOR_COLUMNS",
     "STAGE_CHOICES",
     "VARIANT_COLUMNS",
     "FormResult",
@@ -39,7 +41,9 @@ __all__ = [
     "field_for_error",
     "lab_field",
     "medication_choices",
+    "empty_prior_rows",
     "patient_from_form",
+    "prior_rows",
     "regimen_choices",
     "variant_rows",
 ]
@@ -66,6 +70,7 @@ FORM_FIELDS: dict[str, str] = {
     "bmi": "BMI (kg/m²)",
     "physical_activity": "Physical activity",
     "tumour_variants": "Tumour variants",
+    "prior_treatments": "Prior treatment lines",
     "candidate_treatments": "Candidate treatments",
 }
 
@@ -83,6 +88,11 @@ COMORBIDITY_SUGGESTIONS: tuple[str, ...] = (
 
 #: Columns of the tumour-variant editor (``TumourVariant`` fields a physician types).
 VARIANT_COLUMNS: tuple[str, ...] = ("gene", "protein_change", "variant_type", "fusion_partner", "vaf")
+
+#: Columns of the prior-treatment editor (one row per line of systemic treatment).
+PRIOR_COLUMNS: tuple[str, ...] = ("line", "regimen", "best_response")
+#: RECIST best responses offered (blank: not known).
+BEST_RESPONSES: tuple[str, ...] = ("CR", "PR", "SD", "PD", "NE")
 
 _LIFESTYLE = ("smoking", "pack_years", "alcohol", "alcohol_units_per_week", "bmi", "physical_activity")
 
@@ -133,6 +143,11 @@ def empty_variant_rows(n: int = 1) -> list[dict[str, Any]]:
             for _ in range(n)]
 
 
+def empty_prior_rows(n: int = 1) -> list[dict[str, Any]]:
+    """Blank rows of the prior-treatment editor."""
+    return [{"line": None, "regimen": None, "best_response": None} for _ in range(n)]
+
+
 def _blank(v: Any) -> bool:
     if v is None:
         return True
@@ -163,6 +178,29 @@ def variant_rows(table: Any) -> list[tuple[int, dict[str, Any]]]:
         data = {k: v for k, v in clean.items() if v is not None}
         if "vaf" in data:
             data["vaf"] = float(data["vaf"])
+        out.append((i, data))
+    return out
+
+
+def prior_rows(table: Any) -> list[tuple[int, dict[str, Any]]]:
+    """``(editor row number, PriorTreatment mapping)`` of the non-blank rows of the prior-treatment editor.
+
+    A row without a line number is given the next line after the rows above it; a blank row is skipped.
+
+    >>> prior_rows([{"line": None, "regimen": "FOLFOX", "best_response": "PR"}])
+    [(1, {'line': 1, 'treatment': {'regimen': 'FOLFOX'}, 'best_response': 'PR'})]
+    """
+    records = table.to_dict("records") if hasattr(table, "to_dict") else list(table or [])
+    out: list[tuple[int, dict[str, Any]]] = []
+    for i, row in enumerate(records, start=1):
+        clean = {k: (None if _blank(row.get(k)) else row.get(k)) for k in PRIOR_COLUMNS}
+        if clean["regimen"] is None and clean["line"] is None:
+            continue
+        line = clean["line"]
+        data: dict[str, Any] = {"line": int(line) if line is not None else len(out) + 1,
+                                "treatment": {"regimen": clean["regimen"] or ""}}
+        if clean["best_response"] is not None:
+            data["best_response"] = clean["best_response"]
         out.append((i, data))
     return out
 
@@ -198,6 +236,7 @@ def _build(values: Mapping[str, Any]) -> tuple[dict[str, Any], list[str], list[i
         labs.append({"name": name, "value": float(value), "unit": unit or vocab.LABS[name].unit})
         lab_names.append(name)
     rows = variant_rows(values.get("tumour_variants"))
+    priors = prior_rows(values.get("prior_treatments"))
     ecog = values.get("ecog")
     data: dict[str, Any] = {
         "patient_id": (values.get("patient_id") or "").strip(),
@@ -207,7 +246,7 @@ def _build(values: Mapping[str, Any]) -> tuple[dict[str, Any], list[str], list[i
                       "histology": None if _blank(values.get("histology")) else str(values["histology"]).strip(),
                       "ecog": None if _blank(ecog) else int(ecog)},
         "history": {"comorbidities": [c.strip() for c in values.get("comorbidities") or () if c and c.strip()],
-                    "labs": labs},
+                    "prior_treatments": [row for _, row in priors], "labs": labs},
         "medications": list(values.get("medications") or ()),
         "lifestyle": {k: values[k] for k in _LIFESTYLE if not _blank(values.get(k))},
         "tumour_variants": [row for _, row in rows],
@@ -247,6 +286,9 @@ def field_for_error(loc: Sequence[Any], message: str, lab_names: Sequence[str] =
             return GENERAL, message
         if rest and rest[0] == "comorbidities":
             return "comorbidities", message
+        if rest and rest[0] == "prior_treatments":
+            where = f"row {rest[1] + 1}: " if len(rest) > 1 and isinstance(rest[1], int) else ""
+            return "prior_treatments", where + message
         return GENERAL, message
     if head == "medications":
         return "medications", message

@@ -1,4 +1,8 @@
-"""Streamlit glue shared by the pages: cached resources, session state, sign-in guard, disclaimer."""
+"""Streamlit glue shared by the pages: cached resources, the session object, sign-in guard, disclaimer.
+
+The session is one :class:`app.session.AppSession` under ``st.session_state["app"]`` (:func:`app_state`);
+the signed session cookie of :mod:`app.web_session` signs a user in again after a page reload.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +11,10 @@ from typing import Any
 import streamlit as st
 
 from app.core import database_url
+from app.session import SESSION_KEY, AppSession
 
-__all__ = ["current", "disclaimer", "engine", "require_user", "score", "scoring_context", "show_error"]
+__all__ = ["app_state", "current", "disclaimer", "engine", "hand_cookie", "require_user", "restore_session", "revoke",
+           "score", "scoring_context", "session_secret", "show_error", "start_session"]
 
 
 @st.cache_resource(show_spinner=False)
@@ -39,25 +45,32 @@ def _demo_recommendation() -> Any:
     return score_patient(DEMO_PATIENT, context=scoring_context())
 
 
-def score(patient: Any = None, *, demo: bool = False, germline_vcf: Any = None, sample: str | None = None) -> Any:
+def score(patient: Any = None, *, demo: bool = False, germline_vcf: Any = None, sample: str | None = None,
+          outside_calls: Any = None, tumour: Any = None) -> Any:
     """A Recommendation for ``patient`` (or the demo patient, cached per process).
 
-    ``germline_vcf`` / ``sample``: a VCF on the server (an upload staged by ``app.vcf_upload``) and the
-    sample to call, passed to ``score_patient`` like the CLI's ``--vcf`` / ``--sample``.
+    ``germline_vcf`` / ``sample`` / ``outside_calls``: files on the server (uploads staged by ``app.vcf_upload``
+    and ``app.uploads``), passed to ``score_patient`` like the CLI's ``--vcf`` / ``--sample`` /
+    ``--outside-calls``; ``tumour``: the ``TumourProfile`` read from an uploaded tumour VCF/MAF (``--tumour``).
     """
     if demo:
         return _demo_recommendation()
+    from recommender.requests import PatientInputs
     from recommender.scoring import score_patient
 
     # an uploaded record's file paths (germline VCF) cannot be resolved on the server: not followed
-    return score_patient(patient, context=scoring_context(), allow_record_paths=False,
-                         germline_vcf=None if germline_vcf is None else str(germline_vcf), sample=sample)
+    inputs = PatientInputs(allow_record_paths=False, sample=sample, tumour=tumour,
+                           germline_vcf=None if germline_vcf is None else str(germline_vcf),
+                           outside_calls=None if outside_calls is None else str(outside_calls))
+    return score_patient(patient, inputs=inputs, context=scoring_context())
 
 
 def show_error(err: BaseException) -> None:
     """One-line message of a project error (never a library traceback)."""
-    one_line = getattr(err, "one_line", None)
-    st.error(one_line() if callable(one_line) else f"{type(err).__name__}: {err}")
+    from recommender.escaping import escape_markdown
+
+    one_line = getattr(err, "one_line", None)  # messages may quote user values: shown as text
+    st.error(escape_markdown(one_line() if callable(one_line) else f"{type(err).__name__}: {err}"))
 
 
 def disclaimer() -> None:
@@ -66,10 +79,104 @@ def disclaimer() -> None:
     st.caption(f":material/warning: {DISCLAIMER}")
 
 
+def app_state() -> AppSession:
+    """The session's one :class:`~app.session.AppSession` (created on first use)."""
+    state = st.session_state.get(SESSION_KEY)
+    if not isinstance(state, AppSession):
+        state = AppSession()
+        st.session_state[SESSION_KEY] = state
+    return state
+
+
+@st.cache_resource(show_spinner=False)
+def _revocations() -> Any:
+    from app.web_session import Revocations
+
+    return Revocations()
+
+
+def session_secret() -> bytes | None:
+    """The server secret of the session cookies (``None`` with the reason shown once, when unusable)."""
+    from app.web_session import SessionSecretError, load_secret
+
+    try:
+        return load_secret()
+    except SessionSecretError as err:
+        show_error(err)
+        st.caption("Sign-in works, but a page reload signs you out until the session secret is fixed.")
+        return None
+
+
+def _secure() -> bool:
+    url = getattr(st.context, "url", None) or ""
+    return str(url).startswith("https://")
+
+
+def start_session(user: Any, *, sso: bool = False) -> None:
+    """Sign ``user`` in for this browser session and issue the signed session cookie (handed over next run)."""
+    from app.web_session import issue
+
+    secret = session_secret()
+    token = claims = None
+    if secret is not None:
+        token, claims = issue(user.username, user.role, secret=secret, sso=sso)
+    app_state().sign_in(user, sso=sso, nonce=None if claims is None else claims.nonce, cookie=token)
+
+
+def hand_cookie() -> None:
+    """Give the browser a freshly issued session cookie (a script element; runs once)."""
+    from app.web_session import set_cookie_script
+
+    state = app_state()
+    if state.cookie_pending:
+        st.html(set_cookie_script(state.cookie_pending, secure=_secure()), unsafe_allow_javascript=True)
+        state.cookie_pending = None
+
+
+def _request_cookies() -> Any:
+    """The cookies of the websocket's opening request (``st.context.cookies``)."""
+    return st.context.cookies
+
+
+def restore_session() -> None:
+    """Sign the user in again from a valid session cookie (after a reload); drop an invalid one."""
+    from app.web_session import COOKIE_NAME, clear_cookie_script, verify
+
+    state = app_state()
+    token = _request_cookies().get(COOKIE_NAME)
+    if state.signed_in or not token:
+        return
+    secret = None if state.signed_out else session_secret()
+    claims = None if secret is None else verify(token, secret=secret, revoked=_revocations())
+    user = None
+    if claims is not None:
+        from recommender.store import get_user
+
+        user = get_user(engine(), claims.username)
+        if user is None or not user.active or user.role != claims.role:
+            user = None
+    if user is None:
+        st.html(clear_cookie_script(secure=_secure()), unsafe_allow_javascript=True)
+        return
+    state.sign_in(user, sso=claims.sso, nonce=claims.nonce)
+
+
+def revoke() -> None:
+    """Sign out: the session cookie is revoked (and removed from the browser), the session forgotten."""
+    from app.web_session import clear_cookie_script
+
+    state = app_state()
+    _revocations().revoke(state.session_nonce)
+    state.sign_out()
+    st.session_state.clear()  # widget values too (a form typed by the previous user)
+    st.session_state[SESSION_KEY] = state
+    st.html(clear_cookie_script(secure=_secure()), unsafe_allow_javascript=True)
+
+
 def require_user(*roles: str) -> Any:
     """The signed-in user (stops the page with a message if absent or lacking a role); shows the disclaimer."""
     disclaimer()
-    user = st.session_state.get("user")
+    user = app_state().user
     if user is None:
         st.warning("Sign in first.")
         st.stop()
@@ -81,8 +188,8 @@ def require_user(*roles: str) -> Any:
 
 def current() -> tuple[Any, Any, str | None]:
     """``(patient, recommendation, exact JSON shown)`` of the session, or stops with a hint."""
-    rec = st.session_state.get("rec")
-    if rec is None:
+    state = app_state()
+    if state.recommendation is None:
         st.info("No patient loaded yet: open **Patient** and load the demo patient or a record.")
         st.stop()
-    return st.session_state.get("patient"), rec, st.session_state.get("rec_json")
+    return state.patient, state.recommendation, state.recommendation_json

@@ -13,16 +13,14 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
-import tempfile
 import warnings
-import weakref
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from genomics.errors import RecommenderError, VcfError
+from recommender.inputs import StagedUpload
 
 __all__ = [
     "UPLOAD_TYPES",
@@ -40,12 +38,13 @@ UPLOAD_TYPES: tuple[str, ...] = (".vcf", ".vcf.gz", ".vcf.bgz", ".bcf")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
-def _staged_name(name: str) -> str:
+def _staged_name(name: str, stem: str = "germline", suffixes: Sequence[str] = UPLOAD_TYPES,
+                 default: str = ".vcf") -> str:
     """A neutral file name keeping only the upload's ending (htslib may print paths on stderr: no user
     file name, which could hold a patient's name, goes there)."""
     lower = name.lower()
-    suffix = next((s for s in (*UPLOAD_TYPES, ".gz") if lower.endswith(s)), ".vcf")
-    return f"germline{suffix}"
+    suffix = next((s for s in (*sorted(suffixes, key=len, reverse=True), ".gz") if lower.endswith(s)), default)
+    return f"{stem}{suffix}"
 
 
 def _safe_name(name: str) -> str:
@@ -54,8 +53,8 @@ def _safe_name(name: str) -> str:
     return base or "upload.vcf"
 
 
-class StagedVcf:
-    """An uploaded VCF written to a private temporary folder.
+class StagedVcf(StagedUpload):
+    """An uploaded VCF written to a private temporary folder (:class:`recommender.inputs.StagedUpload`).
 
     Parameters
     ----------
@@ -74,26 +73,16 @@ class StagedVcf:
         Where the bytes are (``germline.vcf.gz`` etc.), inside a folder only this process's user can read.
     """
 
+    #: Neutral stem of the staged file, endings kept, the ending used when none matches (subclasses change them).
+    stem: str = "germline"
+    suffixes: tuple[str, ...] = UPLOAD_TYPES
+    default_suffix: str = ".vcf"
+
     def __init__(self, name: str, data: bytes, *, key: Hashable = None) -> None:
-        self.name = _safe_name(name)
+        # the one upload stager of the service and the app (private 0700 folder, 0600 file, neutral name)
+        super().__init__(_safe_name(name), data, stem=self.stem, suffixes=self.suffixes,
+                         default_suffix=self.default_suffix, prefix="gtr-vcf-")
         self.key = key
-        self.size = len(data)
-        folder = Path(tempfile.mkdtemp(prefix="gtr-vcf-"))  # mode 0700
-        self.path = folder / _staged_name(self.name)
-        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        self._folder = folder
-        self._finalizer = weakref.finalize(self, shutil.rmtree, str(folder), True)
-
-    @property
-    def alive(self) -> bool:
-        """``True`` while the temporary file exists."""
-        return self._finalizer.alive and self.path.exists()
-
-    def discard(self) -> None:
-        """Remove the temporary folder (idempotent)."""
-        self._finalizer()
 
     def rename_error(self, err: RecommenderError) -> RecommenderError:
         """The same error, naming the uploaded file instead of the temporary path."""
@@ -137,7 +126,8 @@ class StagedVcf:
         return f"StagedVcf({self.name!r}, {self.size} bytes)"
 
 
-def stage_upload(current: StagedVcf | None, name: str, data: bytes, *, key: Hashable = None) -> StagedVcf:
+def stage_upload(current: StagedVcf | None, name: str, data: bytes, *, key: Hashable = None,
+                 kind: type[StagedVcf] | None = None) -> StagedVcf:
     """Stage an upload, reusing ``current`` when it is the same upload, else removing ``current``.
 
     Parameters
@@ -146,13 +136,16 @@ def stage_upload(current: StagedVcf | None, name: str, data: bytes, *, key: Hash
         The VCF staged before (or ``None``).
     name, data, key
         The upload (see :class:`StagedVcf`); ``key`` defaults to ``(name, len(data))``.
+    kind
+        The staging class (default :class:`StagedVcf`; :mod:`app.uploads` has the others).
     """
     key = (name, len(data)) if key is None else key
-    if current is not None and current.key == key and current.alive:
+    kind = kind or StagedVcf
+    if current is not None and current.key == key and current.alive and type(current) is kind:
         return current
     if current is not None:
         current.discard()
-    return StagedVcf(name, data, key=key)
+    return kind(name, data, key=key)
 
 
 @dataclass(frozen=True)

@@ -1,133 +1,297 @@
-"""Evaluate the recommender on the simulated cohort, with and without genomic features.
+"""Evaluate the ranking users see on the simulator's oracle: regret, best-option hit rate, learned vs true effects.
 
-Split: train on the default cohort (2,000 simulated patients, seed 0, real 1000 Genomes haplotypes,
-``cohorts.default_cohort``); evaluate on a fresh cohort simulated with another seed (default 1,000
-patients, seed 1, same generator). The training run holds out its own 20 % internally for early
-stopping/metrics; the numbers below are all on the fresh test cohort.
+What is measured (one run, one fresh test cohort)
+------------------------------------------------
+* **Cohorts**: ``--test-n`` patients (default 5,000) simulated with ``--test-seed`` (default 101) and a second,
+  ``--score-n`` patients (default 1,000; seed ``--score-seed`` 102) ranked by ``recommender cohort score`` (the
+  full user path: PGx called from the cohort VCF, the guidance overlay; about 1-2 patients per second on the
+  shared machine, hence the smaller cohort). Neither seed is used for training (the default bundle is trained
+  on seed 0); real 1000 Genomes haplotypes, treatment by indication; ``truth/oracle`` is never training data.
+* **Policies** (each picks one option per patient):
+  (a) on the score cohort: ``default bundle: ranking users see`` -- rank 1 of ``cohort score`` with the shipped
+  default bundle (:func:`recommender.rank.rank_options`: model utility, PGx/resistance guidance tier, biomarker
+  eligibility); ``default bundle: model order`` -- its ``model_rank`` 1 (no overlay: where the two differ,
+  overlay and model disagree, tabulated);
+  (b) on the test cohort, every bundle's *model order* by the same utility formula from its predictions on the
+  training feature path: the default bundle, ``genomics-blind`` (same pipeline and cohort without the ``pgx``,
+  ``biomarker`` and ``dnalm`` feature groups) and ``S-learner`` (unless ``--skip-slearner``: the previous
+  pipeline, ``TrainingConfig(learner="slearner")``, xgboost on the pooled table, no survival model selection);
+  in both: ``constant`` (per cancer type the regimen given most often in the training cohort) and ``random``
+  (expectation over a uniform choice among the candidates). ``--score-all`` also ranks the comparison bundles
+  through ``cohort score``.
+* **Regret** = oracle utility of the oracle-best candidate - oracle utility of the chosen one, where the
+  oracle utility is the ranking's own formula (:func:`recommender.rank.utility_value`: P(response) +
+  S_PFS(365 d) - 0.5 x sum of P(severe toxicity) over CTCAE terms) evaluated on the simulator's true values.
+  **Hit rate** = share of patients whose chosen option is the oracle-best. Both per cancer type with a 95 %
+  percentile bootstrap interval over patients (``--bootstrap`` resamples). The simulator's own utility
+  (expected PFS in years - 0.25 x P(any severe toxicity)) is reported as a second regret.
+* **Per-effect table** (:mod:`cohorts.sim_effects`): for every biomarker x regimen effect (response log-odds,
+  PFS log hazard ratio) and pharmacogene x toxicity effect (log risk ratio) the simulator encodes, the default
+  bundle's learned effect vs the true one on the test cohort's patients, with "sign right" and "within half
+  of the true size".
 
-Three bundles: all feature groups ("full"), without genomic groups (pgx, biomarker, dnalm:
-"no genomics"), and without the germline groups only (pgx, dnalm: "no germline"; tumour biomarkers kept). Bootstrap ensembles are switched off (n_bootstrap=0): intervals are not evaluated.
-
-Run: ``.venv/bin/python benchmarks/eval_simulated.py [--test-n 1000] [--test-seed 1] [--workdir DIR]``
+Run: ``.venv/bin/python benchmarks/eval_simulated.py [--test-n 5000] [--score-n 1000] [--workdir DIR]``
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
+
+HORIZON = 365.0
+
 
 def _f(v, nd=3):
-    return "-" if v is None else f"{v:.{nd}f}"
+    return "-" if v is None or (isinstance(v, float) and not math.isfinite(v)) else f"{v:.{nd}f}"
+
+
+def oracle_utilities(oracle: pd.DataFrame) -> pd.DataFrame:
+    """Per patient x regimen: the ranking formula on true values (``u_rank``) and the simulator's utility."""
+    from cohorts.simulate_model import WEIBULL_SHAPE
+    from recommender.rank import utility_value
+
+    tox_cols = [c for c in oracle.columns if c.startswith("p_severe:")]
+    s365 = np.exp(-math.log(2) * (HORIZON / oracle["median_pfs_days"].to_numpy(float)) ** WEIBULL_SHAPE)
+    out = oracle[["patient_id", "regimen"]].copy()
+    out["u_rank"] = utility_value(oracle["p_response"].to_numpy(float), s365,
+                                  oracle[tox_cols].fillna(0.0).sum(axis=1).to_numpy(float))
+    out["u_sim"] = oracle["utility"].to_numpy(float)
+    return out
+
+
+def policy_outcomes(util: pd.DataFrame, choice: pd.Series, cancer: pd.Series) -> pd.DataFrame:
+    """Per patient: regret (ranking formula and simulator utility) and hit for the chosen regimen."""
+    best_rank = util.groupby("patient_id")["u_rank"].max()
+    best_sim = util.groupby("patient_id")["u_sim"].max()
+    key = util.set_index(["patient_id", "regimen"])
+    pids = [p for p in choice.index if p in best_rank.index]
+    got = key.reindex(list(zip(pids, choice.loc[pids])))
+    ur, us = got["u_rank"].to_numpy(), got["u_sim"].to_numpy()
+    return pd.DataFrame({"cancer_type": cancer.reindex(pids).to_numpy(),
+                         "regret": best_rank.reindex(pids).to_numpy() - ur,
+                         "hit": np.isclose(ur, best_rank.reindex(pids).to_numpy()).astype(float),
+                         "regret_sim": best_sim.reindex(pids).to_numpy() - us}, index=pids)
+
+
+def random_outcomes(util: pd.DataFrame, cancer: pd.Series) -> pd.DataFrame:
+    g = util.groupby("patient_id")
+    best, best_s = g["u_rank"].transform("max"), g["u_sim"].transform("max")
+    tmp = util.assign(reg=best - util["u_rank"], hit=np.isclose(util["u_rank"], best).astype(float),
+                      regs=best_s - util["u_sim"])
+    m = tmp.groupby("patient_id")[["reg", "hit", "regs"]].mean()
+    return pd.DataFrame({"cancer_type": cancer.reindex(m.index).to_numpy(), "regret": m["reg"].to_numpy(),
+                         "hit": m["hit"].to_numpy(), "regret_sim": m["regs"].to_numpy()}, index=m.index)
+
+
+def bootstrap_mean(x: np.ndarray, n_boot: int, rng: np.random.Generator) -> tuple[float, float, float]:
+    x = np.asarray(x, dtype=float)
+    x = x[np.isfinite(x)]
+    if not len(x):
+        return float("nan"), float("nan"), float("nan")
+    idx = rng.integers(0, len(x), size=(n_boot, len(x)))
+    means = x[idx].mean(axis=1)
+    return float(x.mean()), float(np.quantile(means, 0.025)), float(np.quantile(means, 0.975))
+
+
+def _rank1(parquet: Path, column: str = "rank") -> pd.Series:
+    df = pd.read_parquet(parquet, columns=["patient_id", "regimen", "rank", "model_rank"])
+    df = df[df[column] == 1]
+    return df.drop_duplicates("patient_id").set_index("patient_id")["regimen"]
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--test-n", type=int, default=1000)
-    ap.add_argument("--test-seed", type=int, default=1)
-    ap.add_argument("--workdir", help="where cohorts and bundles go (default: a temporary folder)")
-    ap.add_argument("--json", help="also write both reports to this JSON file")
+    ap.add_argument("--test-n", type=int, default=5000)
+    ap.add_argument("--test-seed", type=int, default=101)
+    ap.add_argument("--workdir", help="where cohorts, bundles and score files go (default: a temporary folder)")
+    ap.add_argument("--bundle", help="bundle to evaluate (default: the shipped default bundle)")
+    ap.add_argument("--score-n", type=int, default=1000, help="patients of the cohort ranked by `cohort score`")
+    ap.add_argument("--score-seed", type=int, default=102)
+    ap.add_argument("--score-all", action="store_true", help="also rank the comparison bundles by `cohort score`")
+    ap.add_argument("--bootstrap", type=int, default=1000)
+    ap.add_argument("--workers", type=int, default=1)
+    ap.add_argument("--skip-slearner", action="store_true", help="do not train and score the S-learner comparison")
+    ap.add_argument("--json", help="also write the results to this JSON file")
     args = ap.parse_args()
 
-    from cohorts.default_cohort import DEFAULT_N, DEFAULT_SEED, ensure_default_cohort
-    from cohorts.evaluate import evaluate_bundle
+    from cohorts.default_cohort import ensure_default_cohort, training_cohort_spec
     from cohorts.germline import RealGenotypeSource
+    from cohorts.score import score_cohort
+    from cohorts.sim_effects import candidate_frame, effect_table, model_predictions, true_features
     from cohorts.simulate import simulate_cohort
+    from cohorts.simulate_model import CANDIDATES
+    from cohorts.storage import load_cohort
     from cohorts.train import GENOMIC_GROUPS, train_cohort
+    from recommender.models.bundle import ModelBundle
+    from recommender.models.defaults import DEFAULT_BUNDLE_DIR, default_training_config
     from recommender.models.training import TrainingConfig
 
     work = Path(args.workdir or tempfile.mkdtemp(prefix="eval_simulated_"))
     work.mkdir(parents=True, exist_ok=True)
+    timings: dict[str, float] = {}
     t0 = time.perf_counter()
-    ensure_default_cohort(work / "train_cohort")
+    n_train, seed_train = training_cohort_spec()
+    train_dir = work / f"train_cohort_n{n_train}_seed{seed_train}"
+    ensure_default_cohort(train_dir, n=n_train, seed=seed_train)
     test_dir = work / f"test_cohort_n{args.test_n}_seed{args.test_seed}"
     if not test_dir.exists():
         simulate_cohort(args.test_n, args.test_seed, germline=RealGenotypeSource()).write(test_dir)
-    t_sim = time.perf_counter() - t0
-    cfg = TrainingConfig(n_bootstrap=0, n_bootstrap_toxicity=0)
-    reports, timings = {}, {}
-    for label, excl in (("full", ()), ("no DNA LM", ("dnalm",)), ("no genomics", GENOMIC_GROUPS),
-                        ("no germline", ("pgx", "dnalm"))):
-        t = time.perf_counter()
-        bdir = work / ("bundle_" + label.replace(" ", "_"))
-        train_cohort(work / "train_cohort", bdir, exclude_groups=excl, config=cfg, overwrite=True)
-        t_train = time.perf_counter() - t
-        t = time.perf_counter()
-        reports[label] = evaluate_bundle(test_dir, bdir).to_dict()
-        timings[label] = (t_train, time.perf_counter() - t)
+    timings["simulate"] = time.perf_counter() - t0
+    test = load_cohort(test_dir, validate=False)
+    tables = {n: test.table(n) for n in ("patients", "treatments", "outcomes", "tumour_variants")}
+    truth = {n: test.truth(n) for n in ("oracle", "germline")}
+    train = load_cohort(train_dir, validate=False)
+    tr_t = train.table("treatments").merge(train.table("patients")[["patient_id", "cancer_type"]], on="patient_id")
+    constant = tr_t.groupby("cancer_type")["regimen"].agg(lambda s: s.value_counts().index[0]).to_dict()
 
-    print(f"train: default cohort, {DEFAULT_N} patients, seed {DEFAULT_SEED}, real genotypes; "
-          f"test: {args.test_n} patients, seed {args.test_seed}, real genotypes; simulate {t_sim:.0f} s")
-    for label, (a, b) in timings.items():
-        print(f"  {label}: train {a:.0f} s, evaluate {b:.0f} s")
+    bundles: dict[str, Path] = {"default bundle": Path(args.bundle) if args.bundle else DEFAULT_BUNDLE_DIR}
+    base_cfg = default_training_config(n_bootstrap=0, endpoints=("pfs",))  # the ranking reads PFS only
+    t = time.perf_counter()
+    bundles["genomics-blind"] = work / "bundle_genomics_blind"
+    if not bundles["genomics-blind"].exists():
+        train_cohort(train_dir, bundles["genomics-blind"], exclude_groups=GENOMIC_GROUPS, config=base_cfg)
+    if not args.skip_slearner:
+        bundles["S-learner"] = work / "bundle_slearner"
+        if not bundles["S-learner"].exists():
+            # the previous default pipeline (boosted trees, no survival model selection); the DNA LM group is
+            # left out as the default bundle trains without DNA LM pools (its columns are empty there)
+            train_cohort(train_dir, bundles["S-learner"], exclude_groups=("dnalm",),
+                         config=TrainingConfig(learner="slearner", n_bootstrap=0, n_bootstrap_toxicity=0,
+                                               cv_folds=0, endpoints=("pfs",)))
+    timings["train comparison bundles"] = time.perf_counter() - t
+
+    cancer = tables["patients"].set_index("patient_id")["cancer_type"]
+    util = oracle_utilities(truth["oracle"])
+    policies: dict[str, pd.DataFrame] = {}
+
+    # (a) the ranking users see: rank 1 of `cohort score` (overlay included) on the score cohort
+    t = time.perf_counter()
+    score_dir = work / f"score_cohort_n{args.score_n}_seed{args.score_seed}"
+    if not score_dir.exists():
+        simulate_cohort(args.score_n, args.score_seed, germline=RealGenotypeSource()).write(score_dir)
+    sc = load_cohort(score_dir, validate=False)
+    s_cancer = sc.table("patients").set_index("patient_id")["cancer_type"]
+    s_util = oracle_utilities(sc.truth("oracle"))
+    score_policies: dict[str, pd.DataFrame] = {}
+    scored = {"default bundle": bundles["default bundle"]}
+    if args.score_all:
+        scored.update({k: v for k, v in bundles.items() if k != "default bundle"})
+    for label, bdir in scored.items():
+        out = work / f"score_{label.replace(' ', '_')}_n{args.score_n}_seed{args.score_seed}.parquet"
+        if not out.exists():
+            score_cohort(score_dir, out, bundle=bdir, progress=False, workers=args.workers)
+        score_policies[f"{label}: ranking users see (cohort score rank 1)"] = policy_outcomes(s_util, _rank1(out), s_cancer)
+        score_policies[f"{label}: model order (cohort score model_rank 1, no overlay)"] = policy_outcomes(
+            s_util, _rank1(out, "model_rank"), s_cancer)
+    score_policies["constant (most given in training)"] = policy_outcomes(s_util, s_cancer.map(constant).dropna(),
+                                                                          s_cancer)
+    score_policies["random"] = random_outcomes(s_util, s_cancer)
+    timings["cohort score"] = time.perf_counter() - t
+
+    # overlay vs model disagreement (default bundle, score cohort)
+    out = work / f"score_default_bundle_n{args.score_n}_seed{args.score_seed}.parquet"
+    r1, m1 = _rank1(out), _rank1(out, "model_rank")
+    both = r1.index.intersection(m1.index)
+    dis = both[(r1.loc[both] != m1.loc[both]).to_numpy()]
+    shown = score_policies["default bundle: ranking users see (cohort score rank 1)"]
+    model = score_policies["default bundle: model order (cohort score model_rank 1, no overlay)"]
+    dis_rows = []
+    for code in sorted(set(s_cancer.loc[dis])) if len(dis) else []:
+        ids = [p for p in dis if s_cancer[p] == code]
+        pairs = pd.Series([f"{m1[p]} -> {r1[p]}" for p in ids]).value_counts()
+        dis_rows.append((code, len(ids), int((s_cancer == code).sum()),
+                         "; ".join(f"{k} ({v})" for k, v in pairs.head(3).items()),
+                         float(model.loc[ids, "regret"].mean()), float(shown.loc[ids, "regret"].mean())))
+
+    # (b) every bundle's model order on the larger test cohort (training feature path, same utility formula)
+    t = time.perf_counter()
+    from recommender.rank import RankingWeights, utility_value
+
+    effects = []
+    for label, bdir in bundles.items():
+        bundle = ModelBundle.load(bdir)
+        X, keys = candidate_frame(tables, bundle.schema)
+        preds = model_predictions(bundle, X, keys)
+        tox = preds[[c for c in preds.columns if c.startswith("p_severe:")]].fillna(0.0).sum(axis=1)
+        preds["u"] = utility_value(preds["p_response"], preds["pfs_s365"], tox, RankingWeights())
+        choice = preds.loc[preds.groupby("patient_id")["u"].idxmax()].set_index("patient_id")["regimen"]
+        policies[f"{label}: model order"] = policy_outcomes(util, choice, cancer)
+        if label == "default bundle":
+            effects = effect_table(preds, truth["oracle"], true_features(tables, truth))
+    policies["constant (most given in training)"] = policy_outcomes(util, cancer.map(constant).dropna(), cancer)
+    policies["random"] = random_outcomes(util, cancer)
+    timings["model order + effects"] = time.perf_counter() - t
+
+    rng = np.random.default_rng(0)
+    print(f"train: {n_train} simulated patients, seed {seed_train}, real genotypes (the default bundle's cohort); "
+          f"test: {args.test_n} patients, seed {args.test_seed}; cohort score: {args.score_n} patients, seed "
+          f"{args.score_seed}; real genotypes; bootstrap {args.bootstrap}")
+    print("timings (noisy, shared machine): " + ", ".join(f"{k} {v:.0f} s" for k, v in timings.items()))
     print()
-    print("| metric | " + " | ".join(reports) + " |")
-    print("| --- |" + " --- |" * len(reports))
+    print("## Regret and best-option hit rate (rank 1 of each policy; 95 % bootstrap intervals)")
+    print()
+    print("regret = U(oracle-best) - U(chosen), U = P(response) + S_PFS(365 d) - 0.5 x sum P(severe toxicity), "
+          "all true values; 'sim regret' uses the simulator's utility (expected PFS years - 0.25 x P(any severe)).")
+    results: dict = {"score_policies": {}, "policies": {}, "effects": [e.to_dict() for e in effects],
+                     "disagreements": dis_rows}
 
-    def row(name, getter, nd=3):
-        vals = []
-        for rep in reports.values():
-            try:
-                vals.append(_f(getter(rep), nd))
-            except (KeyError, TypeError):
-                vals.append("-")
-        print(f"| {name} | " + " | ".join(vals) + " |")
-
-    o = lambda r: r["overall"]
-    row("response AUROC", lambda r: o(r)["response"]["auroc"])
-    row("response Brier", lambda r: o(r)["response"]["brier"])
-    row("response Brier (prevalence only)", lambda r: o(r)["response"]["brier_prevalence"])
-    row("response ECE (10 bins)", lambda r: o(r)["response"]["ece"])
-    terms = sorted(set().union(*(o(r)["toxicity"] for r in reports.values())))
-    for term in terms:
-        row(f"severe {term}: AUROC", lambda r, t=term: o(r)["toxicity"][t]["auroc"])
-        row(f"severe {term}: Brier", lambda r, t=term: o(r)["toxicity"][t]["brier"])
-        row(f"severe {term}: ECE", lambda r, t=term: o(r)["toxicity"][t]["ece"])
-    for ep in ("pfs", "os"):
-        row(f"{ep.upper()} Harrell's C", lambda r, e=ep: o(r)[e]["harrell_c"])
-        row(f"{ep.upper()} integrated Brier", lambda r, e=ep: o(r)[e]["integrated_brier_score"])
-    d = lambda r: o(r)["decision"]
-    row("regret, utility (years)", lambda r: d(r)["regret"])
-    row("best option chosen", lambda r: d(r)["best_chosen_rate"])
-    row("regret, response probability", lambda r: d(r)["regret_response"])
-    row("best-response option chosen", lambda r: d(r)["best_response_chosen_rate"])
-    row("Spearman (pred vs true utility, per patient)", lambda r: d(r)["spearman_utility"])
-    row("Spearman (pred vs true response, per patient)", lambda r: d(r)["spearman_response"])
-    row("constant recommender: regret", lambda r: d(r)["constant_regret"])
-    row("constant recommender: best chosen", lambda r: d(r)["constant_best_chosen_rate"])
-    row("random recommender: regret", lambda r: d(r)["random_regret"])
-    row("random recommender: best chosen", lambda r: d(r)["random_best_chosen_rate"])
-
-    for attr, title in (("by_population", "super-population"), ("by_sex", "sex")):
+    def table(title: str, pols: dict[str, pd.DataFrame], cc: pd.Series, key: str) -> None:
         print()
-        print(f"| {title} | n | resp AUROC full / no-gen | PFS C full / no-gen | regret full / no-gen | "
-              f"best chosen full / no-gen | constant regret |")
-        print("| --- | --- | --- | --- | --- | --- | --- |")
-        full, nog = reports["full"][attr], reports["no genomics"][attr]
-        for g in full:
-            a, b = full[g], nog.get(g, {})
+        print(title)
+        for code in ["all", *[c for c in CANDIDATES if c in set(cc)]]:
+            n = int((cc == code).sum()) if code != "all" else len(cc)
+            print()
+            print(f"### {code} (n = {n}{', candidates: ' + ', '.join(CANDIDATES[code]) if code != 'all' else ''})")
+            print()
+            print("| policy | regret (95 % CI) | hit rate (95 % CI) | sim regret, years |")
+            print("| --- | --- | --- | --- |")
+            for label, df in pols.items():
+                d = df if code == "all" else df[df["cancer_type"] == code]
+                rg, hr, rs = (bootstrap_mean(d[c].to_numpy(), args.bootstrap, rng) for c in ("regret", "hit", "regret_sim"))
+                results[key].setdefault(label, {})[code] = {"regret": rg, "hit": hr, "regret_sim": rs, "n": len(d)}
+                print(f"| {label} | {_f(rg[0])} ({_f(rg[1])}-{_f(rg[2])}) | {_f(hr[0])} ({_f(hr[1])}-{_f(hr[2])}) | "
+                      f"{_f(rs[0])} |")
 
-            def pair(get, a=a, b=b):
-                out = []
-                for x in (a, b):
-                    try:
-                        out.append(_f(get(x)))
-                    except (KeyError, TypeError):
-                        out.append("-")
-                return " / ".join(out)
-            print(f"| {g} | {a['n']} | {pair(lambda x: x['response']['auroc'])} | "
-                  f"{pair(lambda x: x['pfs']['harrell_c'])} | {pair(lambda x: x['decision']['regret'])} | "
-                  f"{pair(lambda x: x['decision']['best_chosen_rate'])} | {_f(a['decision']['constant_regret'])} |")
-    notes = sorted({n for r in reports.values() for n in r["notes"]})
-    if notes:
-        print()
-        for n in notes:
-            print(f"note: {n}")
+    table(f"## (a) The ranking users see: `cohort score` rank 1 ({args.score_n} patients, seed {args.score_seed})",
+          score_policies, s_cancer, "score_policies")
+    table(f"## (b) Model order of each bundle, same utility formula, no overlay ({args.test_n} patients, "
+          f"seed {args.test_seed})", policies, cancer, "policies")
+    print()
+    print("## Where the guidance overlay changes the model's first choice (default bundle)")
+    print()
+    print("| cancer type | patients changed | of | model first -> shown first (most common) | regret if model order | "
+          "regret as shown |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    for code, k, n, pairs, rm, rs in dis_rows:
+        print(f"| {code} | {k} | {n} | {pairs} | {_f(rm)} | {_f(rs)} |")
+    if not dis_rows:
+        print("| (none) | 0 | | | | |")
+    print()
+    print("## Learned vs true effects (default bundle, test cohort)")
+    print()
+    print("response: log-odds contrast vs the reference regimen; PFS: log hazard ratio vs the reference; "
+          "toxicity: log risk ratio carriers vs non-carriers (cohorts/sim_effects.py).")
+    print()
+    print("| outcome | regimen | effect | cancer | term | n with / without | true | learned | sign right | "
+          "within half |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    yes = lambda v: "-" if v is None else ("yes" if v else "**no**")  # noqa: E731
+    for e in effects:
+        print(f"| {e.outcome} | {e.regimen} | {e.label} | {e.cancer_types} | {e.term or '-'} | {e.n_with} / "
+              f"{e.n_without} | {_f(e.true, 2)} | {_f(e.learned, 2)} | {yes(e.sign_ok)} | {yes(e.within_half)} |")
+    scored = [e for e in effects if e.sign_ok is not None]
+    print()
+    print(f"sign right: {sum(e.sign_ok for e in scored)}/{len(scored)}; within half of the true size: "
+          f"{sum(bool(e.within_half) for e in scored)}/{len(scored)} (effects with >= 3 patients in each group)")
     if args.json:
-        Path(args.json).write_text(json.dumps(reports, indent=2) + "\n", encoding="utf-8")
+        Path(args.json).write_text(json.dumps(results, indent=1, default=str) + "\n", encoding="utf-8")
     return 0
 
 

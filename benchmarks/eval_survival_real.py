@@ -1,17 +1,23 @@
-"""Survival models on real data with published protocols (DeepSurv benchmark files).
+"""Survival models on real data through the path users run: ``cohort import`` -> ``cohort train`` -> ``cohort evaluate``.
 
-Prints one table per protocol (model, every C named with its estimator, IBS where the protocol asks,
-train/test sizes, fit time), the Rotterdam -> GBSG treatment-recommendation Kaplan-Meier analysis, and
-the published numbers to compare with. See ``benchmarks/EVAL_SURVIVAL_REAL.md``.
+For each protocol the cohort is imported with the loader ``recommender cohort import`` uses, a bundle is trained
+with :func:`cohorts.train.train_cohort` (what ``recommender cohort train --no-bootstrap`` runs: every declared
+covariate, the split column's training rows, survival model chosen by 5-fold cross-validation on them, refit on
+all of them) and evaluated with :func:`cohorts.evaluate.evaluate_bundle` (what ``recommender cohort evaluate
+--bootstrap N`` runs: test rows only, Harrell's C, Antolini C^td, IBS and calibration with bootstrap intervals).
+In the same run, on the same split, two baselines nobody here wrote are fitted on the cohort's columns and scored
+with the same metric code: lifelines ``CoxPHFitter(penalizer=0.01)`` and scikit-survival
+``RandomSurvivalForest(100 trees, min_samples_leaf=15)``.
 
 Usage::
 
-    .venv/bin/python benchmarks/eval_survival_real.py                # full run (~2-4 min on 2 cores)
-    .venv/bin/python benchmarks/eval_survival_real.py --quick        # smoke run on subsamples (~20 s)
-    .venv/bin/python benchmarks/eval_survival_real.py --json out.json --only gbsg metabric
+    .venv/bin/python benchmarks/eval_survival_real.py                      # all protocols (~10 min on 2 busy cores)
+    .venv/bin/python benchmarks/eval_survival_real.py --only gbsg --bootstrap 50
+    .venv/bin/python benchmarks/eval_survival_real.py --json results.json
 
-``--data`` is the folder holding the DeepSurv ``*_train_test.h5`` files (default:
-``$RECOMMENDER_SHARED_DATA/cohorts/deepsurv_h5`` or ``../shared/data/cohorts/deepsurv_h5`` next to the repo).
+``--data`` is the folder holding the DeepSurv ``*_train_test.h5`` files and ``--metabric`` the cBioPortal METABRIC
+folder (defaults under ``$RECOMMENDER_SHARED_DATA`` or ``../shared/data/cohorts``). Cohorts and bundles are written
+under ``--workdir`` (default: a temporary folder, removed at the end).
 """
 
 from __future__ import annotations
@@ -20,45 +26,49 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import sys
+import tempfile
 import time
+from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from cohorts.evaluation.protocols import (
-    DAYS_PER_MONTH,
-    ProtocolResult,
-    metabric_pycox,
-    rotterdam_gbsg,
-    support_deepsurv,
-)
+import numpy as np  # noqa: E402
 
-# Published numbers to compare with (see EVAL_SURVIVAL_REAL.md for the sources and how far each was checked).
-PUBLISHED = {
-    "gbsg": [
-        ("DeepSurv paper (Katzman et al. 2018, BMC Med Res Methodol 18:24), Rotterdam->GBSG test, Harrell's C: "
-         "CPH ~0.66, DeepSurv ~0.67-0.68, RSF ~0.65 (from memory, not verified here); the DeepSurv.pytorch "
-         "README's 'Paper' row gives DeepSurv 0.668 (third-party transcription)"),
-        ("DeepSurv paper recommendation analysis: test patients treated as DeepSurv recommended had longer "
-         "recurrence-free survival than the others, log-rank p < 0.05 (from memory; numbers not verified)"),
-    ],
-    "metabric": [
-        ("pycox examples/cox-ph.ipynb (DeepSurv-style MLP, same seed-1234 test split, a further 20% validation "
-         "split): C^td (adj_antolini) 0.654, IBS 0.167 (read from the notebook's stored output)"),
-        ("Katzman et al. 2018 Table 1 (METABRIC, DeepSurv's own split): Harrell's C CPH 0.632, DeepSurv 0.654, "
-         "RSF 0.620 (via a third-party transcription of the published table)"),
-        ("Kvamme et al. 2019 (JMLR 20:129; 5-fold CV, not this split): linear CoxPH C^td ~0.63, IBS ~0.18 "
-         "(from memory)"),
-    ],
-    "support": [
-        ("Katzman et al. 2018 Table 1 (SUPPORT, DeepSurv split): Harrell's C CPH 0.583, DeepSurv 0.619, "
-         "RSF 0.619 (via a third-party transcription of the published table)"),
-    ],
+
+@dataclass(frozen=True)
+class Protocol:
+    key: str
+    title: str
+    source: str  # "deepsurv" | "metabric"
+    dataset: str | None
+    split_column: str
+    endpoint: str
+    target: tuple[str, float, str] | None  # (metric, bound, "ge"/"le")
+    extra_target: tuple[str, float, str] | None = None
+
+
+PROTOCOLS = {
+    "gbsg": Protocol("gbsg", "Rotterdam -> GBSG (DeepSurv split: train Rotterdam, test GBSG)", "deepsurv", "gbsg",
+                     "split", "pfs", ("harrell_c", 0.69, "ge")),
+    "metabric": Protocol("metabric", "METABRIC, DeepSurv split (as stored)", "deepsurv", "metabric", "split", "os",
+                         ("harrell_c", 0.66, "ge")),
+    "metabric_pycox": Protocol("metabric_pycox", "METABRIC, pycox examples' split (seed 1234, 20% test)", "deepsurv",
+                               "metabric", "pycox_split", "os", ("antolini_c_td", 0.68, "ge"),
+                               ("integrated_brier_score", 0.158, "le")),
+    "support": Protocol("support", "SUPPORT, DeepSurv split (as stored)", "deepsurv", "support", "split", "os",
+                        ("harrell_c", 0.625, "ge")),
+    "metabric_cbioportal": Protocol("metabric_cbioportal", "METABRIC from cBioPortal (clinical + 173-gene mutations + "
+                                    "treatments; the source author's random split)", "metabric", None, "split", "os",
+                                    None),
 }
+METRICS = ("harrell_c", "antolini_c_td", "integrated_brier_score", "calibration_error")
 
 
 def _v(pkg: str) -> str:
@@ -68,75 +78,143 @@ def _v(pkg: str) -> str:
         return "not installed"
 
 
-def _f(x: float | None, nd: int = 3) -> str:
-    return "-" if x is None else f"{x:.{nd}f}"
+def _fmt(m: dict[str, Any], key: str) -> str:
+    v = m.get(key)
+    if v is None:
+        return "-"
+    lo, hi = (m.get("intervals") or {}).get(key) or (None, None)
+    return f"{v:.3f}" + (f" ({lo:.3f}-{hi:.3f})" if lo is not None else "")
 
 
-def print_protocol(res: ProtocolResult) -> None:
-    print(f"\n## {res.protocol}\n")
-    print("Metrics: " + "; ".join(res.metrics))
-    rows = [("model", "Harrell C", "Antolini C^td", "adj. Antolini", "IBS (pycox)", "IBS (sksurv)",
-             "train n (events)", "test n (events)", "fit s")]
-    for r in res.results:
-        hc = _f(r.harrell_c) + (f" ± {r.harrell_c_se:.3f}" if r.harrell_c_se is not None else "")
-        rows.append((r.model, hc, _f(r.antolini_c), _f(r.adj_antolini_c), _f(r.ibs), _f(r.ibs_sksurv),
-                     f"{r.n_train} ({r.events_train})", f"{r.n_test} ({r.events_test})", f"{r.fit_seconds:.2f}"))
-    print("| " + " | ".join(rows[0]) + " |")
-    print("|" + "---|" * len(rows[0]))
-    for row in rows[1:]:
-        print("| " + " | ".join(row) + " |")
-    if res.recommendations:
-        print("\nTreatment recommendation (hormone therapy on/off, counterfactual risk; DESCRIPTIVE: "
-              "treatment was not randomised in the training cohort):")
-        for rec in res.recommendations:
-            print(f"\n### {rec.model}: recommends hormone therapy to {rec.recommend_treated}, observation to "
-                  f"{rec.recommend_untreated}; {rec.followed} of {rec.recommend_treated + rec.recommend_untreated} "
-                  "test patients were treated as recommended")
-            print(rec.km.format(unit=" mo", scale=DAYS_PER_MONTH))
-    for note in res.notes:
-        print(f"- note: {note}")
-    for pub in PUBLISHED.get(res.dataset, []):
-        print(f"- published: {pub}")
+def user_path(p: Protocol, source: Path, work: Path, n_bootstrap: int, cv_folds: int) -> dict[str, Any]:
+    """import -> train -> evaluate with the functions the CLI calls."""
+    from cohorts.evaluate import evaluate_bundle
+    from cohorts.loaders import LOADERS
+    from cohorts.train import train_cohort
+    from recommender.models.training import TrainingConfig
+
+    cohort_dir, bundle_dir = work / f"{p.key}-cohort", work / f"{p.key}-bundle"
+    t0 = time.perf_counter()
+    loaded = LOADERS[p.source](source, dataset=p.dataset) if p.dataset else LOADERS[p.source](source)
+    loaded.write(cohort_dir, overwrite=True)
+    t1 = time.perf_counter()
+    cfg = TrainingConfig(n_bootstrap=0, n_bootstrap_toxicity=0, cv_folds=cv_folds)
+    bundle = train_cohort(cohort_dir, bundle_dir, config=cfg, overwrite=True, split_column=p.split_column)
+    t2 = time.perf_counter()
+    report = evaluate_bundle(cohort_dir, bundle_dir, split_column=p.split_column, n_bootstrap=n_bootstrap)
+    t3 = time.perf_counter()
+    met = bundle.metadata["metrics"][p.endpoint]
+    return {"metrics": report.overall.get(p.endpoint, {}), "selected": met.get("selected_model"),
+            "cv": (met.get("model_selection") or {}).get("cv_c_index"),
+            "covariates": [c["name"] for c in bundle.metadata.get("covariates", [])],
+            "n_features": len(bundle.schema.columns), "n_train": met.get("n_train"), "events_train": met.get("events_train"),
+            "seconds": {"import": round(t1 - t0, 1), "train": round(t2 - t1, 1), "evaluate": round(t3 - t2, 1)},
+            "notes": list(report.notes), "cohort_dir": str(cohort_dir), "bundle_dir": str(bundle_dir)}
+
+
+def baselines(p: Protocol, source: Path, n_bootstrap: int, n_jobs: int) -> list[dict[str, Any]]:
+    """lifelines Cox and scikit-survival RSF on the DeepSurv columns, same split, same metric code."""
+    from cohorts.evaluate import survival_metrics
+    from cohorts.evaluation.protocols import _COLUMNS, LifelinesCox, SksurvRSF, deepsurv_frame, sksurv_available
+    from cohorts.loaders.deepsurv import _pycox_split
+
+    df = deepsurv_frame(source, p.dataset)
+    split = np.asarray(_pycox_split(len(df)) if p.split_column == "pycox_split" else df["split"].to_numpy())
+    cols = _COLUMNS[p.dataset]
+    train, test = df[split == "train"].reset_index(drop=True), df[split == "test"].reset_index(drop=True)
+    models = [LifelinesCox(0.01)]
+    if sksurv_available():
+        models.append(SksurvRSF(n_estimators=100, min_samples_leaf=15, n_jobs=n_jobs))
+    out = []
+    for m in models:
+        t0 = time.perf_counter()
+        m.fit(train[cols], train["time"].to_numpy(float), train["event"].to_numpy(bool))
+        fit = time.perf_counter() - t0
+        res = survival_metrics(test["time"].to_numpy(float), test["event"].to_numpy(bool), m.risk(test[cols]),
+                               m.survival(test[cols]), n_bootstrap=n_bootstrap)
+        out.append({"model": m.name, "metrics": res, "n_train": len(train), "events_train": int(train["event"].sum()),
+                    "fit_seconds": round(fit, 1)})
+    if not sksurv_available():
+        out.append({"model": "scikit-survival RandomSurvivalForest", "skipped": "scikit-survival not installed "
+                    "(pip install -e '.[eval]')"})
+    return out
+
+
+def _target_text(p: Protocol, m: dict[str, Any]) -> str:
+    parts = []
+    for tgt in (p.target, p.extra_target):
+        if tgt is None:
+            continue
+        key, bound, how = tgt
+        v = m.get(key)
+        ok = v is not None and (v >= bound if how == "ge" else v <= bound)
+        parts.append(f"{key} {'>=' if how == 'ge' else '<='} {bound}: {'met' if ok else 'NOT met'} "
+                     f"({'-' if v is None else f'{v:.3f}'})")
+    return "; ".join(parts)
 
 
 def main(argv: list[str] | None = None) -> int:
-    default_shared = Path(os.environ.get("RECOMMENDER_SHARED_DATA", REPO.parent / "shared" / "data"))
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--data", type=Path, default=default_shared / "cohorts" / "deepsurv_h5",
-                   help="folder with the DeepSurv *_train_test.h5 files")
-    p.add_argument("--quick", action="store_true", help="smoke run: subsampled training sets, fewer trees/rounds")
-    p.add_argument("--only", nargs="+", choices=("gbsg", "metabric", "support"),
-                   default=["gbsg", "metabric", "support"])
-    p.add_argument("--n-jobs", type=int, default=2, help="threads for the random survival forest")
-    p.add_argument("--bootstrap", type=int, default=None,
-                   help="test-set resamples for the SE of Harrell's C (default 200; 30 with --quick; 0 = off)")
-    p.add_argument("--json", type=Path, help="also write the results as JSON here")
-    args = p.parse_args(argv)
-    if not args.data.is_dir():
-        print(f"error: DeepSurv data folder not found: {args.data} (pass --data)", file=sys.stderr)
-        return 1
-    env = {"python": platform.python_version(), "machine": platform.machine(), "cpus": os.cpu_count(),
-           **{pkg: _v(pkg) for pkg in ("genomics-treatment-recommender", "lifelines", "xgboost-cpu",
-                                       "scikit-survival", "scikit-learn", "numpy", "pandas", "scipy")}}
-    print("# Survival models on real data (published protocols)")
-    print("environment: " + ", ".join(f"{k}={v}" for k, v in env.items()) + (" [QUICK]" if args.quick else ""))
-    q = args.quick
-    nb = args.bootstrap if args.bootstrap is not None else (30 if q else 200)
-    runs = {
-        "gbsg": lambda: rotterdam_gbsg(args.data, quick=q, n_jobs=args.n_jobs, bootstrap=nb,
-                                       max_train=600 if q else None, max_test=None),
-        "metabric": lambda: metabric_pycox(args.data, quick=q, n_jobs=args.n_jobs, bootstrap=nb,
-                                           max_train=600 if q else None),
-        "support": lambda: support_deepsurv(args.data, quick=q, n_jobs=args.n_jobs, bootstrap=nb,
-                                            max_train=1000 if q else None, max_test=500 if q else None),
-    }
-    out = {"environment": env, "quick": q, "protocols": []}
-    for name in args.only:
-        start = time.perf_counter()
-        res = runs[name]()
-        print_protocol(res)
-        print(f"- wall time: {time.perf_counter() - start:.1f} s")
-        out["protocols"].append(res.to_dict())
+    shared = Path(os.environ.get("RECOMMENDER_SHARED_DATA", REPO.parent / "shared" / "data"))
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", type=Path, default=shared / "cohorts" / "deepsurv_h5")
+    ap.add_argument("--metabric", type=Path, default=shared / "cohorts" / "metabric_cbioportal")
+    ap.add_argument("--only", nargs="+", choices=tuple(PROTOCOLS), default=list(PROTOCOLS))
+    ap.add_argument("--bootstrap", type=int, default=200, help="test-set resamples for the intervals (default 200)")
+    ap.add_argument("--cv-folds", type=int, default=5)
+    ap.add_argument("--n-jobs", type=int, default=2, help="threads for the random survival forest")
+    ap.add_argument("--no-baselines", action="store_true")
+    ap.add_argument("--workdir", type=Path, help="keep cohorts and bundles here (default: a removed temp folder)")
+    ap.add_argument("--json", type=Path)
+    args = ap.parse_args(argv)
+    env = {"python": platform.python_version(), "cpus": os.cpu_count(),
+           **{k: _v(k) for k in ("genomics-treatment-recommender", "lifelines", "xgboost-cpu", "scikit-survival",
+                                 "scikit-learn", "numpy", "pandas")}}
+    print("# Survival models on real data, through the user path (import -> train -> evaluate)")
+    print("environment: " + ", ".join(f"{k}={v}" for k, v in env.items()))
+    print(f"intervals: 95% percentile bootstrap over {args.bootstrap} resamples of the test patients (model fixed)")
+    work = args.workdir or Path(tempfile.mkdtemp(prefix="eval-survival-real-"))
+    work.mkdir(parents=True, exist_ok=True)
+    out: dict[str, Any] = {"environment": env, "bootstrap": args.bootstrap, "protocols": {}}
+    try:
+        for key in args.only:
+            p = PROTOCOLS[key]
+            source = args.metabric if p.source == "metabric" else args.data
+            if not source.exists():
+                print(f"\n## {p.title}\n\nskipped: data not found at {source}")
+                continue
+            start = time.perf_counter()
+            up = user_path(p, source, work, args.bootstrap, args.cv_folds)
+            base = [] if args.no_baselines or p.source != "deepsurv" else baselines(p, source, args.bootstrap,
+                                                                                       args.n_jobs)
+            print(f"\n## {p.title}\n")
+            print(f"endpoint {p.endpoint}; split column '{p.split_column}'; bundle: {up['n_features']} features, "
+                  f"covariates {', '.join(up['covariates']) or 'none'}; trained on {up['n_train']} rows "
+                  f"({up['events_train']} events); selected survival model: {up['selected']} (5-fold CV Harrell's C "
+                  + ", ".join(f"{k} {v:.3f}" for k, v in (up["cv"] or {}).items() if v is not None) + ")")
+            print("\n| model | Harrell's C | Antolini C^td | IBS (pycox) | calibration error | test n (events) | s |")
+            print("|---|---|---|---|---|---|---|")
+            m = up["metrics"]
+            secs = up["seconds"]
+            print(f"| recommender bundle (user path: cohort train + cohort evaluate) | {_fmt(m, 'harrell_c')} | "
+                  f"{_fmt(m, 'antolini_c_td')} | {_fmt(m, 'integrated_brier_score')} | {_fmt(m, 'calibration_error')} "
+                  f"| {m.get('n')} ({m.get('events')}) | train {secs['train']}, evaluate {secs['evaluate']} |")
+            for b in base:
+                if "skipped" in b:
+                    print(f"| {b['model']} | skipped: {b['skipped']} | | | | | |")
+                    continue
+                bm = b["metrics"]
+                print(f"| {b['model']} | {_fmt(bm, 'harrell_c')} | {_fmt(bm, 'antolini_c_td')} | "
+                      f"{_fmt(bm, 'integrated_brier_score')} | {_fmt(bm, 'calibration_error')} | "
+                      f"{m.get('n')} ({m.get('events')}) | fit {b['fit_seconds']} |")
+            if p.target:
+                print(f"\ntarget (issue 13): {_target_text(p, m)}")
+            for note in up["notes"]:
+                print(f"- note: {note}")
+            print(f"- wall time: {time.perf_counter() - start:.1f} s (timings noisy: 2 shared cores)")
+            out["protocols"][key] = {"user_path": up, "baselines": base}
+    finally:
+        if args.workdir is None:
+            shutil.rmtree(work, ignore_errors=True)
     if args.json:
         from recommender.commands._output import write_atomic
 

@@ -174,7 +174,8 @@ def main(argv: list[str] | None = None) -> int:
             for gene, call in profile.genes.items():
                 status[(gene, call.status)] += 1
                 for r in call.reasons:
-                    if r not in ("filled_with_reference", "cyp2d6_snv_indel_only"):
+                    if r not in ("filled_with_reference", "cyp2d6_snv_indel_only", "cyp2d6_copy_number_not_assessed",
+                                 "no_cpic_dpwg_guideline"):
                         reasons[(gene, r)] += 1
                 if args.tsv:
                     tsv_rows.append("\t".join([profile.sample, pop or "", gene, call.status,
@@ -184,9 +185,10 @@ def main(argv: list[str] | None = None) -> int:
                     continue
                 if call.phenotype:
                     pheno[gene][pop][call.phenotype] += 1
-                elif call.status in ("called", "ambiguous", "incomplete", "not_called"):
+                elif call.status in ("called", "ambiguous", "incomplete", "not_called", "provisional"):
                     pheno[gene][pop][f"(no phenotype: {call.status})"] += 1
-                if call.status not in ("called", "ambiguous") or not call.diplotypes:
+                # provisional (CYP2D6 without copy number): the SNV/indel alleles still count, labelled below
+                if call.status not in ("called", "ambiguous", "provisional") or not call.diplotypes:
                     continue
                 w = 1.0 / len(call.diplotypes)
                 for d in call.diplotypes:
@@ -208,13 +210,13 @@ def main(argv: list[str] | None = None) -> int:
     emit("")
     emit("### Call status per gene (3,202 samples)")
     emit("")
-    emit("| gene | called | ambiguous | incomplete | not called | main reasons (not called / ambiguous) |")
-    emit("|---|---|---|---|---|---|")
+    emit("| gene | called | ambiguous | incomplete | not called | provisional | main reasons (not called / ambiguous) |")
+    emit("|---|---|---|---|---|---|---|")
     for g in genes:
         rs = ", ".join(f"{r} {n}" for (gg, r), n in reasons.most_common() if gg == g and r not in (
             "missing_positions_without_effect",))[:120]
         emit(f"| {g} | {status[(g, 'called')]} | {status[(g, 'ambiguous')]} | {status[(g, 'incomplete')]} | "
-             f"{status[(g, 'not_called')]} | {rs} |")
+             f"{status[(g, 'not_called')]} | {status[(g, 'provisional')]} | {rs} |")
     emit("")
     emit("### Star-allele frequencies per super-population (alleles >= 1% in any population)")
     emit("")
@@ -224,7 +226,7 @@ def main(argv: list[str] | None = None) -> int:
         freqs = {p: {a: c / chromosomes[g][p] for a, c in allele_counts[g][p].items()} if chromosomes[g][p] else {}
                  for p in POPS}
         names = sorted({a for p in POPS for a, f in freqs[p].items() if f >= 0.01},
-                       key=lambda a: -max(freqs[p].get(a, 0) for p in POPS))
+                       key=lambda a: (-max(freqs[p].get(a, 0) for p in POPS), a))  # ties: by name
         if not names:
             continue
         emit(f"**{g}**")

@@ -58,14 +58,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     val.add_argument("cohort", help="cohort directory")
     val.add_argument("--json", action="store_true", help="JSON output")
 
-    q = sub.add_parser("query", help="filter a cohort table (SQL WHERE) or run SQL (DuckDB)")
+    q = sub.add_parser("query", help="filter a cohort table (filter language) or run read-only SQL (DuckDB)")
     q.add_argument("cohort", help="cohort directory")
-    q.add_argument("where", nargs="?", default=None, help="WHERE condition, e.g. \"ecog <= 1 and cancer_type = 'COAD'\"")
+    q.add_argument("where", nargs="?", default=None,
+                   help="filter, e.g. \"ecog <= 1 and cancer_type IN ('COAD', 'READ')\" (comparisons, AND/OR/NOT, "
+                        "IN, BETWEEN, LIKE, IS NULL on the table's columns; parsed, never run as SQL)")
     q.add_argument("--table", default="patients",
                    help="table to filter (patients, treatments, outcomes, adverse_events, tumour_variants, "
                         "or cohort = patients joined with outcomes)")
-    q.add_argument("--sql", help="a full SELECT over the views instead of a filter")
-    q.add_argument("--columns", default="*", help="columns to show for a filter (SQL list)")
+    q.add_argument("--sql", help="a full SELECT over the views instead of a filter (no file, network or extension "
+                                 "access: the connection is locked)")
+    q.add_argument("--columns", default="*", help="columns to show for a filter (comma-separated names, or *)")
     q.add_argument("--limit", type=int, default=20, help="rows to print in table form (0 = all)")
     fmt = q.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true", help="rows as JSON")
@@ -112,6 +115,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     trn.add_argument("-o", "--output", required=True, help="bundle directory to write")
     trn.add_argument("--exclude-groups", default="",
                      help="comma-separated feature groups to leave out, e.g. pgx,biomarker,dnalm")
+    trn.add_argument("--covariates", default=None, metavar="A,B",
+                     help="comma-separated cohort covariates to use (default: every covariate the cohort declares)")
+    trn.add_argument("--exclude", default="", metavar="A,B", help="comma-separated covariates to leave out")
+    trn.add_argument("--split-column", default=None, metavar="COLUMN",
+                     help="patients column marking the training rows (default: the cohort's stored 'split' when it "
+                          "has one; 'none': train on every patient)")
+    trn.add_argument("--train-value", default="train", help="value of --split-column marking training rows")
+    trn.add_argument("--cv-folds", type=int, default=5,
+                     help="folds of the cross-validation that selects each survival model (default 5; 0 = none)")
+    trn.add_argument("--survival-candidates", default=None, metavar="A,B",
+                     help="survival models compared by cross-validation (default boosted,boosted_shallow,cox,blend; "
+                          "also neural, blend_neural: need torch)")
     trn.add_argument("--no-bootstrap", action="store_true", help="no bootstrap ensembles (no intervals; faster)")
     trn.add_argument("--overwrite", action="store_true", help="replace an existing bundle directory")
     trn.add_argument("--json", action="store_true", help="print the bundle's metrics as JSON")
@@ -121,6 +136,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                                     "regret and best-option rate (cohorts/evaluate.py).")
     ev.add_argument("cohort", help="cohort directory")
     ev.add_argument("--bundle", required=True, help="model bundle directory")
+    ev.add_argument("--split-column", default=None, metavar="COLUMN",
+                    help="evaluate only patients whose COLUMN equals --split-value (default: the cohort's stored "
+                         "'split' when it has one, value 'test'; 'none': every patient)")
+    ev.add_argument("--split-value", default="test", help="value of --split-column to evaluate (default test)")
+    ev.add_argument("--bootstrap", type=int, default=200,
+                    help="bootstrap resamples for the metric intervals (default 200; 0 = none)")
+    ev.add_argument("--fill-missing-covariates", action="store_true",
+                    help="fill covariate columns the cohort lacks with the bundle's training medians (reported)")
     ev.add_argument("-o", "--output", help="write the report as JSON to this file")
     ev.add_argument("--json", action="store_true", help="print the report as JSON")
 
@@ -137,6 +160,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     sc.add_argument("--bundle", help="model bundle directory (default: the bundle shipped in the package)")
     sc.add_argument("--treatments", nargs="+", metavar="REGIMEN",
                     help="regimens to score for every patient (default: the candidates of each cancer type)")
+    sc.add_argument("--fill-missing-covariates", action="store_true",
+                    help="fill covariate columns the cohort lacks with the bundle's training medians (reported)")
     sc.add_argument("--keep-parts", action="store_true", help="keep OUT.parts/ after writing OUT.parquet")
     sc.add_argument("--dnalm-cache", metavar="FILE",
                     help="SQLite DNA LM score cache, shared by the workers and kept across runs (default: "
@@ -166,7 +191,8 @@ def _score(args: argparse.Namespace) -> int:
 
     s = score_cohort(args.cohort, args.output, chunk_size=args.chunk_size, workers=args.workers, bundle=args.bundle,
                      scheduler=args.scheduler, progress=not args.no_progress and not args.json,
-                     treatments=args.treatments, keep_parts=args.keep_parts, dnalm_cache=args.dnalm_cache)
+                     treatments=args.treatments, keep_parts=args.keep_parts, dnalm_cache=args.dnalm_cache,
+                     **({"fill_missing_covariates": True} if args.fill_missing_covariates else {}))
     if args.json:
         from recommender.commands._output import print_json
 
@@ -206,9 +232,25 @@ def _train(args: argparse.Namespace) -> int:
     from recommender.models.training import TrainingConfig
 
     cfg = TrainingConfig(n_bootstrap=0, n_bootstrap_toxicity=0) if args.no_bootstrap else TrainingConfig()
+    if args.cv_folds < 0 or args.cv_folds == 1:
+        raise UsageError("--cv-folds must be 0 (no selection) or at least 2", field="--cv-folds",
+                         fix="pass --cv-folds 5")
+    cfg.cv_folds = args.cv_folds
+    if args.survival_candidates:
+        from recommender.models.training import SURVIVAL_CANDIDATES
+
+        cands = tuple(c.strip() for c in args.survival_candidates.split(",") if c.strip())
+        unknown = [c for c in cands if c not in SURVIVAL_CANDIDATES]
+        if unknown or not cands:
+            raise UsageError(f"unknown survival candidate(s): {', '.join(unknown) or '(none given)'}",
+                             field="--survival-candidates", fix=f"choose from {', '.join(SURVIVAL_CANDIDATES)}")
+        cfg.survival_candidates = cands
     start = time.perf_counter()
     bundle = train_cohort(args.cohort, args.output, exclude_groups=args.exclude_groups.split(","), config=cfg,
-                          overwrite=args.overwrite)
+                          overwrite=args.overwrite,
+                          covariates=None if args.covariates is None else args.covariates.split(","),
+                          exclude_covariates=args.exclude.split(","), split_column=args.split_column,
+                          train_value=args.train_value)
     metrics = bundle.metadata.get("metrics", {})
     if args.json:
         from recommender.commands._output import print_json
@@ -221,13 +263,22 @@ def _train(args: argparse.Namespace) -> int:
               f"{metrics.get('n_train')} training rows) in {time.perf_counter() - start:.1f} s")
         if resp:
             print(f"held-out response AUROC {resp.get('auroc') or float('nan'):.3f}, Brier {resp['brier']:.3f}")
+        covs = bundle.metadata.get("covariates") or []
+        print(f"covariates: {', '.join(c['name'] for c in covs) or 'none'}; split: {bundle.metadata.get('split')}")
+        for ep in ("pfs", "os"):
+            m = metrics.get(ep) or {}
+            if m.get("selected_model"):
+                cv = (m.get("model_selection") or {}).get("cv_c_index") or {}
+                print(f"{ep.upper()}: selected {m['selected_model']} (cross-validated Harrell's C: "
+                      + ", ".join(f"{k} {v:.3f}" for k, v in cv.items() if v is not None) + ")")
     return 0
 
 
 def _evaluate(args: argparse.Namespace) -> int:
     from cohorts.evaluate import evaluate_bundle, write_report
 
-    report = evaluate_bundle(args.cohort, args.bundle)
+    report = evaluate_bundle(args.cohort, args.bundle, split_column=args.split_column, split_value=args.split_value,
+                             n_bootstrap=args.bootstrap, fill_missing_covariates=args.fill_missing_covariates)
     if args.output:
         write_report(report, args.output)
     if args.json:
@@ -247,7 +298,15 @@ def _evaluate(args: argparse.Namespace) -> int:
         print(f"severe {term}: AUROC {f(r['auroc'])}  Brier {f(r['brier'])}  ECE {f(r['ece'])}")
     for ep in ("pfs", "os"):
         if ep in o:
-            print(f"{ep.upper()}             C {f(o[ep]['harrell_c'])}  IBS {f(o[ep]['integrated_brier_score'])}")
+            m = o[ep]
+            iv = m.get("intervals") or {}
+
+            def g(key):
+                lo, hi = iv.get(key) or (None, None)
+                return f(m.get(key)) + (f" ({f(lo)}-{f(hi)})" if lo is not None else "")
+            print(f"{ep.upper()} (n {m.get('n')}, events {m.get('events')}): Harrell's C {g('harrell_c')}  "
+                  f"Antolini C^td {g('antolini_c_td')}  IBS {g('integrated_brier_score')}  "
+                  f"calibration error at {f(m.get('calibration_horizon_days'))} d {g('calibration_error')}")
     if "decision" in o:
         d = o["decision"]
         print(f"regret          {f(d['regret'])} years (constant {f(d['constant_regret'])}, random "

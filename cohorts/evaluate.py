@@ -5,9 +5,15 @@ Predictive metrics use the treatment each patient received (observed outcomes):
 * response (CR/PR) and every toxicity the bundle models (severe = CTCAE grade >= 3): AUROC, Brier
   score, and a binned reliability curve (10 equal-width bins of predicted probability) with the
   expected calibration error (ECE = sum over bins of ``n_bin / n * |mean predicted - observed|``);
-* PFS and OS: Harrell's C (:func:`cohorts.evaluation.harrell_c`, risk = the boosted model's linear
-  predictor) and the integrated IPCW Brier score (:func:`cohorts.evaluation.integrated_brier_score`,
-  pycox conventions, default time grid of the cohort's observed times).
+* PFS and OS, from the survival model the bundle predicts with (its cross-validated choice): Harrell's C
+  (risk = log relative hazard), Antolini's C^td and the IPCW integrated Brier score (pycox conventions,
+  :mod:`cohorts.evaluation.metrics`), and calibration at the median follow-up (predicted survival vs
+  Kaplan-Meier in 10 equal groups), all read from the exact step function (every training event time), each
+  with a percentile bootstrap interval over the evaluated patients (:func:`survival_metrics`).
+
+Rows: the test part of the cohort's split (``split == "test"`` by default; ``split_column`` /
+``split_value`` choose, ``"none"`` evaluates everyone). Covariates are read as in training; a cohort without a
+covariate column the bundle needs is refused unless ``fill_missing_covariates``.
 
 Decision metrics need the simulator's oracle (``truth/oracle``: the expected outcome of every patient x
 candidate). Every candidate is scored by the bundle (the same feature code path as training, one row
@@ -41,7 +47,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["EvaluationReport", "binary_metrics", "evaluate_bundle", "reliability"]
+__all__ = ["EvaluationReport", "binary_metrics", "calibration_at", "evaluate_bundle", "reliability",
+           "survival_metrics"]
 
 N_BINS = 10
 _GROUP_COLUMNS = {"population": "by_population", "sex": "by_sex"}
@@ -116,14 +123,6 @@ def binary_metrics(y: np.ndarray, p: np.ndarray, *, bins: int = N_BINS) -> dict[
 
 
 # -- predictions ---------------------------------------------------------------------------------------
-def _strip_ensembles(bundle: Any) -> None:
-    """Point predictions only (the evaluation needs no intervals; much faster)."""
-    bundle.response_ensemble = None
-    bundle.toxicity_ensemble = None
-    for models in bundle.survival.values():
-        models.pop("ensemble", None)
-
-
 def _predict(bundle: Any, X: pd.DataFrame) -> dict[str, Any]:
     """Response probability, per-term toxicity, and per-endpoint risk, curves and RMST for feature rows."""
     Xs = X.loc[:, list(bundle.schema.columns)]
@@ -134,18 +133,22 @@ def _predict(bundle: Any, X: pd.DataFrame) -> dict[str, Any]:
     out["p_response"] = bundle.response.predict_proba(Xs)[:, 1] if bundle.response is not None else None
     out["toxicity"] = bundle.toxicity.predict_proba(Xs) if bundle.toxicity is not None else pd.DataFrame(index=Xs.index)
     out["survival"] = {}
+    from recommender.models.bundle import survival_main
+
     for ep, models in bundle.survival.items():
-        main = models.get("boosted") or models.get("cox")
+        main = survival_main(models)
         if main is None:
             continue
-        curves = main.predict_survival(Xs)
+        # full resolution: time 0 and every training event time (the Breslow curve steps only there)
+        curves = main.predict_survival_full(Xs) if hasattr(main, "predict_survival_full") else main.predict_survival(Xs)
         grid = np.asarray(curves.columns, dtype=float)
         vals = curves.to_numpy(dtype=float)
         # restricted mean: area under the step curve from 0 (S = 1) to the last grid time
         widths = np.diff(np.concatenate([[0.0], grid]))
         prev = np.column_stack([np.ones(len(vals)), vals[:, :-1]])
         rmst = (prev * widths).sum(axis=1)
-        out["survival"][ep] = {"risk": main.predict_risk(Xs), "curves": curves, "rmst_days": rmst}
+        out["survival"][ep] = {"risk": main.predict_risk(Xs), "curves": curves, "rmst_days": rmst,
+                               "model": type(main).__name__}
     return out
 
 
@@ -228,9 +231,7 @@ def _mean(x: pd.Series) -> float | None:
 
 
 def _summary(mask: np.ndarray, ex: Any, pred: dict[str, Any], dec: pd.DataFrame | None,
-             dec_mask: np.ndarray | None) -> dict[str, Any]:
-    from cohorts.evaluation import harrell_c, integrated_brier_score
-
+             dec_mask: np.ndarray | None, n_bootstrap: int = 0) -> dict[str, Any]:
     out: dict[str, Any] = {"n": int(mask.sum())}
     if pred["p_response"] is not None:
         out["response"] = binary_metrics(ex.response[mask], pred["p_response"][mask])
@@ -248,11 +249,8 @@ def _summary(mask: np.ndarray, ex: Any, pred: dict[str, Any], dec: pd.DataFrame 
         res: dict[str, Any] = {"n": int(ok.sum()), "events": int(e[ok].sum()), "harrell_c": None,
                                "integrated_brier_score": None}
         if e[ok].sum() >= 2:
-            res["harrell_c"] = float(harrell_c(t[ok], e[ok], s["risk"][mask][ok]))
-            try:
-                res["integrated_brier_score"] = integrated_brier_score(s["curves"][mask][ok], t[ok], e[ok])
-            except ValueError:
-                pass
+            res.update(survival_metrics(t[ok], e[ok], s["risk"][mask][ok], s["curves"][mask][ok],
+                                        n_bootstrap=n_bootstrap))
         out[ep] = res
     if dec is not None and dec_mask is not None:
         d = dec[dec_mask]
@@ -268,7 +266,9 @@ def _summary(mask: np.ndarray, ex: Any, pred: dict[str, Any], dec: pd.DataFrame 
     return out
 
 
-def evaluate_bundle(cohort_dir: str | os.PathLike[str], bundle_dir: str | os.PathLike[str]) -> EvaluationReport:
+def evaluate_bundle(cohort_dir: str | os.PathLike[str], bundle_dir: str | os.PathLike[str], *,
+                    split_column: str | None = None, split_value: str = "test", n_bootstrap: int = 0,
+                    fill_missing_covariates: bool = False) -> EvaluationReport:
     """Evaluate the bundle at ``bundle_dir`` on the cohort at ``cohort_dir`` (module docstring).
 
     Parameters
@@ -277,6 +277,14 @@ def evaluate_bundle(cohort_dir: str | os.PathLike[str], bundle_dir: str | os.Pat
         Cohort directory; decision metrics need its ``truth/oracle`` table (simulated cohorts).
     bundle_dir
         Model bundle directory (loaded and verified with :meth:`ModelBundle.load`).
+    split_column, split_value
+        Evaluate only the patients whose ``split_column`` equals ``split_value`` (default: the cohort's stored
+        ``split`` column when it has ``split_value`` rows; ``"none"``: every patient).
+    n_bootstrap
+        Resamples of the evaluated patients for the percentile intervals of the survival metrics (0: none).
+    fill_missing_covariates
+        A covariate column the bundle needs but the cohort lacks is refused (:class:`CohortError`) unless
+        this is set; it is then filled with the bundle's training medians, and the report says so.
 
     Returns
     -------
@@ -286,19 +294,24 @@ def evaluate_bundle(cohort_dir: str | os.PathLike[str], bundle_dir: str | os.Pat
     from recommender.models import ModelBundle
     from recommender.models.training import examples_from_tables
 
+    from cohorts.covariates import check_cohort_covariates
+    from recommender.features.covariates import specs_from_dicts
+
     cohort = load_cohort(cohort_dir)
-    bundle = ModelBundle.load(bundle_dir)
-    _strip_ensembles(bundle)
+    bundle = ModelBundle.load(bundle_dir).without_ensembles()
     tables = {name: cohort.table(name) for name in cohort.table_names}
+    specs = specs_from_dicts(bundle.metadata.get("covariates") or [])
+    cov_notes = check_cohort_covariates(specs, tables["patients"], fill=fill_missing_covariates, cohort_path=cohort.path)
+    tables["patients"], split_note = _evaluation_rows(tables["patients"], split_column, split_value, cohort.path)
     dnalm: dict = {}
     lm_notes: list[str] = []
     if bundle.schema.dnalm_genes:
         from cohorts.dnalm_pools import cohort_dnalm_pools
 
         dnalm, lm_notes = cohort_dnalm_pools(cohort, bundle.schema.dnalm_genes)
-    ex = examples_from_tables(tables, schema=bundle.schema, dnalm=dnalm or None)
+    ex = examples_from_tables(tables, schema=bundle.schema, dnalm=dnalm or None, covariates=specs)
     pred = _predict(bundle, ex.X)
-    notes = list(lm_notes)
+    notes = [split_note, *cov_notes, *lm_notes]
     groups = {c: ex.groups[c].astype(str).to_numpy() if c in ex.groups else None for c in _GROUP_COLUMNS}
 
     dec = None
@@ -308,7 +321,7 @@ def evaluate_bundle(cohort_dir: str | os.PathLike[str], bundle_dir: str | os.Pat
         oracle = oracle[oracle["patient_id"].isin(set(ex.patient_ids))].reset_index(drop=True)
         cf, key = _counterfactual_tables(tables, oracle)
         cf_dnalm = {row: dnalm[pid] for row, pid in zip(key["row_id"], key["patient_id"], strict=True) if pid in dnalm}
-        cex = examples_from_tables(cf, schema=bundle.schema, dnalm=cf_dnalm or None)
+        cex = examples_from_tables(cf, schema=bundle.schema, dnalm=cf_dnalm or None, covariates=specs)
         order = pd.Index(cex.patient_ids).get_indexer(key["row_id"])
         if (order < 0).any():
             raise RuntimeError("counterfactual rows were lost while building features")
@@ -324,7 +337,8 @@ def evaluate_bundle(cohort_dir: str | os.PathLike[str], bundle_dir: str | os.Pat
         notes.append("the cohort has no truth/oracle table: decision metrics (regret, best option) not computed")
 
     full = np.ones(len(ex.patient_ids), dtype=bool)
-    overall = _summary(full, ex, pred, dec, None if dec is None else np.ones(len(dec), dtype=bool))
+    overall = _summary(full, ex, pred, dec, None if dec is None else np.ones(len(dec), dtype=bool),
+                       n_bootstrap=n_bootstrap)
     by: dict[str, dict[str, Any]] = {}
     for c, attr in _GROUP_COLUMNS.items():
         by[attr] = {}
@@ -349,6 +363,126 @@ def evaluate_bundle(cohort_dir: str | os.PathLike[str], bundle_dir: str | os.Pat
     return EvaluationReport(cohort=cohort.manifest.name, bundle_id=bundle.bundle_id, n_patients=len(ex.patient_ids),
                             overall=overall, by_population=by["by_population"], by_sex=by["by_sex"],
                             feature_groups_excluded=excluded, notes=tuple(notes), provenance=_clean(prov))
+
+
+def _evaluation_rows(patients: pd.DataFrame, split_column: str | None, split_value: str,
+                     cohort_path: Any) -> tuple[pd.DataFrame, str]:
+    """The patients to evaluate (a split's rows) and a note saying which."""
+    from genomics.errors import UsageError
+
+    if split_column is None:
+        has = "split" in patients.columns and (patients["split"].astype("string") == split_value).any()
+        if not has:
+            return patients, "evaluated on every patient of the cohort (no stored split)"
+        split_column = "split"
+    if split_column.lower() == "none":
+        return patients, "evaluated on every patient of the cohort (--split-column none)"
+    if split_column not in patients.columns:
+        raise UsageError(f"the cohort has no column {split_column!r}", file=cohort_path, field="--split-column",
+                         fix="name a column of the patients table (e.g. split) or pass --split-column none")
+    keep = patients[split_column].astype("string") == split_value
+    if not keep.any():
+        raise UsageError(f"no patient has {split_column} == {split_value!r}", file=cohort_path,
+                         field="--split-value", fix="check --split-value")
+    return patients[keep.fillna(False).to_numpy()].reset_index(drop=True), (
+        f"evaluated on the {int(keep.sum())} patients with {split_column} == '{split_value}'")
+
+
+def _percentile(values: list[float], interval: float = 0.95) -> list[float | None]:
+    v = np.asarray([x for x in values if x is not None and np.isfinite(x)], dtype=float)
+    if len(v) < 10:
+        return [None, None]
+    a = (1 - interval) / 2
+    return [float(np.quantile(v, a)), float(np.quantile(v, 1 - a))]
+
+
+def _km_at(time: np.ndarray, event: np.ndarray, horizon: float) -> float:
+    """Kaplan-Meier survival at ``horizon`` (product over event times <= horizon)."""
+    t, e = np.asarray(time, float), np.asarray(event, bool)
+    ev_times = np.unique(t[e & (t <= horizon)])
+    if len(ev_times) == 0:
+        return 1.0
+    st = np.sort(t)
+    at_risk = len(t) - np.searchsorted(st, ev_times, side="left")
+    deaths = np.array([np.sum((t == u) & e) for u in ev_times])
+    return float(np.prod(1.0 - deaths / at_risk))
+
+
+def calibration_at(curves: pd.DataFrame, time: np.ndarray, event: np.ndarray, horizon: float,
+                   groups: int = 10) -> tuple[list[dict[str, float]], float | None]:
+    """Predicted vs Kaplan-Meier survival at ``horizon`` in groups of predicted survival (equal-size groups).
+
+    Returns the groups (mean predicted, observed KM, n) and the mean absolute difference weighted by group size.
+    """
+    from cohorts.evaluation import survival_at
+
+    p = survival_at(curves, [horizon])[:, 0]
+    n = len(p)
+    k = max(2, min(groups, n // 30))
+    order = np.argsort(p, kind="stable")
+    out, err = [], 0.0
+    for idx in np.array_split(order, k):
+        if len(idx) == 0:
+            continue
+        obs = _km_at(time[idx], event[idx], horizon)
+        mp = float(p[idx].mean())
+        out.append({"mean_predicted": mp, "observed_km": obs, "n": int(len(idx))})
+        err += len(idx) / n * abs(mp - obs)
+    return out, float(err)
+
+
+def survival_metrics(time: np.ndarray, event: np.ndarray, risk: np.ndarray, curves: pd.DataFrame, *,
+                     n_bootstrap: int = 0, seed: int = 0, interval: float = 0.95) -> dict[str, Any]:
+    """Harrell's C, Antolini's C^td, the IPCW IBS (pycox conventions) and calibration at the median follow-up.
+
+    ``curves`` should be the full-resolution step function (time 0 and every training event time); the
+    values needed are read exactly at the evaluated patients' times and on the pycox grid. With
+    ``n_bootstrap``, each metric gets a percentile interval over resamples of the patients (model fixed).
+    """
+    from cohorts.evaluation import antolini_c, harrell_c, integrated_brier_score, pycox_time_grid, survival_at
+
+    t, e, r = np.asarray(time, float), np.asarray(event, bool), np.asarray(risk, float)
+    grid = pycox_time_grid(t)
+    horizon = float(np.median(t))
+    cols = np.unique(np.concatenate([t, grid, [horizon]]))
+    tab = pd.DataFrame(survival_at(curves, cols), columns=cols)  # exact values of the step function
+
+    def compute(idx: np.ndarray | None) -> dict[str, Any]:
+        tt, ee, rr = (t, e, r) if idx is None else (t[idx], e[idx], r[idx])
+        tb = tab if idx is None else tab.iloc[idx]
+        out: dict[str, Any] = {"harrell_c": float(harrell_c(tt, ee, rr)), "antolini_c_td": None,
+                               "integrated_brier_score": None}
+        out["antolini_c_td"] = float(antolini_c(tb.reset_index(drop=True), tt, ee))
+        try:
+            out["integrated_brier_score"] = integrated_brier_score(tb.reset_index(drop=True), tt, ee, grid)
+        except ValueError:
+            pass
+        bins, err = calibration_at(tb.reset_index(drop=True), tt, ee, horizon)
+        out["calibration_error"] = err
+        if idx is None:
+            out["calibration"] = bins
+        return out
+
+    res = compute(None)
+    res["calibration_horizon_days"] = horizon
+    res["ibs_grid"] = "pycox: 100 points from the minimum to the maximum evaluated time"
+    res["curve_resolution"] = f"{curves.shape[1]} time points (time 0 and every training event time)"
+    if n_bootstrap:
+        rng = np.random.default_rng(seed)
+        draws: dict[str, list[float]] = {k: [] for k in ("harrell_c", "antolini_c_td", "integrated_brier_score",
+                                                         "calibration_error")}
+        for _ in range(n_bootstrap):
+            idx = rng.integers(0, len(t), len(t))
+            if e[idx].sum() < 2:
+                continue
+            b = compute(idx)
+            for k in draws:
+                if b.get(k) is not None:
+                    draws[k].append(b[k])
+        res["intervals"] = {k: _percentile(v, interval) for k, v in draws.items()}
+        res["bootstrap"] = {"resamples": n_bootstrap, "interval": interval,
+                            "method": "percentile over resamples of the evaluated patients (model fixed)"}
+    return res
 
 
 def write_report(report: EvaluationReport, path: str | os.PathLike[str]) -> Path:

@@ -20,6 +20,7 @@ from genomics.fileio import sha256_file
 __all__ = [
     "COHORT_FORMAT",
     "MANIFEST_NAME",
+    "CovariateEntry",
     "Licence",
     "Manifest",
     "Provenance",
@@ -85,6 +86,16 @@ class VcfEntry(_Model):
     samples: int = Field(ge=0)
 
 
+class CovariateEntry(_Model):
+    """A declared covariate (a ``patients`` column; see :mod:`recommender.features.covariates`)."""
+
+    name: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
+    kind: Literal["numeric", "binary", "categorical"] = "numeric"
+    levels: tuple[str, ...] = ()
+    label: str = ""
+    unit: str = ""
+
+
 class Manifest(_Model):
     """``manifest.json`` of a cohort directory."""
 
@@ -99,6 +110,8 @@ class Manifest(_Model):
     vcf: VcfEntry | None = None
     #: Tables kept apart from what a model may train on (e.g. the simulator's oracle outcomes).
     truth_tables: dict[str, TableEntry] = {}
+    #: Clinical covariates the source declares (``cohort train`` uses them all by default).
+    covariates: tuple[CovariateEntry, ...] = ()
 
 
 def read_manifest(directory: str | os.PathLike[str]) -> Manifest:

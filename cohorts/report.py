@@ -358,7 +358,8 @@ def build_report(scores: str | os.PathLike[str], cohort_dir: str | os.PathLike[s
                      f"{info.get('cohort_version')}, this cohort is {m.name!r} version {m.version}")
 
     # -- patients as integer codes (row of the patients table), population, received regimen
-    patients = _read_table(cohort, "patients", ("patient_id", "population", "ancestry", "age", "stage", "ecog"))
+    patients = _read_table(cohort, "patients", ("patient_id", "population", "ancestry", "age", "stage", "ecog",
+                                                "cancer_type"))
     assert patients is not None  # required table (load_cohort checks it is listed)
     patients = patients.drop_duplicates("patient_id").reset_index(drop=True)
     code_of = pd.Index(patients["patient_id"].astype(str).to_numpy(dtype=object))
@@ -415,7 +416,7 @@ def build_report(scores: str | os.PathLike[str], cohort_dir: str | os.PathLike[s
                                                 "os_days", "os_event"))
     outcomes = (outcomes if outcomes is not None else pd.DataFrame({"patient_id": []})).drop_duplicates("patient_id")
     outcomes["code"] = code_of.get_indexer(outcomes["patient_id"].astype(str).to_numpy(dtype=object))
-    covs = patients[[c for c in ("age", "stage", "ecog") if c in patients.columns]].copy()
+    covs = patients[[c for c in ("age", "stage", "ecog", "cancer_type") if c in patients.columns]].copy()
     covs["code"] = np.arange(len(patients))
     frame = (matched.merge(outcomes.drop(columns="patient_id"), on="code", how="left")
              .merge(covs, on="code", how="left"))
@@ -480,7 +481,8 @@ def report_tables(report: CohortReport) -> dict[str, pd.DataFrame]:
     """The report's tables as DataFrames (for the app and notebooks).
 
     Keys: ``predictions``, ``calibration``, ``response_bins``, ``pgx:<GENE>`` (phenotype rows x population
-    columns "count (pct%)" plus a "not callable" row), and per endpoint ``km:<ep>`` and ``cox:<ep>``.
+    columns "count (pct%)" plus a "not callable" row), and per endpoint ``km:<ep>``, ``cox:<ep>`` and, with
+    several cancer types, ``km_strata:<ep>`` (Kaplan-Meier per cancer type, log-rank within each).
     """
     d = report.distributions
     rows = []
@@ -524,6 +526,13 @@ def report_tables(report: CohortReport) -> dict[str, pd.DataFrame]:
             "95% CI": f"{'not reached' if g.median_ci[0] is None else round(g.median_ci[0])} to "
                       f"{'not reached' if g.median_ci[1] is None else round(g.median_ci[1])}",
             **{f"at risk day {t:.0f}": n for t, n in zip(comp.times, g.at_risk, strict=False)}} for g in comp.groups])
+        if comp.strata:
+            out[f"km_strata:{comp.endpoint}"] = pd.DataFrame([{
+                "cancer type": st.cancer_type, "group": g.label, "n": g.n, "events": g.events,
+                "median (months)": None if g.median is None else round(g.median / 30.4375, 1),
+                "log-rank p (within cancer type)": _r(st.logrank_p, 4) if st.logrank_p is not None
+                else (st.logrank_note or "-")}
+                for st in comp.strata for g in st.groups])
         out[f"cox:{comp.endpoint}"] = pd.DataFrame([{
             "model": h.model, "n": h.n, "events": h.events, "HR (recommended vs another)": _r(h.hr, 3),
             "95% CI": "-" if h.hr is None else f"{h.low:.2f} to {h.high:.2f}", "p": _r(h.p, 4), "note": h.note or ""}

@@ -10,6 +10,7 @@ into HTML without any external address (an ``<img>`` of it needs only ``xmlns`` 
 from __future__ import annotations
 
 import io
+import math
 import re
 import threading
 from collections.abc import Sequence
@@ -17,9 +18,98 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["calibration_svg", "distribution_svg", "km_svg", "report_figures", "toxicity_calibration_svg"]
+__all__ = ["GROUP_PALETTE", "calibration_svg", "distribution_svg", "group_colours", "km_strata_svg", "km_svg",
+           "report_figures", "toxicity_calibration_svg"]
 
 COLOURS = {"recommended": "#1565c0", "other": "#e65100"}
+#: One colour per group (ColorBrewer Dark2, then Set1); "other regimens" is always grey.
+GROUP_PALETTE: tuple[str, ...] = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d",
+                                  "#377eb8", "#e41a1c", "#984ea3")
+_OTHER_GREY = "#8c8c8c"
+
+
+def group_colours(labels: Sequence[str]) -> dict[str, str]:
+    """A distinct colour per group label in order; the recommended/other and "other regimens" groups keep theirs."""
+    from cohorts.report_stats import OTHER, OTHER_REGIMENS, RECOMMENDED
+
+    out, i = {}, 0
+    for lab in labels:
+        if lab == RECOMMENDED:
+            out[lab] = COLOURS["recommended"]
+        elif lab == OTHER:
+            out[lab] = COLOURS["other"]
+        elif lab == OTHER_REGIMENS:
+            out[lab] = _OTHER_GREY
+        else:
+            out[lab] = GROUP_PALETTE[i % len(GROUP_PALETTE)]
+            i += 1
+    return out
+
+
+def _short(label: str) -> str:
+    from cohorts.report_stats import OTHER, RECOMMENDED
+
+    return {RECOMMENDED: "recommended", OTHER: "other"}.get(label, label)
+
+
+def _km_panel(top: Any, bottom: Any, curves: Sequence[Any], groups: Sequence[Any], times: Sequence[float],
+              colours: dict[str, str], *, title: str | None = None, legend: bool = True,
+              months: bool = False) -> None:
+    """Step curves with 95% bands (``top``) and numbers at risk per group (``bottom``)."""
+    scale = 30.4375 if months else 1.0
+    for curve in curves:
+        t = np.asarray(curve.times) / scale
+        colour = colours.get(curve.label, _OTHER_GREY)
+        top.step(t, curve.survival, where="post", color=colour, linewidth=1.6, label=_short(curve.label))
+        top.fill_between(t, curve.low, curve.high, step="post", color=colour, alpha=0.12, linewidth=0)
+    top.set_ylim(0, 1.02)
+    top.grid(color="#eeeeee", linewidth=0.6)
+    top.spines[["top", "right"]].set_visible(False)
+    if title:
+        top.set_title(title, loc="left")
+    if legend and curves:
+        top.legend(loc="upper right", frameon=False, fontsize=7)
+    ts = [t / scale for t in times]
+    bottom.set_ylim(-0.5, max(1, len(groups)) - 0.5)
+    for i, g in enumerate(groups):
+        y = len(groups) - 1 - i
+        for t, n in zip(ts, g.at_risk, strict=False):
+            bottom.text(t, y, str(n), ha="center", va="center", fontsize=7, color=colours.get(g.label, _OTHER_GREY))
+    bottom.set_yticks(range(len(groups)), [_short(g.label)[:18] for g in reversed(groups)], fontsize=7)
+    bottom.set_title("numbers at risk", fontsize=7, loc="left")
+    bottom.set_xlabel("months" if months else "days")
+    bottom.tick_params(axis="y", length=0)
+    for side in ("top", "right", "left"):
+        bottom.spines[side].set_visible(False)
+    if ts and curves:
+        end = max(ts[-1], max(max(c.times) for c in curves) / scale)
+        top.set_xlim(-0.02 * max(end, 1.0), end * 1.02)
+        bottom.set_xticks(ts)
+        bottom.set_xticklabels([f"{t:.0f}" for t in ts], fontsize=7)
+
+
+def km_strata_svg(strata: Sequence[Any], endpoint: str, *, max_panels: int = 9, months: bool = True) -> str:
+    """Small multiples: one Kaplan-Meier panel (with numbers at risk) per cancer type, same colours in all."""
+    strata = [s for s in strata if s.curves][:max_panels]
+    if not strata:
+        return _empty(f"no {endpoint.upper()} data per cancer type")
+    labels = list(dict.fromkeys(c.label for s in strata for c in s.curves))
+    colours = group_colours(labels)
+    cols = min(3, len(strata))
+    rows = math.ceil(len(strata) / cols)
+    fig = _figure(3.6 * cols, 3.3 * rows)
+    grid = fig.add_gridspec(rows * 2, cols, height_ratios=[4, 1.4] * rows)
+    for i, st_ in enumerate(strata):
+        r, c = divmod(i, cols)
+        top = fig.add_subplot(grid[2 * r, c])
+        bottom = fig.add_subplot(grid[2 * r + 1, c], sharex=top)
+        p = ("p = " + ("< 0.001" if st_.logrank_p < 0.001 else f"{st_.logrank_p:.3f}")) if st_.logrank_p is not None \
+            else "no test"
+        _km_panel(top, bottom, st_.curves, st_.groups, st_.times, colours, legend=i == 0, months=months,
+                  title=f"{st_.cancer_type} (n={st_.n}; log-rank {p})")
+        if c == 0:
+            top.set_ylabel(f"{endpoint.upper()} event-free")
+    return to_svg(fig)
 _LOCK = threading.Lock()  # rc_context changes matplotlib's global rcParams while a figure is saved
 _RC = {"svg.fonttype": "none", "svg.hashsalt": "cohort-report", "font.size": 9.0, "axes.titlesize": 10.0,
        "font.family": "sans-serif"}
@@ -135,38 +225,13 @@ def km_svg(comp: Any) -> str:
     """Kaplan-Meier curves with 95% bands and a numbers-at-risk table under the plot."""
     if not comp.curves:
         return _empty(f"no {comp.endpoint.upper()} data")
-    from cohorts.report_stats import RECOMMENDED
-
     fig = _figure(7.0, 4.6)
     top, bottom = fig.subplots(2, 1, height_ratios=[4, 1.1], sharex=True)
-    for curve in comp.curves:
-        colour = COLOURS["recommended" if curve.label == RECOMMENDED else "other"]
-        t = np.asarray(curve.times)
-        top.step(t, curve.survival, where="post", color=colour, linewidth=1.6, label=curve.label)
-        top.fill_between(t, curve.low, curve.high, step="post", color=colour, alpha=0.15, linewidth=0)
-    top.set_ylim(0, 1.02)
+    _km_panel(top, bottom, comp.curves, comp.groups, comp.times, group_colours([c.label for c in comp.curves]))
     top.set_ylabel(f"{comp.endpoint.upper()}: probability event-free")
-    top.legend(loc="upper right", frameon=False, fontsize=8)
-    top.grid(color="#eeeeee", linewidth=0.6)
-    top.spines[["top", "right"]].set_visible(False)
-    # numbers at risk
-    times = list(comp.times)
-    bottom.set_ylim(-0.5, max(1, len(comp.groups)) - 0.5)
-    for i, g in enumerate(comp.groups):
-        y = len(comp.groups) - 1 - i
-        colour = COLOURS["recommended" if g.label == RECOMMENDED else "other"]
-        for t, n in zip(times, g.at_risk, strict=False):
-            bottom.text(t, y, str(n), ha="center", va="center", fontsize=8, color=colour)
-    bottom.set_yticks(range(len(comp.groups)),
-                      ["recommended" if g.label == RECOMMENDED else "other" for g in reversed(comp.groups)])
-    bottom.set_title("numbers at risk", fontsize=8, loc="left")
-    bottom.set_xlabel("days")
-    bottom.tick_params(axis="y", length=0)
-    for side in ("top", "right", "left"):
-        bottom.spines[side].set_visible(False)
-    if times:
-        top.set_xlim(-0.02 * max(times[-1], 1.0), max(times[-1], max(max(c.times) for c in comp.curves)) * 1.02)
-        bottom.set_xticks(times)
+    if getattr(comp, "stratified_by", None):
+        top.set_title("all cancer types pooled (descriptive; the test is stratified by cancer type)", loc="left",
+                      fontsize=8)
     return to_svg(fig)
 
 
@@ -181,4 +246,6 @@ def report_figures(report: Any) -> dict[str, str]:
         figs["toxicity_calibration"] = toxicity_calibration_svg(report.toxicity_calibration)
     for comp in report.survival:
         figs[f"km_{comp.endpoint}"] = km_svg(comp)
+        if getattr(comp, "strata", ()):
+            figs[f"km_strata_{comp.endpoint}"] = km_strata_svg(comp.strata, comp.endpoint)
     return figs

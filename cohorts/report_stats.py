@@ -7,7 +7,12 @@ compute them from plain arrays/frames.
 * :func:`survival_comparison`: Kaplan-Meier (lifelines, :func:`cohorts.evaluation.km.km_compare`) of
   "received the recommended option (rank 1)" vs "received another option", numbers at risk at fixed times,
   the log-rank p only when every group has :data:`MIN_GROUP_FOR_TEST` patients, Cox hazard ratios (lifelines
-  ``CoxPHFitter``) unadjusted and adjusted for age, stage (one-hot) and ECOG where they vary.
+  ``CoxPHFitter``) unadjusted and adjusted for age, stage (one-hot) and ECOG where they vary. With more than
+  one cancer type the test is the log-rank stratified by cancer type (:func:`stratified_logrank`; never a
+  log-rank pooled across cancer types), the Cox models are stratified by cancer type (``strata``), and the
+  Kaplan-Meier curves are also given per cancer type (:class:`StratumSurvival`).
+* :func:`regimen_km`: Kaplan-Meier by received regimen per cancer type (the top N regimens of each cancer
+  type and "other regimens"), numbers at risk, log-rank within each cancer type.
 * :func:`distributions`: per-regimen n, mean, quartiles, 5th/95th percentiles and fixed-bin histograms.
 * :func:`pgx_frequencies`: phenotype counts and % of the called patients per gene x population.
 """
@@ -41,11 +46,14 @@ __all__ = [
     "PgxFrequencies",
     "PhenotypeCount",
     "RegimenDistribution",
+    "StratumSurvival",
     "SurvivalComparison",
     "at_risk_times",
     "calibration",
     "distributions",
     "pgx_frequencies",
+    "regimen_km",
+    "stratified_logrank",
     "survival_comparison",
 ]
 
@@ -53,6 +61,10 @@ __all__ = [
 MIN_GROUP_FOR_TEST = 10
 RECOMMENDED = "received the recommended option (rank 1)"
 OTHER = "received another option"
+#: Ridge penalty of a stratified, adjusted Cox model that does not converge without one (small strata).
+STRATIFIED_PENALIZER = 0.01
+#: Group of the regimens beyond the top N of a cancer type (:func:`regimen_km`).
+OTHER_REGIMENS = "other regimens"
 #: Predicted quantities summarised per regimen: column -> (label, unit).
 METRICS: dict[str, tuple[str, str]] = {
     "p_response": ("response probability", ""),
@@ -217,8 +229,28 @@ class KMCurve(_Dict):
 
 
 @dataclass(frozen=True)
+class StratumSurvival(_Dict):
+    """Kaplan-Meier of groups within one cancer type: curves, numbers at risk, the log-rank test there."""
+
+    cancer_type: str
+    n: int
+    events: int
+    times: tuple[float, ...]
+    groups: tuple[GroupSummary, ...]
+    curves: tuple[KMCurve, ...]
+    logrank_p: float | None
+    logrank_statistic: float | None
+    logrank_note: str | None
+
+
+@dataclass(frozen=True)
 class SurvivalComparison(_Dict):
-    """Kaplan-Meier, log-rank and Cox of one endpoint by adherence to the recommendation."""
+    """Kaplan-Meier, log-rank and Cox of one endpoint by adherence to the recommendation.
+
+    With several cancer types, ``logrank_*`` is the log-rank test stratified by cancer type
+    (``stratified_by == "cancer_type"``), the Cox models are stratified too, and ``strata`` holds the
+    Kaplan-Meier per cancer type; the pooled ``curves`` are descriptive only.
+    """
 
     endpoint: str
     n: int
@@ -231,9 +263,105 @@ class SurvivalComparison(_Dict):
     logrank_note: str | None
     hazard_ratios: tuple[HazardRatio, ...]
     note: str | None = None
+    stratified_by: str | None = None
+    strata: tuple[StratumSurvival, ...] = ()
 
 
 # ------------------------------------------------------------------------------------------------ statistics
+def stratified_logrank(time: Any, event: Any, group: Any, strata: Any) -> tuple[float | None, float | None]:
+    """Two-group log-rank test stratified by ``strata``: ``(chi-square with 1 df, p)``.
+
+    Observed minus expected events of the first group (``group`` true) and their hypergeometric variance are
+    summed over the distinct event times within each stratum (Mantel-Haenszel); ``(None, None)`` when the
+    variance is zero (no informative event time).
+
+    >>> import numpy as np
+    >>> t = np.array([1, 2, 3, 4, 1, 2, 3, 4.]); e = np.ones(8); g = np.array([1, 1, 0, 0, 1, 0, 1, 0])
+    >>> round(stratified_logrank(t, e, g, np.zeros(8))[0], 3)
+    3.25
+    """
+    from scipy.stats import chi2
+
+    t = np.asarray(time, dtype=float)
+    e = np.asarray(event).astype(bool)
+    g = np.asarray(group).astype(bool)
+    s = np.asarray(strata).astype(str)
+    o_minus_e, var = 0.0, 0.0
+    for level in np.unique(s):
+        m = s == level
+        tt, ee, gg = t[m], e[m], g[m]
+        for u in np.unique(tt[ee]):
+            at_risk = tt >= u
+            n, n1 = int(at_risk.sum()), int((at_risk & gg).sum())
+            d = int((ee & (tt == u)).sum())
+            d1 = int((ee & (tt == u) & gg).sum())
+            if n < 2:
+                continue
+            o_minus_e += d1 - d * n1 / n
+            var += d * (n1 / n) * (1 - n1 / n) * (n - d) / (n - 1)
+    if var <= 0:
+        return None, None
+    stat = o_minus_e ** 2 / var
+    return float(stat), float(chi2.sf(stat, 1))
+
+
+def _stratum(df: pd.DataFrame, cancer_type: str, labels: np.ndarray, order: Sequence[str],
+             min_group: int) -> StratumSurvival:
+    """Kaplan-Meier of ``order`` groups (``labels`` per row of ``df``: ``time``, ``event``) in one cancer type."""
+    from cohorts.evaluation.km import km_compare
+
+    n, events = len(df), int(df["event"].sum())
+    present = [lab for lab in order if (labels == lab).any()]
+    times = at_risk_times(float(df["time"].max()) if n else 0.0)
+    curves = tuple(_curve(lab, df["time"].to_numpy()[labels == lab], df["event"].to_numpy()[labels == lab])
+                   for lab in present)
+    if len(present) < 2:
+        return StratumSurvival(cancer_type, n, events, times, (), curves, None, None,
+                               "no comparison: only one group has patients")
+    km = km_compare(df["time"], df["event"], labels, times=times, order=tuple(present))
+    small = [f"'{lab}' has {int((labels == lab).sum())}" for lab in present if (labels == lab).sum() < min_group]
+    if small:
+        return StratumSurvival(cancer_type, n, events, km.times, km.groups, curves, None, None,
+                               f"log-rank test not shown: {', '.join(small)} patients (fewer than {min_group})")
+    return StratumSurvival(cancer_type, n, events, km.times, km.groups, curves, km.logrank_p,
+                           km.logrank_statistic, None)
+
+
+def regimen_km(frame: pd.DataFrame, *, top_n: int = 6, min_group: int = MIN_GROUP_FOR_TEST,
+               min_patients: int = 2) -> tuple[StratumSurvival, ...]:
+    """Kaplan-Meier by received regimen, one :class:`StratumSurvival` per cancer type.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        ``time``, ``event``, ``regimen`` and ``cancer_type`` (missing: one stratum "all").
+    top_n : int
+        Regimens shown per cancer type (by number of patients); the rest are pooled as
+        :data:`OTHER_REGIMENS` so that the chart stays legible with many regimens.
+    min_group, min_patients
+        Smallest group for a log-rank test; smallest cancer type shown.
+
+    Returns
+    -------
+    tuple of StratumSurvival
+        Largest cancer type first. The log-rank test is within a cancer type, never pooled across them.
+    """
+    df = frame.dropna(subset=["time", "event"]).copy()
+    df["time"] = df["time"].astype(float)
+    df["event"] = df["event"].astype(bool).astype(int)
+    ct = (df["cancer_type"].astype("object").where(df["cancer_type"].notna(), "unknown").astype(str)
+          if "cancer_type" in df.columns else pd.Series("all", index=df.index))
+    out = []
+    for cancer, sub in sorted(df.groupby(ct.to_numpy()), key=lambda kv: (-len(kv[1]), kv[0])):
+        if len(sub) < min_patients:
+            continue
+        counts = sub["regimen"].astype(str).value_counts()
+        top = list(counts.index[:top_n])
+        labels = np.where(sub["regimen"].astype(str).isin(top), sub["regimen"].astype(str), OTHER_REGIMENS)
+        order = [*top, *([OTHER_REGIMENS] if (labels == OTHER_REGIMENS).any() else [])]
+        out.append(_stratum(sub, str(cancer), labels, order, min_group))
+    return tuple(out)
+
 def _logistic_fit(x: np.ndarray | None, y: np.ndarray, offset: np.ndarray,
                   max_iter: int = 100) -> tuple[np.ndarray, np.ndarray] | None:
     """Maximum-likelihood logistic regression ``y ~ 1 [+ x] + offset`` (Newton-Raphson).
@@ -352,12 +480,15 @@ def _curve(label: str, time: np.ndarray, event: np.ndarray, max_points: int = 40
                    tuple(ci[pos, 1].tolist()))
 
 
-def _cox(df: pd.DataFrame, covariates: Sequence[str], model: str) -> HazardRatio:
-    """Cox model of ``time``/``event`` on ``recommended`` (+ covariates); HR of the recommended group."""
+def _cox(df: pd.DataFrame, covariates: Sequence[str], model: str, strata: str | None = None) -> HazardRatio:
+    """Cox model of ``time``/``event`` on ``recommended`` (+ covariates, stratified by ``strata`` when given:
+    a baseline hazard per stratum); HR of the recommended group."""
     from lifelines import CoxPHFitter
     from lifelines.exceptions import ConvergenceError
 
-    data = df[["time", "event", "recommended", *covariates]].dropna()
+    data = df[["time", "event", "recommended", *covariates, *([strata] if strata else [])]].dropna()
+    if strata:
+        data = data.assign(**{strata: pd.factorize(data[strata].astype(str))[0]})
     n, events = len(data), int(data["event"].sum())
     names = tuple(covariates)
     per_group = data.groupby("recommended")["event"].sum()
@@ -366,14 +497,26 @@ def _cox(df: pd.DataFrame, covariates: Sequence[str], model: str) -> HazardRatio
                            "not estimable: a group has no events (or only one group)")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
+        penalised = False
         try:
-            cph = CoxPHFitter().fit(data.astype(float), duration_col="time", event_col="event")
+            cph = CoxPHFitter().fit(data.astype(float), duration_col="time", event_col="event",
+                                    strata=[strata] if strata else None)
         except (ConvergenceError, ValueError, np.linalg.LinAlgError) as err:
-            return HazardRatio(model, names, n, events, None, None, None, None,
-                               f"the Cox model did not converge ({type(err).__name__})")
+            if not strata or not covariates:
+                return HazardRatio(model, names, n, events, None, None, None, None,
+                                   f"the Cox model did not converge ({type(err).__name__})")
+            # small strata with several covariates: retry once with a light ridge penalty, and say so
+            try:
+                cph = CoxPHFitter(penalizer=STRATIFIED_PENALIZER).fit(
+                    data.astype(float), duration_col="time", event_col="event", strata=[strata])
+            except (ConvergenceError, ValueError, np.linalg.LinAlgError) as err2:
+                return HazardRatio(model, names, n, events, None, None, None, None,
+                                   f"the Cox model did not converge ({type(err2).__name__})")
+            penalised = True
     row = cph.summary.loc["recommended"]
-    note = None
-    if any("converge" in str(w.message).lower() for w in caught):
+    note = (f"converged only with a ridge penalty of {STRATIFIED_PENALIZER} (small cancer-type strata): the "
+            "hazard ratio is shrunk towards 1; read with care") if penalised else None
+    if note is None and any("converge" in str(w.message).lower() for w in caught):
         note = "lifelines reported convergence problems: read with care"
     return HazardRatio(model, names, n, events, float(row["exp(coef)"]), float(row["exp(coef) lower 95%"]),
                        float(row["exp(coef) upper 95%"]), float(row["p"]), note)
@@ -429,21 +572,38 @@ def survival_comparison(frame: pd.DataFrame, endpoint: str, *, min_group: int = 
                                   "no comparison: " + ("no patients" if n == 0 else "only one group has patients"),
                                   (), f"{endpoint.upper()} known for {n} patients")
     km = km_compare(df["time"], df["event"], label, times=times, order=(RECOMMENDED, OTHER))
+    stratified = "cancer_type" in df.columns and df["cancer_type"].dropna().nunique() > 1
+    if stratified:
+        df["cancer_type"] = df["cancer_type"].astype("object").where(df["cancer_type"].notna(), "unknown")
     small = [f"'{lab}' has {k} patients" for lab, k in sizes.items() if k < min_group]
     if small:
         p = stat = None
         lr_note = (f"log-rank test not shown: {' and '.join(small)} (fewer than {min_group}); "
                    "the curves are too uncertain to test")
+    elif stratified:
+        stat, p = stratified_logrank(df["time"], df["event"], df["recommended"], df["cancer_type"])
+        lr_note = ("log-rank test stratified by cancer type (the pooled curves above mix cancer types and are "
+                   "descriptive only)" if p is not None else "stratified log-rank test not estimable")
     else:
         p, stat, lr_note = km.logrank_p, km.logrank_statistic, None
     adj, cols, used = _adjustment(df)
+    words = ", ".join("ECOG" if u == "ecog" else u for u in used)
     hrs = [_cox(df, [], "unadjusted")]
     if cols:
-        hrs.append(_cox(adj, cols, "adjusted for " + ", ".join("ECOG" if u == "ecog" else u for u in used)))
+        hrs.append(_cox(adj, cols, "adjusted for " + words))
     else:
         hrs.append(HazardRatio("adjusted", (), n, events, None, None, None, None,
                                "no adjustment covariates (age, stage, ECOG) vary in this cohort"))
-    return SurvivalComparison(endpoint, n, events, km.times, km.groups, curves, p, stat, lr_note, tuple(hrs))
+    strata: tuple[StratumSurvival, ...] = ()
+    if stratified:
+        hrs.append(_cox(df, [], "stratified by cancer type", strata="cancer_type"))
+        if cols:
+            hrs.append(_cox(adj, cols, f"adjusted for {words}, stratified by cancer type", strata="cancer_type"))
+        ct = df["cancer_type"].astype(str).to_numpy()
+        strata = tuple(_stratum(df[ct == c], c, label[ct == c], (RECOMMENDED, OTHER), min_group)
+                       for c in sorted(set(ct), key=lambda c: (-(ct == c).sum(), c)))
+    return SurvivalComparison(endpoint, n, events, km.times, km.groups, curves, p, stat, lr_note, tuple(hrs),
+                              stratified_by="cancer_type" if stratified else None, strata=strata)
 
 
 def _summary(name: str, values: np.ndarray, edges: np.ndarray) -> MetricSummary:

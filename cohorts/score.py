@@ -62,13 +62,17 @@ __all__ = ["ROW_SCHEMA", "ScoreSummary", "plan_chunks", "score_chunk", "score_co
 PLAN_KEY = b"recommender.cohort_score.plan"
 STATS_KEY = b"recommender.cohort_score.stats"
 #: Bumped when the rows a chunk gets change for the same inputs (old chunk files are then not reused).
-SCORING_VERSION = "cohort-score/2 (DNA LM features)"
+SCORING_VERSION = "cohort-score/3 (covariates from the patients table, risk columns)"
 #: Stages timed per chunk, in pipeline order.
 STAGES = ("vcf", "pgx", "biomarkers", "dnalm", "features", "models", "overlay", "output", "wait")
 #: File name of the default DNA LM score cache inside ``OUT.parquet.parts/``.
 DNALM_CACHE_NAME = "dnalm-cache.sqlite"
 #: File name of the run's per-sample DNA LM features inside ``OUT.parquet.parts/``.
 DNALM_FEATURES_NAME = "dnalm-features.json"
+#: Batches of the DNA LM pre-pass (progress is reported after each).
+DNALM_PROGRESS_STEPS = 20
+#: Stages reported to ``score_cohort(on_stage=...)``, in order.
+PROGRESS_STAGES = ("pgx_shards", "dnalm", "scoring", "writing")
 #: How long to wait for a Dask scheduler before giving up.
 SCHEDULER_TIMEOUT = "20s"
 _TOX = pa.struct([("term", pa.string()), ("probability", pa.float64()), ("low", pa.float64()),
@@ -108,6 +112,8 @@ ROW_SCHEMA = pa.schema([
     ("model_bundle_id", pa.string()),
     ("model_bundle_sha256", pa.string()),
     ("dnalm_model", pa.string()),  # DNA LM that scored the patient's variants in the bundle's DNA LM genes, or null
+    ("pfs_risk", pa.float64()),  # log relative hazard of the bundle's PFS model for this option (higher = worse)
+    ("os_risk", pa.float64()),
 ])
 
 
@@ -304,6 +310,7 @@ def _rows(rec: Any, chunk: int, profile: Any = None) -> list[dict[str, Any]]:
             "warnings": list(o.warnings), "pgx_sample": rec.pgx_sample,
             "pgx_phenotypes": phenos, "model_bundle_id": prov.model_bundle_id, "model_bundle_sha256": prov.model_bundle_sha256,
             "dnalm_model": prov.dna_lm,
+            "pfs_risk": None if pfs is None else pfs.risk, "os_risk": None if os_ is None else os_.risk,
         })
     return rows
 
@@ -414,10 +421,13 @@ def _write_json_atomic(path: Path, data: dict[str, Any]) -> None:
 
 
 def _dnalm_prepass(cohort_dir: Path, vcf: Path, genes: tuple[str, ...], plan: str, path: Path,
-                   cache: str) -> dict[str, float]:
+                   cache: str, on_samples: Callable[[int, int], None] | None = None,
+                   batches: int = DNALM_PROGRESS_STEPS) -> dict[str, float]:
     """Compute every sample's DNA LM features once (this process) into ``path``; returns seconds per stage.
 
-    A complete file of this plan (from an interrupted run) is kept as is.
+    A complete file of this plan (from an interrupted run) is kept as is. The samples are done in about
+    ``batches`` batches (variants shared between batches are read back from the score cache), and
+    ``on_samples(done, total)`` is called after each one, so progress moves during this stage too.
     """
     from recommender.scoring import StageTimer
 
@@ -436,9 +446,17 @@ def _dnalm_prepass(cohort_dir: Path, vcf: Path, genes: tuple[str, ...], plan: st
         with VcfReader(vcf) as reader:
             in_vcf = set(reader.samples)
     present = [smp for smp in samples if smp in in_vcf]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        features = dnalm_features_for_samples(str(vcf), present, genes, cache=cache, timer=timer)
+    size = max(1, -(-len(present) // max(1, batches)))
+    features: dict[str, Any] = {}
+    if on_samples is not None:
+        on_samples(0, len(present))
+    for start in range(0, len(present), size):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            features.update(dnalm_features_for_samples(str(vcf), present[start:start + size], genes, cache=cache,
+                                                       timer=timer))
+        if on_samples is not None:
+            on_samples(min(start + size, len(present)), len(present))
     default = no_variant_features(genes)
     carriers = {smp: f.to_dict() for smp, f in features.items() if f != default}
     _write_json_atomic(path, {"plan": plan, "genes": list(genes), "vcf": vcf.name, "default": default.to_dict(),
@@ -485,8 +503,9 @@ def score_chunk(task: ChunkTask) -> dict[str, Any]:
     from cohorts.simulate_model import CANDIDATES
     from genomics.errors import DegradedResultWarning
     from genomics.pgx import call_pgx_cohort
+    from recommender.requests import RankingOptions
     from recommender.schema import TreatmentOption
-    from recommender.scoring import StageTimer, score_patients
+    from recommender.scoring import ScoringContext, StageTimer, score_patients
 
     start = time.perf_counter()
     timer = StageTimer()
@@ -557,15 +576,19 @@ def score_chunk(task: ChunkTask) -> dict[str, Any]:
         except RecommenderError as err:  # scored without DNA LM features (each result says so), counted here
             warn["dnalm: " + warning_kind(err.message if hasattr(err, "message") else str(err))] += 1
 
+    # -- covariates of the chunk's patients from the patients table (same reading as training)
+    covs = _chunk_covariates(ctx.bundle, pts, {p.patient_id for p in patients})
+
     # -- score: the whole chunk is one model batch
     rows: list[dict[str, Any]] = []
     n_scored = 0
     knowledge: dict[str, Any] | None = None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        for res in score_patients(patients, bundle=ctx.bundle if ctx.bundle is not None else False,
+        chunk_ctx = ScoringContext(ctx.bundle if ctx.bundle is not None else False)
+        for res in score_patients(patients, context=chunk_ctx, ranking=RankingOptions(explain=False),
                                   on_error="yield", pgx_profiles=profiles, dnalm_features=lm_by_patient,
-                                  explain=False, batch_size=max(1, len(patients)), timer=timer):
+                                  batch_size=max(1, len(patients)), timer=timer, covariates=covs):
             if isinstance(res, RecommenderError):
                 skipped[f"{type(res).__name__}: {warning_kind(res.message if hasattr(res, 'message') else str(res))}"] += 1
                 continue
@@ -601,6 +624,40 @@ def score_chunk(task: ChunkTask) -> dict[str, Any]:
     stats["stage_seconds"]["output"] = round(stats["stage_seconds"].get("output", 0.0) + write_seconds, 4)
     stats["seconds"] = round(time.perf_counter() - start, 3)
     return stats
+
+
+def _chunk_covariates(bundle: Any, pts: Any, wanted: set[str]) -> dict[str, dict[str, Any]] | None:
+    """``patient_id -> covariates block`` (ER/MSI/TMB and the bundle's declared covariates) for the chunk."""
+    if bundle is None or not hasattr(bundle, "schema"):
+        return None
+    from recommender.features.covariates import specs_from_dicts
+    from recommender.models.training import patient_covariates
+
+    specs = specs_from_dicts((getattr(bundle, "metadata", None) or {}).get("covariates") or [])
+    out = {}
+    for rec in pts.to_dict("records"):
+        pid = str(rec["patient_id"])
+        if pid in wanted:
+            out[pid] = patient_covariates(rec, bundle.schema, specs)
+    return out
+
+
+def check_bundle_covariates(spec: str | bool | None, cohort: Any, *, fill: bool) -> list[str]:
+    """Refuse a cohort without a covariate column the bundle needs (unless ``fill``); the notes to report."""
+    if not isinstance(spec, str):
+        return []
+    from cohorts.covariates import check_cohort_covariates
+    from recommender.features.covariates import specs_from_dicts
+
+    try:
+        meta = json.loads((Path(spec) / "metadata.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []  # the bundle itself is verified (and refused with its reason) when it is loaded
+    specs = specs_from_dicts(meta.get("covariates") or [])
+    cols = pq.read_schema(cohort.path / cohort.manifest.tables["patients"].path).names
+    import pandas as pd
+
+    return check_cohort_covariates(specs, pd.DataFrame(columns=cols), fill=fill, cohort_path=cohort.path)
 
 
 def _patients_with_errors(cohort: Any, ids: Sequence[str], skipped: Counter[str]) -> list[Any]:
@@ -659,6 +716,39 @@ class _Progress:
             self.bar.close()
         elif self.enabled:
             print(file=sys.stderr)
+
+
+class _StageProgress:
+    """Progress of the stages before and after the chunks: a tqdm bar per stage on stderr (CLI) and
+    ``on_stage(stage, done, total)`` (app). Thread-safe enough for the DNA LM pre-pass thread: one writer."""
+
+    LABELS = {"pgx_shards": "PGx positions per chunk", "dnalm": "DNA LM features"}
+    UNITS = {"pgx_shards": "step", "dnalm": "sample"}
+
+    def __init__(self, enabled: bool, on_stage: Callable[[str, int, int], None] | None) -> None:
+        self.enabled, self.on_stage = enabled, on_stage
+        self.bars: dict[str, Any] = {}
+
+    def update(self, stage: str, done: int, total: int) -> None:
+        if self.on_stage is not None:
+            self.on_stage(stage, done, total)
+        if not self.enabled or stage not in self.LABELS:
+            return
+        bar = self.bars.get(stage)
+        if bar is None:
+            try:
+                from tqdm import tqdm
+            except ImportError:
+                print(f"\r{self.LABELS[stage]} {done}/{total}", end="", file=sys.stderr, flush=True)
+                return
+            bar = self.bars[stage] = tqdm(total=total, unit=self.UNITS[stage], desc=self.LABELS[stage],
+                                          file=sys.stderr, dynamic_ncols=True, leave=False)
+        bar.update(done - bar.n)
+
+    def close(self) -> None:
+        for bar in self.bars.values():
+            bar.close()
+        self.bars.clear()
 
 
 # ------------------------------------------------------------------------------------------------ the run
@@ -749,6 +839,8 @@ def score_cohort(
     on_progress: Callable[[int, int], None] | None = None,
     cancel: Any = None,
     dnalm_cache: str | os.PathLike[str] | None = None,
+    fill_missing_covariates: bool = False,
+    on_stage: Callable[[str, int, int], None] | None = None,
 ) -> ScoreSummary:
     """Score every patient of a cohort and write one Parquet row per patient x candidate option.
 
@@ -775,6 +867,11 @@ def score_cohort(
         Keep the chunk files after the final file is written.
     on_progress
         Called as ``on_progress(patients_done, patients_total)`` after each chunk (e.g. an app's progress bar).
+    on_stage
+        Called as ``on_stage(stage, done, total)`` for every stage of :data:`PROGRESS_STAGES`:
+        ``pgx_shards`` (chunks' VCF slices, 0/1 then 1/1), ``dnalm`` (samples whose DNA LM features are
+        computed), ``scoring`` (patients) and ``writing`` (chunks concatenated), so that a progress bar moves
+        during the DNA LM pre-pass as well.
     cancel
         A :class:`threading.Event` or a no-argument callable; when it is set / returns true, no new chunk is
         started, finished chunk files are kept and :class:`~cohorts.errors.ScoringCancelled` is raised (a
@@ -783,6 +880,10 @@ def score_cohort(
         SQLite DNA LM score cache (used when the bundle has DNA LM genes; safe with several processes; on a
         cluster give a path every worker can open, e.g. local disk). Default: ``OUT.parquet.parts/`` +
         :data:`DNALM_CACHE_NAME`, removed with the chunk files unless ``keep_parts``.
+    fill_missing_covariates
+        Each patient's covariates (ER status, a bundle's declared covariates) are read from the patients table;
+        a cohort without a covariate column the bundle needs is refused unless this is set (the column is then
+        filled with the bundle's training medians and the summary's warnings say so).
 
     Returns
     -------
@@ -800,6 +901,7 @@ def score_cohort(
                                          columns=["patient_id"]).column("patient_id").to_pylist()]
     chunks = plan_chunks(ids, chunk_size)
     spec = _bundle_spec(bundle)
+    covariate_notes = check_bundle_covariates(spec, cohort, fill=fill_missing_covariates)
     treat = tuple(treatments) if treatments else None
     plan = _plan_hash(cohort_path, chunk_size, spec, treat)
     parts = parts_dir(out)
@@ -821,9 +923,12 @@ def score_cohort(
     reused = len(stats)
     # -- each chunk's slice of the VCF at the PGx positions, in one pass (chunk cost independent of cohort size)
     split_seconds = 0.0
+    stage_bar = _StageProgress(progress, on_stage)
     if len(tasks) > 1 and cohort.vcf_path is not None:
         split_start = time.perf_counter()
+        stage_bar.update("pgx_shards", 0, 1)
         tasks, _ = _pgx_shards(cohort_path, cohort, tasks, parts, plan)
+        stage_bar.update("pgx_shards", 1, 1)
         split_seconds = time.perf_counter() - split_start
     # -- DNA LM features of every sample, once (the workers read them from lm_path)
     lm_seconds: dict[str, float] = {}
@@ -839,7 +944,8 @@ def score_cohort(
 
         def prepass() -> None:
             try:
-                lm_seconds.update(_dnalm_prepass(cohort_path, cohort.vcf_path, lm_genes, plan, lm_path, cache_path))
+                lm_seconds.update(_dnalm_prepass(cohort_path, cohort.vcf_path, lm_genes, plan, lm_path, cache_path,
+                                                 on_samples=lambda d, t: stage_bar.update("dnalm", d, t)))
             except BaseException as err:  # workers must not wait: they compute their chunks' features themselves
                 _write_json_atomic(lm_path, {"plan": plan, "error": type(err).__name__})
                 if not isinstance(err, Exception):  # Ctrl-C, SystemExit: stop as before
@@ -853,13 +959,18 @@ def score_cohort(
         bar.update(s["n_patients"])
         if on_progress is not None:
             on_progress(bar.done, len(ids))
+        if on_stage is not None:
+            on_stage("scoring", bar.done, len(ids))
 
     if on_progress is not None:
         on_progress(bar.done, len(ids))
+    if on_stage is not None and prepass is None:
+        on_stage("scoring", bar.done, len(ids))
     try:
         completed = _run_tasks(tasks, workers, scheduler, spec, on_done, cancel, prepass=prepass)
     finally:
         bar.close()
+        stage_bar.close()
     if not completed:
         from cohorts.errors import ScoringCancelled
 
@@ -882,6 +993,8 @@ def score_cohort(
             for i in range(len(chunks)):
                 part = pq.read_table(parts / _part_name(i), schema=ROW_SCHEMA)
                 writer.write_table(part.replace_schema_metadata(meta))
+                if on_stage is not None:
+                    on_stage("writing", i + 1, len(chunks))
         os.replace(tmp, out)
     finally:
         if tmp.exists():
@@ -907,6 +1020,7 @@ def score_cohort(
         skipped.update(s["skipped"])
         warn.update(s["warnings"])
     warn.update(lm_failed)
+    warn.update({note: len(ids) for note in covariate_notes})
     seconds = time.perf_counter() - start
     n_computed = sum(stats[t.index]["n_patients"] for t in tasks)
     stage_seconds, peak_rss = _resources([stats[t.index] for t in tasks] + [{"stage_seconds": lm_seconds},

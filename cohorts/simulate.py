@@ -140,6 +140,11 @@ def _choice_rows(rng: np.random.Generator, probs: np.ndarray) -> np.ndarray:
     return np.minimum((u > cum).sum(axis=1), probs.shape[1] - 1)
 
 
+#: Genes of the simulated tumour panel: every gene the simulator draws somatic alterations in, plus the genes whose
+#: wild type an indication needs (NRAS for anti-EGFR antibodies). A panel gene without a variant is wild type.
+TUMOUR_PANEL: tuple[str, ...] = tuple(sorted({h.gene for h in M.HOTSPOTS.values()} | {"BRCA1", "BRCA2", "NRAS"}))
+
+
 def simulate_cohort(
     n: int = 2000,
     seed: int = 0,
@@ -406,6 +411,8 @@ def simulate_cohort(
         "neutrophils": neutrophils, "platelets": platelets, "hemoglobin": hemoglobin, "lvef": lvef,
         "comorbidities": comorb, "medications": meds,
         "er_positive": np.where(cancer == "BRCA", er_pos, None),
+        # every simulated tumour is tested with the same panel: a panel gene without a simulated variant is wild type
+        "tumour_tested_genes": [list(TUMOUR_PANEL)] * n,
     })
     if expose_pgx:
         patients["pgx_dpyd_activity_score"] = phen["dpyd_activity_score"].to_numpy()

@@ -30,6 +30,7 @@ import pandas as pd
 from cohorts.errors import CohortError, CohortValidationError
 from cohorts.manifest import (
     MANIFEST_NAME,
+    CovariateEntry,
     Licence,
     Manifest,
     Provenance,
@@ -111,6 +112,7 @@ def write_cohort(
     truth_tables: Mapping[str, pd.DataFrame] | None = None,
     overwrite: bool = False,
     validate: bool = True,
+    covariates: Iterable[Any] = (),
 ) -> Cohort:
     """Validate ``tables`` and write them as a cohort directory (atomically).
 
@@ -127,6 +129,9 @@ def write_cohort(
     truth_tables
         Tables stored under ``truth/`` (e.g. the simulator's oracle outcomes), kept apart from
         training data.
+    covariates
+        Declared clinical covariates (:class:`~cohorts.manifest.CovariateEntry`, a
+        :class:`~recommender.features.covariates.CovariateSpec` or its dict), each a ``patients`` column.
     """
     directory = Path(directory)
     if directory.exists() and not overwrite:
@@ -147,6 +152,7 @@ def write_cohort(
     if validate:
         raise_problems(validate_tables(conformed, genome_build=genome_build), None,
                        {t: f"{t} table" for t in conformed})
+    cov_entries = _covariate_entries(covariates, conformed["patients"])
 
     directory.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", suffix=".part", dir=directory.parent))
@@ -177,6 +183,7 @@ def write_cohort(
         manifest = Manifest(
             name=name, version=version, description=description, genome_build=genome_build,  # type: ignore[arg-type]
             licence=licence, provenance=provenance, tables=entries, vcf=vcf_entry, truth_tables=truth_entries,
+            covariates=cov_entries,
         )
         (tmp / MANIFEST_NAME).write_text(manifest.model_dump_json(indent=2) + "\n", encoding="utf-8")
         umask = os.umask(0)
@@ -187,6 +194,23 @@ def write_cohort(
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return Cohort(directory, manifest)
+
+
+def _covariate_entries(covariates: Iterable[Any], patients: pd.DataFrame) -> tuple[CovariateEntry, ...]:
+    """Declared covariates as manifest entries; each must be a column of the patients table."""
+    out = []
+    for c in covariates:
+        data = c.to_dict() if hasattr(c, "to_dict") else (c.model_dump() if hasattr(c, "model_dump") else dict(c))
+        entry = CovariateEntry(**{**data, "levels": tuple(data.get("levels") or ())})
+        if entry.name not in patients.columns:
+            raise CohortError(f"declared covariate {entry.name!r} is not a column of the patients table",
+                              file="patients table", field=entry.name,
+                              fix="declare only columns the loader writes")
+        out.append(entry)
+    names = [e.name for e in out]
+    if len(set(names)) != len(names):
+        raise CohortError("a covariate is declared twice", field="covariates", fix="declare each column once")
+    return tuple(out)
 
 
 def load_cohort(directory: str | os.PathLike[str], *, validate: bool = True, check_vcf: bool = True) -> Cohort:
@@ -283,13 +307,13 @@ class Cohort:
 
     # -- queries --------------------------------------------------------------------------------
     def query(self, where: str, table: str = "patients", columns: str = "*") -> pd.DataFrame:
-        """Rows of ``table`` matching a SQL ``WHERE`` filter (DuckDB), e.g. ``"ecog <= 1"``."""
+        """Rows of ``table`` matching a filter (:mod:`cohorts.filters`, never run as SQL), e.g. ``"ecog <= 1"``."""
         from cohorts.query import query
 
         return query(self, where, table=table, columns=columns)
 
     def sql(self, statement: str) -> pd.DataFrame:
-        """Run one SQL ``SELECT`` over the cohort's tables (registered as views)."""
+        """Run one SQL ``SELECT`` over the cohort's tables (views on a locked connection: no file or network)."""
         from cohorts.query import sql
 
         return sql(self, statement)
@@ -315,6 +339,7 @@ class Cohort:
             "path": str(self.path), "name": m.name, "version": m.version, "format": m.format,
             "genome_build": m.genome_build, "licence": m.licence.model_dump(), "provenance": m.provenance.model_dump(),
             "tables": {t: e.rows for t, e in m.tables.items()},
+            "covariates": [c.name for c in m.covariates],
             "truth_tables": {t: e.rows for t, e in m.truth_tables.items()},
             "vcf": None if m.vcf is None else {"path": m.vcf.path, "index": m.vcf.index, "samples": m.vcf.samples},
             "patients": len(pts),
@@ -444,6 +469,9 @@ def _patients_from_tables(cohort: Cohort, only: set[str] | None = None) -> Itera
                                                        "chrom", "pos", "ref", "alt", "vaf")}
                 variants.append({k: v for k, v in item.items() if v is not None})
             data["tumour_variants"] = variants
+        tested = rec.get("tumour_tested_genes")
+        if tested is not None and not isinstance(tested, float):  # a panel: tested genes without a variant are wild type
+            data["tumour_tested_genes"] = [str(g) for g in list(tested)]
         tr_rows = by["treatments"].get(pid)
         out_rows = by["outcomes"].get(pid)
         ae_rows = by["adverse_events"].get(pid)

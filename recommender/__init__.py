@@ -1,15 +1,21 @@
 """Patient schema and vocabularies, feature fusion, models, knowledge overlay, ranking,
 explanations, review store, scoring API, CLI and HTTP service."""
 
-from importlib.metadata import PackageNotFoundError, version
 
-try:
-    __version__ = version("genomics-treatment-recommender")
-except PackageNotFoundError:  # running from a source tree without installation
-    __version__ = "0.0.0+unknown"
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version  # ~30 ms: only when asked (start-up)
+
+    try:
+        return version("genomics-treatment-recommender")
+    except PackageNotFoundError:  # running from a source tree without installation
+        return "0.0.0+unknown"
 
 __all__ = [
+    "DEMO_PATIENT",
     "SCHEMA_VERSION",
+    "PatientInputs",
+    "RankingOptions",
+    "ScoringContext",
     "Patient",
     "Recommendation",
     "TreatmentOption",
@@ -24,6 +30,8 @@ __all__ = [
 _LAZY = {"Patient": "recommender.schema", "TreatmentOption": "recommender.schema",
          "load_patient": "recommender.schema", "SCHEMA_VERSION": "recommender.schema",
          "score_patient": "recommender.scoring", "score_patients": "recommender.scoring",
+         "ScoringContext": "recommender.scoring", "DEMO_PATIENT": "recommender.scoring",
+         "PatientInputs": "recommender.requests", "RankingOptions": "recommender.requests",
          "Recommendation": "recommender.recommendation"}
 
 
@@ -31,6 +39,9 @@ def __getattr__(name: str):
     """Lazy exports (keeps ``recommender --help`` fast)."""
     import importlib
 
+    if name == "__version__":
+        globals()["__version__"] = value = _version()
+        return value
     if name in ("schema", "vocab"):
         return importlib.import_module(f"recommender.{name}")
     if name in _LAZY:

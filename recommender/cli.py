@@ -39,6 +39,7 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
     Subcommand("serve", "recommender.commands.serve", "HTTP scoring service"),
     Subcommand("kb", "recommender.commands.kb", "knowledge-base versions (info) and import of newer releases"),
     Subcommand("admin", "recommender.commands.admin", "user accounts and audit-log verification"),
+    Subcommand("notes", "recommender.commands.notes", "clinical notes -> proposed history fields with evidence"),
     Subcommand("cohort", "cohorts.cli", "simulate, import, train, evaluate, score and report cohorts"),
     Subcommand("app", "app.launch", "start the physician's browser app"),
 )
@@ -55,9 +56,22 @@ def _available() -> list[Subcommand]:
     return found
 
 
-def _top_parser(subs: Sequence[Subcommand]) -> argparse.ArgumentParser:
-    from recommender import __version__
+class _LazyVersion(argparse.Action):
+    """``--version``: the version is looked up only when asked (importlib.metadata costs start-up time)."""
 
+    def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS,
+                 default: str = argparse.SUPPRESS, help: str = "show program's version number and exit") -> None:
+        super().__init__(option_strings=option_strings, dest=dest, default=default, nargs=0, help=help)
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: object,
+                 option_string: str | None = None) -> None:
+        from recommender import __version__
+
+        sys.stdout.write(f"recommender {__version__}\n")  # stdout, as argparse's own version action
+        parser.exit()
+
+
+def _top_parser(subs: Sequence[Subcommand]) -> argparse.ArgumentParser:
     listing = "\n".join(f"  {s.name:<11} {s.summary}" for s in subs)
     parser = argparse.ArgumentParser(
         prog="recommender",
@@ -69,7 +83,7 @@ def _top_parser(subs: Sequence[Subcommand]) -> argparse.ArgumentParser:
         ),
         epilog="Exit codes: 0 ok, 1 bad input (one-line message naming file, record and fix), 2 usage.",
     )
-    parser.add_argument("--version", action="version", version=f"recommender {__version__}")
+    parser.add_argument("--version", action=_LazyVersion)
     parser.add_argument("command", nargs="?", help=argparse.SUPPRESS)
     return parser
 

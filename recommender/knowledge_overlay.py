@@ -2,8 +2,12 @@
 
 Guidance is never hidden behind a score: every drug of every option gets a :class:`PgxFlag` (the
 guidance-action vocabulary, colour, each source's own action, the matched recommendations quoted
-verbatim with strength, PMIDs and table version), even when there is no guideline or no genotype
-(``no_guidance`` with the reason). Biomarker evidence for a drug of the option (sensitivity or
+verbatim with strength, PMIDs and table version), even when there is no guideline or no genotype.
+Three states are kept apart (:mod:`genomics.pgx.actions`): a guideline applies and says X; a guideline
+exists but the gene was not assessed (``not_assessed``, amber, ``missing_genes`` and the pre-treatment
+testing advice; also for every guideline drug when there is no germline VCF at all); no guideline
+(``no_guidance``, grey). :func:`option_guidance` gives an option the most severe state of its drugs.
+:func:`eligibility_checks` states whether the tumour backs each biomarker-restricted drug. Biomarker evidence for a drug of the option (sensitivity or
 resistance, level, citations) is attached to that option; all matched findings are also listed for the
 tumour as a whole.
 
@@ -18,43 +22,38 @@ the guideline text itself is left as is.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from genomics.pgx.actions import ACTION_COLOURS, ACTION_LABELS, ACTION_SEVERITY, worst_action
 from recommender.recommendation import (
-    ACTION_COLOURS,
     BiomarkerEvidence,
     Disagreement,
+    EligibilityCheck,
     GuidelineQuote,
     PgxFlag,
     RankedOption,
     SourceAction,
+    TestingAdvice,
 )
 
 __all__ = [
     "ACTION_SEVERITY",
     "biomarker_evidence",
     "biomarker_evidence_for_option",
+    "eligibility_checks",
     "find_disagreements",
+    "gene_note_text",
     "no_genotype_flag",
+    "option_guidance",
     "pgx_flag",
     "pgx_flags_for_option",
     "phenoconversion_notes",
     "worst_action",
 ]
 
-#: Severity order of the guidance actions (least to most severe).
-ACTION_SEVERITY = {"no_guidance": 0, "standard": 1, "caution": 2, "adjust_dose": 3, "avoid": 4}
 _RESISTANCE_STRONG = {"1", "2", "R1"}
-
-
-def worst_action(actions: Iterable[str]) -> str:
-    """The most severe action of ``actions`` (``no_guidance`` for none)."""
-    out = "no_guidance"
-    for a in actions:
-        if ACTION_SEVERITY.get(a, 0) > ACTION_SEVERITY[out]:
-            out = a
-    return out
 
 
 def phenoconversion_notes(profile: Any, medications: Sequence[str]) -> dict[str, str]:
@@ -76,8 +75,13 @@ def phenoconversion_notes(profile: Any, medications: Sequence[str]) -> dict[str,
     return notes
 
 
-def pgx_flag(guidance: Any, *, notes: Mapping[str, str] | None = None, kb_version: str | None = None) -> PgxFlag:
-    """A :class:`PgxFlag` from a :class:`genomics.pgx.DrugGuidance` (verbatim texts kept)."""
+def pgx_flag(guidance: Any, *, notes: Mapping[str, str] | None = None, kb_version: str | None = None,
+             extra_messages: Sequence[str] = ()) -> PgxFlag:
+    """A :class:`PgxFlag` from a :class:`genomics.pgx.DrugGuidance` (verbatim texts kept).
+
+    The flag carries the three-state vocabulary of :mod:`genomics.pgx.actions`: ``not_assessed`` with
+    ``missing_genes``, ``gene_states`` and ``testing_advice`` when a guideline's gene was not assessed.
+    """
     sources = tuple(SourceAction(source=s.source, action=s.action, colour=ACTION_COLOURS[s.action], status=s.status,
                                  message=s.message) for s in guidance.summaries)
     quotes = tuple(GuidelineQuote(
@@ -86,30 +90,164 @@ def pgx_flag(guidance: Any, *, notes: Mapping[str, str] | None = None, kb_versio
         version=r.version, population=r.population, lookup_key=dict(r.lookup_key or {}),
     ) for r in guidance.recommendations)
     genes = tuple(dict.fromkeys(gr.gene for gr in guidance.gene_results))
-    missing = tuple(dict.fromkeys(g for s in guidance.summaries for g in s.missing_genes))
+    missing = tuple(guidance.missing_genes if hasattr(guidance, "missing_genes") else
+                    dict.fromkeys(g for s in guidance.summaries for g in s.missing_genes))
     gene_notes = tuple(n for g, n in (notes or {}).items() if g in genes)
+    advice = tuple(TestingAdvice(genes=tuple(t.genes), advice=t.advice, verbatim=t.verbatim,
+                                 label_sources=tuple(t.label_sources),
+                                 guidelines=tuple(_json_plain(dict(g)) for g in t.guidelines))
+                   for t in getattr(guidance, "testing_advice", ()) or ())
+    label = getattr(guidance, "label", None) or ACTION_LABELS[guidance.action]
     return PgxFlag(drug=guidance.drug, action=guidance.action, colour=ACTION_COLOURS[guidance.action],
                    sources_differ=bool(guidance.sources_differ), sources=sources, recommendations=quotes,
-                   genes=genes, missing_genes=missing, messages=tuple(guidance.messages), notes=gene_notes,
-                   knowledge_base_version=kb_version)
+                   genes=genes, missing_genes=missing, messages=(*extra_messages, *guidance.messages),
+                   notes=gene_notes, knowledge_base_version=kb_version, label=label,
+                   gene_states=dict(getattr(guidance, "gene_states", {}) or {}), testing_advice=advice,
+                   has_guideline=bool(getattr(guidance, "has_guideline", bool(quotes))))
 
 
-def no_genotype_flag(drug: str, reason: str) -> PgxFlag:
-    """The flag of a drug when no germline genotypes were available (``no_guidance`` + why)."""
-    return PgxFlag(drug=drug, action="no_guidance", colour=ACTION_COLOURS["no_guidance"], messages=(reason,))
+#: Gene-call statuses in a clinician's words (``GeneSummary.status_text``).
+GENE_STATUS_WORDS = {"called": "genotyped", "outside_call": "result from an outside test",
+                     "not_called": "not callable from the data", "incomplete": "incomplete genotype",
+                     "provisional": "provisional: copy number not assessed (not used for guidance)", "missing": "not genotyped"}
+
+#: Gene-call reason codes (:mod:`genomics.pgx.profile`) in a clinician's words (``GeneSummary.note_text``);
+#: the codes themselves stay in ``GeneSummary.note`` (the details).
+REASON_WORDS = {
+    "no_data": "no variant of this gene in the VCF",
+    "missing_positions": "positions that define alleles are missing from the VCF",
+    "missing_positions_without_effect": "some positions missing, without effect on the result",
+    "missing_required_positions": "a required position is missing from the VCF",
+    "missing_amp_tier1_positions": "a position of a recommended (AMP tier 1) allele is missing",
+    "filled_with_reference": "missing positions were assumed to be reference (on request)",
+    "all_positions_filled": "no position was in the VCF; all were assumed reference",
+    "gene_region_not_in_vcf": "the VCF does not cover this gene",
+    "novel_allele": "an undocumented variant prevents a call",
+    "novel_allele_treated_as_reference": "an undocumented variant was read as reference",
+    "no_matching_diplotype": "no known allele pair explains the genotype",
+    "unphased_ambiguous": "several allele pairs fit (unphased data)",
+    "ambiguous_phenotype": "those allele pairs differ in function",
+    "lowest_function_rule": "unphased: the two lowest-function alleles are reported",
+    "heterozygous_in_haploid": "heterozygous calls on a single X chromosome",
+    "cyp2d6_snv_indel_only": "CYP2D6 from small variants only (deletions, duplications and hybrids not seen)",
+    "cyp2d6_copy_number_not_assessed": ("CYP2D6 copy number not assessed (settled by a CYP2D6 copy-number assay or a "
+                                        "copy-number-aware caller such as PyPGx, Cyrius or Aldy, given as an "
+                                        "outside call)"),
+    "cyp2d6_accepted_without_copy_number": "CYP2D6 used without copy number (on request)",
+    "copy_number_from_vcf": "CYP2D6 copy number read from the VCF",
+    "copy_number_conflict": "copy number and genotypes disagree",
+    "possible_cyp2d6_deletion": "a CYP2D6 deletion is possible",
+    "partial_genotype": "half-missing genotypes were used",
+    "partial_genotype_ambiguous": "half-missing genotypes leave several allele pairs",
+    "too_many_partial_genotypes": "too many half-missing genotypes",
+    "phase_between_blocks_unknown": "phase between blocks unknown: worst case reported",
+    "allele_not_in_phenotype_table": "an allele has no known function",
+    "no_usable_genotype": "no usable genotype",
+    "outside_call": "result from an outside test",
+    "phenotype_not_found": "no phenotype known for this allele pair",
+}
+
+
+def gene_note_text(status: str, reasons: Sequence[str]) -> tuple[str, str | None]:
+    """``(status in words, reasons in words or None)`` for a pharmacogene of the result."""
+    words = [REASON_WORDS.get(r.split(":", 1)[0], r.replace("_", " ")) for r in reasons]
+    return GENE_STATUS_WORDS.get(status, status.replace("_", " ")), ("; ".join(dict.fromkeys(words)) or None)
+
+
+def _json_plain(value: Any) -> Any:
+    """Tuples -> lists inside plain mappings, so a result read back from JSON compares equal."""
+    if isinstance(value, dict):
+        return {k: _json_plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_plain(v) for v in value]
+    return value
+
+
+@functools.lru_cache(maxsize=1024)
+def _unassessed_flag(drug: str, reason: str, kb_version: str | None, kb: Any) -> PgxFlag:
+    from genomics.pgx import guidance_for_drug
+
+    guidance = guidance_for_drug(drug, {}, kb=kb)
+    return pgx_flag(guidance, kb_version=kb_version, extra_messages=(reason,) if reason else ())
+
+
+def no_genotype_flag(drug: str, reason: str, *, kb_version: str | None = None, kb: Any = None) -> PgxFlag:
+    """The flag of a drug when no germline genotypes were available.
+
+    A drug with a CPIC/DPWG guideline is ``not_assessed`` (amber) with the guideline's genes as
+    ``missing_genes`` and the pre-treatment testing advice; a drug without one is ``no_guidance``.
+    ``reason`` (why there are no genotypes) is the first message. Cached per drug, reason and knowledge
+    base (the flag is immutable).
+    """
+    if kb is None:
+        from genomics.pgx import active_knowledge_base
+
+        kb = active_knowledge_base()
+    return _unassessed_flag(drug.strip().lower(), reason, kb_version, kb)
 
 
 def pgx_flags_for_option(drugs: Sequence[str], guidance: Mapping[str, Any] | None, *, reason_if_none: str = "",
                          notes: Mapping[str, str] | None = None, kb_version: str | None = None) -> tuple[PgxFlag, ...]:
     """One flag per drug of an option, in the option's drug order."""
     out = []
+    kb = None
     for drug in drugs:
         g = None if guidance is None else guidance.get(drug)
         if g is None:
-            out.append(no_genotype_flag(drug, reason_if_none or "no pharmacogenomic guidance was computed"))
+            if kb is None:
+                from genomics.pgx import active_knowledge_base
+
+                kb = active_knowledge_base()
+            out.append(no_genotype_flag(drug, reason_if_none or "no pharmacogenomic guidance was computed",
+                                        kb_version=kb_version, kb=kb))
         else:
             out.append(pgx_flag(g, notes=notes, kb_version=kb_version))
     return tuple(out)
+
+
+def eligibility_checks(drugs: Sequence[str], cancer_type: str | None, report: Any, *,
+                       tested_genes: Iterable[str] | None = None) -> tuple[EligibilityCheck, ...]:
+    """One :class:`EligibilityCheck` per biomarker-restricted drug of an option
+    (:func:`genomics.biomarkers.assess_eligibility`)."""
+    from genomics.biomarkers.eligibility import assess_eligibility
+
+    return tuple(EligibilityCheck(drug=r.drug, status=r.status, requirement_id=r.requirement_id,
+                                  requirement=r.requirement, genes=tuple(r.genes), test=r.test, reason=r.reason,
+                                  label=r.label, findings=tuple(r.findings), citations=tuple(_json_plain(dict(c)) for c in r.citations))
+                 for r in assess_eligibility(drugs, cancer_type, report, tested_genes=tested_genes))
+
+
+def option_guidance(pgx: Sequence[PgxFlag], checks: Sequence[EligibilityCheck] = ()) -> tuple[str, str, tuple[str, ...]]:
+    """``(action, label, missing_genes)`` of an option: the most severe state of its drugs.
+
+    ``not_assessed`` counts as not green (FOLFIRI is not green when its fluorouracil is unassessed); a
+    drug contraindicated by a tumour biomarker makes the option ``avoid``. The label names the drugs:
+    ``"not assessed: DPYD not genotyped (fluorouracil)"``.
+    """
+    actions = [f.action for f in pgx]
+    contra = [c for c in checks if c.status == "contraindicated"]
+    if contra:
+        actions.append("avoid")
+    action = worst_action(actions)
+    missing = tuple(dict.fromkeys(g for f in pgx for g in f.missing_genes))
+    parts: list[str] = []
+    for c in contra:
+        parts.append(f"avoid {c.drug}: {c.reason}")
+    for f in pgx:
+        if f.action in ("avoid", "adjust_dose", "caution") and ACTION_SEVERITY[f.action] >= ACTION_SEVERITY["caution"]:
+            parts.append(f"{ACTION_LABELS[f.action]} ({f.drug})")
+    gaps: dict[str, list[str]] = {}
+    for f in pgx:
+        for g in f.missing_genes:
+            gaps.setdefault(f"{g} {f.gene_states.get(g, 'not assessed')}", []).append(f.drug)
+    if gaps:
+        parts.append("not assessed: " + "; ".join(f"{k} ({', '.join(v)})" for k, v in gaps.items()))
+    if not parts:
+        if action == "standard":
+            parts.append("standard dosing for every drug with a guideline")
+        else:
+            parts.append("no pharmacogenomic guideline for these drugs")
+    return action, "; ".join(parts), missing
 
 
 def biomarker_evidence(match: Any, drugs_in_option: Iterable[str] = ()) -> BiomarkerEvidence:
@@ -211,6 +349,31 @@ def find_disagreements(options: Sequence[RankedOption], *, override: bool = Fals
                     kind="dose_guidance_ranked_first", regimen=first.regimen, drug=f.drug, source=src,
                     message=(f"{first.regimen} is ranked first, but {src} advises a dose adjustment of {f.drug} for "
                              f"this genotype{_quote(f)}; the model's numbers assume the standard dose.")))
+    for o in options:
+        for c in o.eligibility_checks:
+            if c.status == "not_established":
+                out[o.regimen].append(Disagreement(
+                    kind="eligibility_not_established", regimen=o.regimen, drug=c.drug,
+                    message=(f"{o.regimen}: {c.drug} is indicated only with {c.requirement}, and this is not "
+                             f"established ({c.reason}); {c.test}. An option whose eligibility is not established "
+                             f"is never ranked first while an eligible one exists"
+                             + (f" (the model alone ranks it {o.model_rank})" if o.model_rank else "") + ".")))
+            elif c.status == "contraindicated" and not any(
+                    d.kind == "resistance_ranked_first" for d in out[o.regimen]):
+                out[o.regimen].append(Disagreement(
+                    kind="biomarker_contraindicated", regimen=o.regimen, drug=c.drug,
+                    message=(f"{o.regimen} holds {c.drug}, which the tumour contraindicates: {c.reason}. It is "
+                             "marked avoid and placed below options without such flags.")))
+    if options and options[0].missing_genes:
+        first = options[0]
+        gaps = "; ".join(f.drug + ": " + ", ".join(g + " " + f.gene_states.get(g, "not assessed")
+                                                     for g in f.missing_genes)
+                         for f in first.pgx if f.missing_genes)
+        advice = " ".join(dict.fromkeys(a.advice for f in first.pgx for a in f.testing_advice))
+        out[first.regimen].append(Disagreement(
+            kind="pgx_not_assessed_ranked_first", regimen=first.regimen,
+            message=(f"{first.regimen} is ranked first, but its pharmacogenomic guidance was not assessed "
+                     f"({gaps}); the model's numbers assume a standard dose." + (f" {advice}" if advice else ""))))
     for o in options:
         for f in o.pgx:
             if f.sources_differ:

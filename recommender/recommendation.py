@@ -2,7 +2,8 @@
 
 One frozen, JSON-serialisable pydantic model with, per candidate option (:class:`RankedOption`):
 model numbers (response probability, survival curve summary, severe-toxicity risk per CTCAE term, each
-with its interval, drivers and out-of-distribution warnings, or the plain reason why there are none),
+with its interval, drivers in a clinician's words -- the model's own wording with its units kept in
+``driver_details``, the "model details" -- and out-of-distribution warnings, or the plain reason why there are none),
 pharmacogenomic guidance per drug quoted verbatim (:class:`PgxFlag`), tumour biomarker evidence
 (:class:`BiomarkerEvidence`) and the places where model and guidance disagree (:class:`Disagreement`);
 plus overall provenance (:class:`Provenance`) and the research-use disclaimer.
@@ -24,12 +25,19 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
+from genomics.biomarkers.eligibility import ELIGIBILITY_COLOURS
+from genomics.pgx.actions import ACTION_COLOURS, ACTION_LABELS, GuidanceAction
+
 __all__ = [
     "ACTION_COLOURS",
+    "ACTION_LABELS",
     "DISCLAIMER",
     "RECOMMENDATION_SCHEMA_VERSION",
     "BiomarkerEvidence",
     "Disagreement",
+    "EligibilityCheck",
+    "SignedReview",
+    "TestingAdvice",
     "GeneSummary",
     "GuidelineQuote",
     "ModelPrediction",
@@ -49,11 +57,12 @@ __all__ = [
 #: Version of the JSON layout of :class:`Recommendation`.
 RECOMMENDATION_SCHEMA_VERSION = "recommendation/1.0"
 
-#: Traffic-light colour of each guidance action (DESIGN.md vocabulary).
-ACTION_COLOURS = {"standard": "green", "adjust_dose": "amber", "caution": "amber", "avoid": "red",
-                  "no_guidance": "grey"}
+# The guidance-action vocabulary (order, colours, labels) has one definition: genomics.pgx.actions
+# (re-exported by recommender.vocab). ACTION_COLOURS is re-exported here for existing callers.
+Action = GuidanceAction
 
-Action = Literal["standard", "adjust_dose", "caution", "avoid", "no_guidance"]
+#: Eligibility of an option for its biomarker-restricted drugs (:mod:`genomics.biomarkers.eligibility`).
+Eligibility = Literal["eligible", "not_established", "contraindicated"]
 
 #: Shown with every result (JSON, report, service, app).
 DISCLAIMER = (
@@ -85,6 +94,7 @@ class ResponsePrediction(_Frozen):
     low: float | None = None
     high: float | None = None
     drivers: tuple[str, ...] = ()
+    driver_details: tuple[str, ...] = ()
 
 
 class SurvivalPrediction(_Frozen):
@@ -98,6 +108,9 @@ class SurvivalPrediction(_Frozen):
     times: tuple[float, ...] = ()
     survival: tuple[float, ...] = ()
     drivers: tuple[str, ...] = ()
+    driver_details: tuple[str, ...] = ()
+    #: Log relative hazard of the model behind the curve (higher = worse; comparable within one bundle).
+    risk: float | None = None
 
     def survival_at(self, days: float) -> float | None:
         """Survival probability at ``days`` (step function over the curve points), ``None`` without a curve."""
@@ -120,6 +133,7 @@ class ToxicityRisk(_Frozen):
     low: float | None = None
     high: float | None = None
     drivers: tuple[str, ...] = ()
+    driver_details: tuple[str, ...] = ()
 
 
 class OodStatus(_Frozen):
@@ -172,8 +186,33 @@ class GuidelineQuote(_Frozen):
     lookup_key: dict[str, Any] = Field(default_factory=dict)
 
 
+class TestingAdvice(_Frozen):
+    """Pre-treatment testing advice for genes a drug's guideline needs but that were not assessed.
+
+    ``advice`` is the project's summary of the cited sources (``verbatim`` False: the bundled CPIC/DPWG
+    tables hold no pre-treatment testing text to quote); ``guidelines`` are the knowledge base's guideline
+    annotations for the drug and gene (source, name, url, pmids); ``label_sources`` name the regulator's
+    documents that ask for the test.
+    """
+
+    genes: tuple[str, ...]
+    advice: str
+    verbatim: bool = False
+    label_sources: tuple[str, ...] = ()
+    guidelines: tuple[dict[str, Any], ...] = ()
+
+
 class PgxFlag(_Frozen):
-    """Pharmacogenomic guidance for one drug of an option (never hidden behind a score)."""
+    """Pharmacogenomic guidance for one drug of an option (never hidden behind a score).
+
+    Three states are kept apart (:attr:`state`): a guideline applies and says ``action``
+    (``standard``/``caution``/``adjust_dose``/``avoid``); a guideline exists but a gene it needs was not
+    assessed (``action == "not_assessed"``, amber, the genes in ``missing_genes``, their state in
+    ``gene_states`` and what to test in ``testing_advice``); no guideline for the drug
+    (``action == "no_guidance"``, grey). ``label`` is the state in a clinician's words, e.g.
+    ``"not assessed: DPYD not genotyped"``. A matched caution/dose/avoid action with a gap keeps its
+    action and lists the gap (``"adjust dose (TPMT Intermediate Metabolizer); not assessed: NUDT15 not genotyped"``).
+    """
 
     drug: str
     action: Action
@@ -186,6 +225,19 @@ class PgxFlag(_Frozen):
     messages: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
     knowledge_base_version: str | None = None
+    label: str = ""
+    gene_states: dict[str, str] = Field(default_factory=dict)
+    testing_advice: tuple[TestingAdvice, ...] = ()
+    has_guideline: bool = False
+
+    @property
+    def state(self) -> Literal["guideline", "not_assessed", "no_guideline"]:
+        """``guideline`` (a guideline applies and says :attr:`action`), ``not_assessed`` or ``no_guideline``."""
+        if self.action == "not_assessed":
+            return "not_assessed"
+        if self.action == "no_guidance":
+            return "no_guideline"
+        return "guideline"
 
     @property
     def first_text(self) -> str:
@@ -215,11 +267,39 @@ class BiomarkerEvidence(_Frozen):
     match_method: str = ""
 
 
+class EligibilityCheck(_Frozen):
+    """Whether the tumour shows the biomarker a drug of the option is indicated with.
+
+    ``status``: ``eligible`` (the required biomarker is shown), ``not_established`` (unknown: no tumour data,
+    or the gene not covered; ``test`` says what to test), ``contraindicated`` (the tumour's biomarker is
+    against the drug: the option is ``avoid``). ``label`` is the clinician wording
+    (``"eligibility not established: test KRAS, NRAS, BRAF"``); ``citations`` are the label / guideline
+    the requirement comes from (``genomics/biomarkers/data/biomarker_therapy.json``,
+    ``eligibility_requirements``).
+    """
+
+    drug: str
+    status: Eligibility
+    requirement_id: str
+    requirement: str
+    genes: tuple[str, ...] = ()
+    test: str = ""
+    reason: str = ""
+    label: str = ""
+    findings: tuple[str, ...] = ()
+    citations: tuple[dict[str, Any], ...] = ()
+
+    @property
+    def colour(self) -> str:
+        return ELIGIBILITY_COLOURS[self.status]
+
+
 class Disagreement(_Frozen):
     """A place where the model's numbers and the guidance or evidence point different ways, said plainly."""
 
     kind: Literal["avoid_ranked_first_by_model", "avoid_ranked_above_unflagged", "dose_guidance_ranked_first",
-                  "resistance_ranked_first", "resistance_but_best_response", "sources_differ", "avoid_override"]
+                  "resistance_ranked_first", "resistance_but_best_response", "sources_differ", "avoid_override",
+                  "eligibility_not_established", "biomarker_contraindicated", "pgx_not_assessed_ranked_first"]
     regimen: str
     drug: str | None = None
     source: str | None = None
@@ -227,7 +307,18 @@ class Disagreement(_Frozen):
 
 
 class RankedOption(_Frozen):
-    """One candidate treatment with everything known about it, in rank order."""
+    """One candidate treatment with everything known about it, in rank order.
+
+    ``guidance_action`` is the most severe state of its drugs (:func:`genomics.pgx.actions.worst_action`;
+    ``not_assessed`` is never green, so FOLFIRI is amber when its fluorouracil is unassessed), raised to
+    ``avoid`` when a tumour biomarker contraindicates a drug (``eligibility == "contraindicated"``).
+    ``guidance_label`` says it in words (``"not assessed: DPYD not genotyped (fluorouracil)"``);
+    ``missing_genes`` lists every pharmacogene of its drugs that was not assessed.
+    ``eligibility`` is the least favourable :class:`EligibilityCheck` of its biomarker-restricted drugs
+    (``eligible`` when none is restricted); ``eligibility_label`` says it in words. An option whose
+    eligibility is ``not_established`` is never ranked first when an eligible one exists
+    (:mod:`recommender.eligibility`).
+    """
 
     rank: int = Field(ge=1)
     model_rank: int | None = None
@@ -240,10 +331,19 @@ class RankedOption(_Frozen):
     disagreements: tuple[Disagreement, ...] = ()
     warnings: tuple[str, ...] = ()
     rank_reason: str = ""
+    guidance_label: str = ""
+    missing_genes: tuple[str, ...] = ()
+    eligibility: Eligibility = "eligible"
+    eligibility_checks: tuple[EligibilityCheck, ...] = ()
+    eligibility_label: str = ""
 
     @property
     def guidance_colour(self) -> str:
         return ACTION_COLOURS[self.guidance_action]
+
+    @property
+    def eligibility_colour(self) -> str:
+        return ELIGIBILITY_COLOURS[self.eligibility]
 
 
 class GeneSummary(_Frozen):
@@ -256,6 +356,10 @@ class GeneSummary(_Frozen):
     activity_score: str | None = None
     functional_phenotype: str | None = None
     note: str | None = None
+    #: ``status`` in a clinician's words ("not callable from the data"); ``note`` keeps the reason codes.
+    status_text: str | None = None
+    #: the reason codes of ``note`` in a clinician's words.
+    note_text: str | None = None
 
 
 # --------------------------------------------------------------------------------------------- provenance
@@ -275,6 +379,38 @@ class Provenance(_Frozen):
     dna_lm: str | None = None
     inputs: dict[str, Any] = Field(default_factory=dict)
     notes: tuple[str, ...] = ()
+
+
+class SignedReview(_Frozen):
+    """The physician's signed decision on a result, as it is printed in the report and the PDF.
+
+    ``shown_sha256`` is the sha256 of the exact Recommendation JSON the reviewer saw
+    (:func:`recommender.store.json_sha256`); the report compares it with the result it renders and says
+    whether it shows the signed version. Build it from a stored review with :meth:`from_stored`.
+    """
+
+    reviewer: str
+    role: str | None = None
+    signed_at: str
+    decision: Literal["accept", "modify", "reject"]
+    chosen_option: str | None = None
+    dose_note: str | None = None
+    comment: str | None = None
+    shown_sha256: str
+    review_id: int | None = None
+    audit_hash: str | None = None
+
+    @classmethod
+    def from_stored(cls, review: Any, *, role: str | None = None) -> SignedReview:
+        """From a :class:`recommender.store.StoredReview` (or anything with its attributes / keys)."""
+        get = review.get if isinstance(review, dict) else (lambda k, d=None: getattr(review, k, d))
+        when = get("reviewed_at") or get("signed_at")
+        when = when.isoformat(timespec="seconds") if hasattr(when, "isoformat") else str(when)
+        return cls(reviewer=str(get("reviewer")), role=role or get("role"), signed_at=when,
+                   decision=get("decision"), chosen_option=get("chosen_option"), dose_note=get("dose_note"),
+                   comment=get("reason") if get("comment") is None else get("comment"),
+                   shown_sha256=str(get("shown_sha256")), review_id=get("id") if get("review_id") is None
+                   else get("review_id"), audit_hash=get("audit_hash"))
 
 
 class ModelStatus(_Frozen):
@@ -305,6 +441,8 @@ class Recommendation(_Frozen):
     warnings: tuple[str, ...] = ()
     disclaimer: str = DISCLAIMER
     provenance: Provenance
+    #: Every pharmacogene a candidate drug's guideline needs that was not assessed (union over options).
+    missing_genes: tuple[str, ...] = ()
 
     # live objects for the report (not serialised): the PGx guidance list behind the flags
     _guidance: Any = PrivateAttr(default=None)

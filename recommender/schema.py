@@ -21,13 +21,12 @@ True
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from genomics.errors import InputFileError
 from recommender import vocab
@@ -44,6 +43,7 @@ __all__ = [
     "Outcome",
     "Patient",
     "PatientRecordError",
+    "PriorToxicity",
     "PriorTreatment",
     "SurvivalTime",
     "TreatmentOption",
@@ -61,6 +61,17 @@ SCHEMA_VERSION = "patient/1.0"
 
 Sex = Literal["female", "male", "other", "unknown"]
 GenomeBuild = Literal["GRCh38", "GRCh37"]
+
+def _refuse_bool(value: Any) -> Any:
+    """Booleans are not numbers (JSON ``true`` must not become 1.0): issue 16."""
+    if isinstance(value, bool):
+        raise ValueError("a boolean (true/false) is not a number")
+    return value
+
+
+#: Numeric field types that refuse booleans (pydantic's lax mode would read ``true`` as 1).
+Number = Annotated[float, BeforeValidator(_refuse_bool)]
+Integer = Annotated[int, BeforeValidator(_refuse_bool)]
 
 _GENE_RE = re.compile(r"^[A-Z0-9][A-Z0-9\-\.]*$")
 _PROTEIN_RE = re.compile(r"^(p\.)?[A-Za-z*]{1,3}\d+[A-Za-z0-9_*>\-+=?]*$|^(p\.)?\S+$")
@@ -99,7 +110,7 @@ class _Model(BaseModel):
 class Demographics(_Model):
     """Age at the time of the record (years), sex and self-reported ancestry (free text)."""
 
-    age: float | None = Field(default=None, ge=0, le=120)
+    age: Number | None = Field(default=None, ge=0, le=120)
     sex: Sex = "unknown"
     ancestry: str | None = Field(default=None, max_length=100, description="self-reported ancestry")
 
@@ -118,7 +129,7 @@ class Diagnosis(_Model):
     cancer_type: str
     stage: str | None = None
     histology: str | None = None
-    ecog: int | None = Field(default=None, ge=0, le=4)
+    ecog: Integer | None = Field(default=None, ge=0, le=4)
 
     @field_validator("cancer_type", mode="before")
     @classmethod
@@ -151,7 +162,7 @@ class LabValue(_Model):
     """One laboratory value with its unit (checked against :data:`recommender.vocab.LABS`)."""
 
     name: str
-    value: float = Field(ge=0)
+    value: Number = Field(ge=0)
     unit: str
 
     @model_validator(mode="after")
@@ -241,17 +252,36 @@ class TreatmentOption(_Model):
 class PriorTreatment(_Model):
     """One prior line of systemic treatment."""
 
-    line: int = Field(ge=1, le=20)
+    line: Integer = Field(ge=1, le=20)
     treatment: TreatmentOption
     best_response: Literal["CR", "PR", "SD", "PD", "NE"] | None = None
 
 
+class PriorToxicity(_Model):
+    """A toxicity of an earlier treatment: CTCAE v5 term, grade (when known) and the drug or regimen."""
+
+    term: str
+    grade: Integer | None = Field(default=None, ge=1, le=5)
+    drug: str | None = Field(default=None, max_length=100)
+
+    @field_validator("term", mode="before")
+    @classmethod
+    def _ctcae(cls, v: Any) -> Any:
+        if isinstance(v, str):
+            if not vocab.is_ctcae_term(v):
+                raise ValueError(f"{v!r} is not a CTCAE v5 term of the vocabulary")
+            return vocab.canonical_ctcae_term(v)
+        return v
+
+
 class History(_Model):
-    """Comorbidities (free-text terms), prior treatment lines and laboratory values."""
+    """Comorbidities (free-text terms), prior treatment lines, laboratory values, earlier toxicities, allergies."""
 
     comorbidities: tuple[str, ...] = ()
     prior_treatments: tuple[PriorTreatment, ...] = ()
     labs: tuple[LabValue, ...] = ()
+    prior_toxicities: tuple[PriorToxicity, ...] = ()
+    allergies: tuple[str, ...] = ()
 
     @model_validator(mode="after")
     def _unique_labs(self) -> History:
@@ -273,10 +303,10 @@ class Lifestyle(_Model):
     """Smoking (status + pack-years), alcohol, BMI and physical activity."""
 
     smoking: Literal["never", "former", "current", "unknown"] = "unknown"
-    pack_years: float | None = Field(default=None, ge=0, le=300)
+    pack_years: Number | None = Field(default=None, ge=0, le=300)
     alcohol: Literal["none", "moderate", "heavy", "unknown"] = "unknown"
-    alcohol_units_per_week: float | None = Field(default=None, ge=0, le=500)
-    bmi: float | None = Field(default=None, ge=10, le=90)
+    alcohol_units_per_week: Number | None = Field(default=None, ge=0, le=500)
+    bmi: Number | None = Field(default=None, ge=10, le=90)
     physical_activity: Literal["sedentary", "low", "moderate", "high", "unknown"] = "unknown"
 
     @model_validator(mode="after")
@@ -309,10 +339,10 @@ class TumourVariant(_Model):
     ] = "missense"
     fusion_partner: str | None = None
     chrom: str | None = None
-    pos: int | None = Field(default=None, ge=1)
+    pos: Integer | None = Field(default=None, ge=1)
     ref: str | None = None
     alt: str | None = None
-    vaf: float | None = Field(default=None, ge=0, le=1)
+    vaf: Number | None = Field(default=None, ge=0, le=1)
 
     @field_validator("gene", "fusion_partner", mode="before")
     @classmethod
@@ -358,7 +388,7 @@ class TumourVariant(_Model):
 class SurvivalTime(_Model):
     """A time-to-event endpoint: ``time`` in days from start of treatment (or diagnosis), ``event``."""
 
-    time_days: float = Field(ge=0)
+    time_days: Number = Field(ge=0)
     event: bool
     cause: str | None = Field(default=None, description="e.g. 'died of disease', 'died of other causes'")
 
@@ -367,7 +397,7 @@ class AdverseEvent(_Model):
     """A toxicity: CTCAE v5 term and grade 1-5 (severe = grade >= 3)."""
 
     term: str
-    grade: int = Field(ge=1, le=5)
+    grade: Integer = Field(ge=1, le=5)
     drug: str | None = None
 
     @field_validator("term", mode="before")
@@ -432,7 +462,24 @@ class Patient(_Model):
     lifestyle: Lifestyle = Lifestyle()
     germline: GermlineVcfRef | None = None
     tumour_variants: tuple[TumourVariant, ...] = ()
+    tumour_tested_genes: tuple[str, ...] = Field(
+        default=(), description="genes the tumour test covered (a panel report): a gene listed here with no "
+                                "variant in tumour_variants is wild type for it; genes not listed are unknown")
     candidate_treatments: tuple[TreatmentOption, ...] = ()
+
+    @field_validator("tumour_tested_genes", mode="before")
+    @classmethod
+    def _tested_genes(cls, v: Any) -> Any:
+        if isinstance(v, str):
+            v = [v]
+        if isinstance(v, (list, tuple)):
+            out = []
+            for gene in v:
+                if not isinstance(gene, str) or not _GENE_RE.match(gene.strip().upper()):
+                    raise ValueError(f"{gene!r} is not an HGNC gene symbol")
+                out.append(gene.strip().upper())
+            return tuple(dict.fromkeys(out))
+        return v
     outcomes: tuple[Outcome, ...] = ()
 
     _meds = field_validator("medications", mode="before")(lambda cls, v: _check_drugs(v))
@@ -492,13 +539,10 @@ def patient_from_dict(data: Any, *, file: str | os.PathLike[str] | None = None, 
 
 
 def patient_from_json(text: str | bytes, *, file: str | os.PathLike[str] | None = None) -> Patient:
-    """Parse and validate one patient from JSON text."""
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as err:
-        raise PatientRecordError(
-            f"not valid JSON: {err.msg}", file=file, record=f"line {err.lineno}", fix="fix the JSON syntax"
-        ) from None
+    """Parse (strictly: :func:`genomics.fileio.parse_json_strict`) and validate one patient from JSON text."""
+    from genomics.fileio import parse_json_strict
+
+    data = parse_json_strict(text, file=file, error=PatientRecordError)
     if not isinstance(data, dict):
         raise PatientRecordError("expected one JSON object (a patient)", file=file, fix="wrap the record in {...}")
     return patient_from_dict(data, file=file)
@@ -506,19 +550,11 @@ def patient_from_json(text: str | bytes, *, file: str | os.PathLike[str] | None 
 
 def load_patient(path: str | os.PathLike[str]) -> Patient:
     """Read one patient from a JSON file (our schema) or a GA4GH Phenopacket v2 JSON file."""
+    from genomics.fileio import parse_json_strict, read_text_input
+
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise PatientRecordError("file not found", file=path, fix="check the path") from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise PatientRecordError(f"cannot read file: {err}", file=path, fix="give a readable UTF-8 JSON file") from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as err:
-        raise PatientRecordError(
-            f"not valid JSON: {err.msg}", file=path, record=f"line {err.lineno}", fix="fix the JSON syntax"
-        ) from None
+    text = read_text_input(path, error=PatientRecordError, what="JSON file")
+    data = parse_json_strict(text, file=path, error=PatientRecordError)
     if isinstance(data, dict) and ("metaData" in data or "meta_data" in data):
         from recommender.phenopackets_io import patient_from_phenopacket_dict
 
@@ -530,30 +566,23 @@ def load_patient(path: str | os.PathLike[str]) -> Patient:
 
 def load_patients(path: str | os.PathLike[str]) -> list[Patient]:
     """Read patients from a JSON array file or a JSON-lines file (one patient per line)."""
+    from genomics.fileio import parse_json_strict, read_text_input
+
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as err:
-        raise PatientRecordError(f"cannot read file: {err}", file=path, fix="check the path") from None
+    text = read_text_input(path, error=PatientRecordError, what="JSON or JSON-lines file")
     stripped = text.lstrip()
     if stripped.startswith("["):
-        try:
-            items = json.loads(text)
-        except json.JSONDecodeError as err:
-            raise PatientRecordError(
-                f"not valid JSON: {err.msg}", file=path, record=f"line {err.lineno}", fix="fix the JSON syntax"
-            ) from None
-        return [patient_from_dict(item, file=path) for item in items]
+        items = parse_json_strict(text, file=path, error=PatientRecordError)
+        return [patient_from_dict(item, file=path, record=f"item {i}") if not isinstance(item, dict)
+                else patient_from_dict(item, file=path) for i, item in enumerate(items, start=1)]
     patients = []
     for lineno, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
-        try:
-            data = json.loads(line)
-        except json.JSONDecodeError as err:
-            raise PatientRecordError(
-                f"not valid JSON: {err.msg}", file=path, record=f"line {lineno}", fix="one JSON object per line"
-            ) from None
+        data = parse_json_strict(line, file=path, record=f"line {lineno}", error=PatientRecordError)
+        if not isinstance(data, dict):
+            raise PatientRecordError(f"a JSON {type(data).__name__} where a patient object belongs", file=path,
+                                     record=f"line {lineno}", fix="one JSON object per line ({...})")
         patients.append(patient_from_dict(data, file=path, record=data.get("patient_id") or f"line {lineno}"))
     return patients
 

@@ -44,10 +44,13 @@ from genomics.errors import (
 from recommender.knowledge_overlay import (
     biomarker_evidence,
     biomarker_evidence_for_option,
+    eligibility_checks,
+    gene_note_text,
     pgx_flags_for_option,
     phenoconversion_notes,
 )
 from recommender.rank import OptionInput, RankingWeights, rank_options
+from recommender.requests import PatientInputs, RankingOptions, split_legacy_keywords
 from recommender.recommendation import (
     GeneSummary,
     ModelPrediction,
@@ -60,9 +63,13 @@ from recommender.recommendation import (
     ToxicityRisk,
     package_version,
 )
-from recommender.schema import Patient, TreatmentOption, load_patient, patient_from_dict
+from recommender.schema import Patient, TreatmentOption, patient_from_dict
 
-__all__ = ["ScoringContext", "StageTimer", "load_bundle", "score_patient", "score_patients"]
+__all__ = ["DEMO_PATIENT", "PatientInputs", "RankingOptions", "ScoringContext", "StageTimer", "load_bundle",
+           "score_patient", "score_patients"]
+
+#: The demo patient shipped in the package (colon cancer, KRAS p.G12D, germline sample from the demo VCF).
+DEMO_PATIENT = Path(__file__).resolve().parent / "data" / "demo" / "demo_patient.json"
 
 _NO_BUNDLE = object()
 
@@ -117,8 +124,10 @@ def _as_patient(patient: Any) -> tuple[Patient, Path | None]:
     if isinstance(patient, Patient):
         return patient, None
     if isinstance(patient, (str, os.PathLike)):
+        from recommender.inputs import read_patient_file  # the one patient reader of every front end
+
         path = Path(patient)
-        return load_patient(path), path.resolve().parent
+        return read_patient_file(path), path.resolve().parent
     if isinstance(patient, Mapping):
         return patient_from_dict(dict(patient)), None
     raise UsageError(f"patient must be a Patient, a mapping or a file path, not {type(patient).__name__}",
@@ -191,10 +200,52 @@ def _gene_summaries(profile: Any, notes: Mapping[str, str]) -> tuple[GeneSummary
         functional = None
         if gene in notes:
             functional = notes[gene].split("functional phenotype is ", 1)[-1].split(".", 1)[0]
+        status_text, note_text = gene_note_text(c.status, c.reasons)
         out.append(GeneSummary(gene=gene, status=c.status, diplotype="; ".join(d.name for d in c.diplotypes) or None,
                                phenotype=c.phenotype, activity_score=c.activity_score, functional_phenotype=functional,
-                               note=note))
+                               note=note, status_text=status_text, note_text=note_text))
     return tuple(out)
+
+
+def _cyp2d6_accepted(profile: Any, requested: bool, *, precomputed: bool) -> bool:
+    """Whether the CYP2D6 SNV/indel-only call was used for guidance on request (the provenance value).
+
+    For a precomputed profile the profile's own calling options decide (the opt-in cannot change it now)."""
+    if not precomputed or profile is None:
+        return bool(requested)
+    return "opt-in" in str(getattr(profile.provenance, "options", {}).get("cyp2d6", ""))
+
+
+def _cyp2d6_copy_number_warnings(profile: Any, requested: bool, *, precomputed: bool) -> list[str]:
+    """Say in words when CYP2D6 is provisional (copy number not assessed) or used without copy number on request,
+    and name the test that settles it (issue 12)."""
+    call = None if profile is None else profile.genes.get("CYP2D6")
+    if call is None or "cyp2d6_copy_number_not_assessed" not in call.reasons:
+        return []
+    from genomics.pgx.genes.cyp2d6 import SETTLE_TEST
+
+    dip = "; ".join(d.name for d in call.diplotypes) or "no diplotype"
+    unseen = "a VCF of SNVs/indels cannot see the *5 deletion, duplications or CYP2D6/2D7 hybrids"
+    if call.status == "provisional":
+        how = ("call the VCF with accept_cyp2d6_without_copy_number=True" if precomputed else
+               "--cyp2d6-without-copy-number (PatientInputs(cyp2d6_without_copy_number=True), service form field "
+               "cyp2d6_without_copy_number=true)")
+        return [f"CYP2D6 {dip} is provisional: copy number not assessed ({unseen}); its phenotype is not used for "
+                f"guidance. Settle it with {SETTLE_TEST}. To use the SNV/indel call anyway: {how}"]
+    if "cyp2d6_accepted_without_copy_number" in call.reasons:
+        return [f"CYP2D6 {dip} is used for guidance without copy number, on request (cyp2d6_without_copy_number): "
+                f"copy number not assessed ({unseen}: any of them would change the phenotype). Settle it with "
+                f"{SETTLE_TEST}"]
+    return []
+
+
+def _tested_genes(patient: Patient, report: Any) -> tuple[str, ...] | None:
+    """Genes the tumour data cover, for biomarker eligibility: a record's tumour variants cover only the
+    genes they name plus the record's ``tumour_tested_genes`` (a panel report: tested, no variant = wild type);
+    a tumour file (VCF/MAF) is taken to cover every gene (``None``)."""
+    if report is None or (report.tumour or {}).get("format") != "record":
+        return None
+    return tuple(dict.fromkeys([v.gene for v in patient.tumour_variants] + list(patient.tumour_tested_genes)))
 
 
 def _tumour_profile_from_record(patient: Patient) -> Any:
@@ -230,7 +281,7 @@ def _biomarkers(patient: Patient, tumour: Any, base_dir: Path | None, cache: dic
     if isinstance(tumour, BiomarkerReport):
         return tumour
     if tumour is None:
-        if not patient.tumour_variants:
+        if not patient.tumour_variants and not patient.tumour_tested_genes:
             return None
         if cache is not None:
             key = (patient.diagnosis.cancer_type if patient.diagnosis else None,
@@ -256,13 +307,15 @@ def _biomarkers(patient: Patient, tumour: Any, base_dir: Path | None, cache: dic
         return report
 
 
-def _phrases(drivers: Iterable[Any]) -> tuple[str, ...]:
+def _phrases(drivers: Iterable[Any], key: str = "clinical") -> tuple[str, ...]:
+    """Driver phrases: the clinician wording (``clinical``), or with ``key="phrase"`` the model's own
+    wording with its units (the result's ``driver_details``)."""
     out = []
     for d in drivers or ():
         if isinstance(d, Mapping):
-            out.append(str(d.get("phrase") or d.get("driver") or d))
+            out.append(str(d.get(key) or d.get("phrase") or d.get("driver") or d))
         else:
-            out.append(str(getattr(d, "phrase", d)))
+            out.append(str(getattr(d, key, None) or getattr(d, "phrase", d)))
     return tuple(out)
 
 
@@ -282,14 +335,18 @@ def model_prediction_from(pred: Any) -> ModelPrediction:
     r = d.get("response")
     if r and r.get("p") is not None:
         response = ResponsePrediction(probability=_clip01(r["p"]), low=_clip01(r.get("low")),
-                                      high=_clip01(r.get("high")), drivers=_phrases(r.get("drivers")))
+                                      high=_clip01(r.get("high")), drivers=_phrases(r.get("drivers")),
+                                      driver_details=_phrases(r.get("drivers"), "phrase"))
     survival = tuple(SurvivalPrediction(
         endpoint=ep, median_days=s.get("median_days"), low=s.get("low"), high=s.get("high"),
         cox_median_days=s.get("cox_median_days"), times=tuple(float(t) for t in s.get("times", ())),
-        survival=tuple(float(v) for v in s.get("survival", ())), drivers=_phrases(s.get("drivers")))
+        survival=tuple(float(v) for v in s.get("survival", ())), drivers=_phrases(s.get("drivers")),
+        driver_details=_phrases(s.get("drivers"), "phrase"),
+        risk=s.get("risk"))
         for ep, s in (d.get("survival") or {}).items())
     toxicity = tuple(ToxicityRisk(term=term, probability=_clip01(t["p"]), low=_clip01(t.get("low")),
-                                  high=_clip01(t.get("high")), drivers=_phrases(t.get("drivers")))
+                                  high=_clip01(t.get("high")), drivers=_phrases(t.get("drivers")),
+                                  driver_details=_phrases(t.get("drivers"), "phrase"))
                      for term, t in (d.get("toxicity") or {}).items() if t.get("p") is not None)
     ood = d.get("ood") or {}
     return ModelPrediction(available=True, response=response, survival=survival, toxicity=toxicity,
@@ -375,6 +432,8 @@ class _Prepared:
     lm_features: Any
     notes: list[str]
     warn_list: list[str]
+    covariates: Any = None
+    cyp2d6_without_copy_number: bool = False
 
 
 # ------------------------------------------------------------------------------------------------ the call
@@ -382,22 +441,11 @@ def score_patient(
     patient: Patient | Mapping[str, Any] | str | os.PathLike[str],
     treatments: Sequence[TreatmentOption | str | Mapping[str, Any]] | None = None,
     *,
-    germline_vcf: str | os.PathLike[str] | None = None,
-    sample: str | None = None,
-    tumour: Any = None,
-    bundle: Any = None,
-    reference: str | os.PathLike[str] | None = None,
-    outside_calls: Any = None,
-    fill_missing_with_reference: bool = False,
-    weights: RankingWeights | None = None,
-    allow_avoid_first: bool = False,
-    explain: bool = True,
-    base_dir: str | os.PathLike[str] | None = None,
-    allow_record_paths: bool = True,
+    inputs: PatientInputs | None = None,
+    ranking: RankingOptions | None = None,
     context: ScoringContext | None = None,
-    pgx_profile: Any = None,
-    dnalm_features: Any = None,
     timer: Any = None,
+    **legacy: Any,
 ) -> Recommendation:
     """Score one patient's candidate treatments.
 
@@ -408,37 +456,15 @@ def score_patient(
     treatments
         Options to compare (regimen names, :class:`TreatmentOption`, mappings); default: the record's
         ``candidate_treatments``.
-    germline_vcf, sample
-        Override the record's ``germline`` reference (GRCh38 VCF/BCF and the sample to call).
-    tumour
-        Override the record's ``tumour_variants``: a tumour VCF/MAF path, a ``TumourProfile`` or a
-        ``BiomarkerReport``.
-    bundle
-        A ``ModelBundle``, its directory, ``None`` (the default bundle; unavailable -> overlay only, with the
-        reason) or ``False`` (no model).
-    reference
-        Reference FASTA for DNA LM features (recorded in provenance; see limitations).
-    outside_calls
-        Outside PGx calls (TSV path or parsed calls: CYP2D6 copy number, DPYD, HLA), passed to ``call_pgx``.
-    fill_missing_with_reference
-        Treat defining positions absent from the VCF as reference (recorded).
-    weights, allow_avoid_first
-        Ranking (see :mod:`recommender.rank`).
-    explain
-        Compute drivers (per-feature contributions) for the model numbers.
-    base_dir
-        Folder for relative paths in the record (default: the patient file's folder when a path is given).
-    allow_record_paths
-        Read file paths named inside the record (``False`` in the HTTP service: only uploads are read).
+    inputs
+        :class:`~recommender.requests.PatientInputs`: germline VCF and sample, tumour file, outside PGx calls,
+        reference, relative-path folder, a precomputed PGx profile or DNA LM features (default: what the record
+        names).
+    ranking
+        :class:`~recommender.requests.RankingOptions`: weights, ``allow_avoid_first``, ``explain``.
     context
-        A :class:`ScoringContext` with an already loaded bundle (batch use).
-    pgx_profile
-        An already called :class:`~genomics.pgx.PgxProfile` (e.g. from ``call_pgx_cohort`` over a
-        multi-sample VCF); the germline VCF is then not read again.
-    dnalm_features
-        Already computed :class:`~recommender.dnalm_features.DnaLmFeatures` of this patient (e.g. from
-        :func:`~recommender.dnalm_features.dnalm_features_for_samples` over a cohort VCF, through the DNA LM
-        cache); used like the ones computed from the germline VCF, when the bundle has DNA LM genes.
+        A :class:`ScoringContext` (the model bundle, loaded once; ``ScoringContext(False)`` for no model).
+        Default: the bundle shipped in the package (unavailable -> overlay only, with the reason).
     timer
         Optional timing hook with a ``stage(name)`` context manager (:class:`StageTimer`): seconds spent in
         ``pgx``, ``biomarkers``, ``dnalm``, ``models`` (feature frame included here) and ``overlay``.
@@ -446,17 +472,33 @@ def score_patient(
     Returns
     -------
     Recommendation
+
+    Examples
+    --------
+    >>> from recommender import score_patient, PatientInputs, ScoringContext
+    >>> from recommender.scoring import DEMO_PATIENT
+    >>> rec = score_patient(DEMO_PATIENT, context=ScoringContext(False))  # guidance and evidence, no model
+    >>> rec.patient_id
+    'DEMO-COAD-001'
+
+    The keywords of the previous signature (``germline_vcf=``, ``sample=``, ``tumour=``, ``bundle=``,
+    ``weights=``, ``explain=``, ...) still work for one release, with a ``DeprecationWarning``.
     """
-    weights = weights or RankingWeights()
-    prep = _prepare(patient, treatments, germline_vcf=germline_vcf, sample=sample, tumour=tumour, bundle=bundle,
-                    reference=reference, outside_calls=outside_calls,
-                    fill_missing_with_reference=fill_missing_with_reference, base_dir=base_dir,
-                    allow_record_paths=allow_record_paths, context=context, pgx_profile=pgx_profile,
-                    dnalm_features=dnalm_features, timer=timer)
+    inputs, ranking, old = split_legacy_keywords("score_patient", legacy, inputs, ranking)
+    bundle = old.get("bundle")
+    if "bundle" in old and context is not None:
+        raise UsageError("give bundle= or context=, not both", field="bundle",
+                         fix="pass context=ScoringContext(bundle)")
+    prep = _prepare(patient, treatments, **_prepare_kwargs(inputs), bundle=bundle, context=context, timer=timer)
     strict = bundle is not None and bundle is not False and context is None
-    preds, model_reason = _predict_one(prep, explain=explain, strict=strict, timer=timer)
-    return _finish(prep, preds, model_reason, weights=weights, allow_avoid_first=allow_avoid_first,
-                   fill_missing_with_reference=fill_missing_with_reference, timer=timer)
+    preds, model_reason = _predict_one(prep, explain=ranking.explain, strict=strict, timer=timer)
+    return _finish(prep, preds, model_reason, weights=ranking.weights, allow_avoid_first=ranking.allow_avoid_first,
+                   fill_missing_with_reference=inputs.fill_missing_with_reference, timer=timer)
+
+
+def _prepare_kwargs(inputs: PatientInputs) -> dict[str, Any]:
+    """The :func:`_prepare` keywords held by ``inputs``."""
+    return {name: getattr(inputs, name) for name in _PREPARE_ARGS + ("pgx_profile", "dnalm_features", "covariates")}
 
 
 def _prepare(
@@ -472,10 +514,12 @@ def _prepare(
     fill_missing_with_reference: bool = False,
     base_dir: Any = None,
     allow_record_paths: bool = True,
+    cyp2d6_without_copy_number: bool = False,
     context: ScoringContext | None = None,
     pgx_profile: Any = None,
     dnalm_features: Any = None,
     timer: Any = None,
+    covariates: Any = None,
 ) -> _Prepared:
     """Steps 1-3 of :func:`score_patient` (options, germline PGx, tumour biomarkers) and the DNA LM features."""
     patient, file_dir = _as_patient(patient)
@@ -512,7 +556,8 @@ def _prepare(
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always", DegradedResultWarning)
                 profile = call_pgx(vcf, sample=smp, outside_calls=outside_calls,
-                                   fill_missing_with_reference=fill_missing_with_reference, include_positions=False)
+                                   fill_missing_with_reference=fill_missing_with_reference, include_positions=False,
+                                   accept_cyp2d6_without_copy_number=cyp2d6_without_copy_number)
             warn_list.extend(str(w.message) for w in caught if issubclass(w.category, DegradedResultWarning))
             guidance_list = guidance_for_profile(profile, all_drugs, kb=kb)
             guidance = {g.drug: g for g in guidance_list}
@@ -520,6 +565,8 @@ def _prepare(
             no_pgx_reason = ("no germline VCF given: pharmacogenomic guidance was not assessed (give --vcf FILE "
                              "--sample S or a germline reference in the record)")
             warn_list.append(no_pgx_reason)
+        warn_list.extend(_cyp2d6_copy_number_warnings(profile, cyp2d6_without_copy_number,
+                                                      precomputed=pgx_profile is not None))
         pheno_notes = phenoconversion_notes(profile, patient.medications)
         if kb_prov.get("staleness_warning"):
             notes.append(kb_prov["staleness_warning"])
@@ -549,7 +596,9 @@ def _prepare(
     return _Prepared(patient=patient, options=options, ctx=ctx, vcf=vcf, profile=profile,
                      guidance_list=guidance_list, guidance=guidance, no_pgx_reason=no_pgx_reason, kb_prov=kb_prov,
                      pheno_notes=pheno_notes, report=report, lm_features=lm_features, notes=notes,
-                     warn_list=warn_list)
+                     warn_list=warn_list, covariates=covariates,
+                     cyp2d6_without_copy_number=_cyp2d6_accepted(profile, cyp2d6_without_copy_number,
+                                                                 precomputed=pgx_profile is not None))
 
 
 def _model_error_reason(err: ModelError) -> str:
@@ -566,6 +615,8 @@ def _predict_one(prep: _Prepared, *, explain: bool, strict: bool,
         with _stage(timer, "models"), warnings.catch_warnings():
             warnings.simplefilter("ignore")
             extra = {} if prep.lm_features is None else {"dnalm": prep.lm_features.genes}
+            if prep.covariates is not None:
+                extra["covariates"] = prep.covariates
             preds = model_bundle.predict_options(prep.patient, prep.options, pgx=prep.profile, biomarkers=prep.report,
                                                  explain=explain, **extra)
         return preds, model_reason
@@ -588,6 +639,8 @@ def _predict_many(preps: list[_Prepared], ctx: ScoringContext, *, explain: bool,
         item: dict[str, Any] = {"patient": p.patient, "options": p.options, "pgx": p.profile, "biomarkers": p.report}
         if p.lm_features is not None:
             item["dnalm"] = p.lm_features.genes
+        if p.covariates is not None:
+            item["covariates"] = p.covariates
         items.append(item)
     try:
         with warnings.catch_warnings():
@@ -631,7 +684,9 @@ def _finish_untimed(prep: _Prepared, preds: list[Any] | None, model_reason: str 
             regimen=opt.regimen, drugs=tuple(opt.drugs), model=model,
             pgx=pgx_flags_for_option(opt.drugs, guidance, reason_if_none=no_pgx_reason, notes=pheno_notes,
                                      kb_version=kb_version),
-            biomarkers=biomarker_evidence_for_option(opt.drugs, report), warnings=tuple(opt_warnings)))
+            biomarkers=biomarker_evidence_for_option(opt.drugs, report), warnings=tuple(opt_warnings),
+            eligibility=eligibility_checks(opt.drugs, patient.diagnosis.cancer_type if patient.diagnosis else None,
+                                           report, tested_genes=_tested_genes(patient, report))))
     ranked, rule = rank_options(inputs, weights=weights, allow_avoid_first=allow_avoid_first)
 
     # -- provenance
@@ -658,6 +713,7 @@ def _finish_untimed(prep: _Prepared, preds: list[Any] | None, model_reason: str 
         inputs={"germline_vcf": None if vcf is None else Path(vcf).name, "sample": None if profile is None else profile.sample,
                 "tumour": None if report is None else report.tumour.get("format"),
                 "fill_missing_with_reference": fill_missing_with_reference,
+                "cyp2d6_without_copy_number": prep.cyp2d6_without_copy_number,
                 "ranking_weights": {"response": weights.response, "survival": weights.survival,
                                     "toxicity": weights.toxicity, "horizon_days": weights.horizon_days,
                                     "endpoint": weights.endpoint},
@@ -674,35 +730,44 @@ def _finish_untimed(prep: _Prepared, preds: list[Any] | None, model_reason: str 
         pgx_profile=None if profile is None else profile.to_dict(),
         tumour_findings=() if report is None else tuple(biomarker_evidence(m) for m in report.matches),
         tumour_vus=() if report is None else tuple(v.to_dict() for v in report.vus),
-        disagreements=disagreements, warnings=tuple(dict.fromkeys(warn_list)), provenance=provenance)
+        disagreements=disagreements, warnings=tuple(dict.fromkeys(warn_list)), provenance=provenance,
+        missing_genes=tuple(dict.fromkeys(g for o in ranked for g in o.missing_genes)))
     rec._guidance = guidance_list if profile is not None else None
     return rec
 
 
 _PREPARE_ARGS = ("germline_vcf", "sample", "tumour", "reference", "outside_calls", "fill_missing_with_reference",
-                 "base_dir", "allow_record_paths")
+                 "base_dir", "allow_record_paths", "cyp2d6_without_copy_number")
 
 
 def score_patients(
     patients: Iterable[Patient | Mapping[str, Any] | str | os.PathLike[str]],
     treatments: Sequence[Any] | None = None,
     *,
-    bundle: Any = None,
+    inputs: PatientInputs | None = None,
+    ranking: RankingOptions | None = None,
+    context: ScoringContext | None = None,
     on_error: str = "raise",
     pgx_profiles: Mapping[str, Any] | None = None,
     dnalm_features: Mapping[str, Any] | None = None,
     batch_size: int = 1,
     timer: Any = None,
-    **kwargs: Any,
+    covariates: Mapping[str, Any] | None = None,
+    **legacy: Any,
 ) -> Iterator[Recommendation | RecommenderError]:
     """Score many patients, loading the model bundle once.
 
     Parameters
     ----------
     patients
-        Patients (or records / file paths), each scored as by :func:`score_patient` with ``kwargs``.
+        Patients (or records / file paths), each scored as by :func:`score_patient`.
     treatments
         Options for every patient (default: each record's own candidates).
+    inputs, ranking
+        As for :func:`score_patient`, applied to every patient (the per-patient PGx profile and DNA LM
+        features come from ``pgx_profiles`` / ``dnalm_features``).
+    context
+        A :class:`ScoringContext` (default: one built here, loading the default bundle once).
     on_error
         ``"raise"`` (default) stops at the first bad record; ``"yield"`` yields the
         :class:`~genomics.errors.RecommenderError` in the patient's place and goes on.
@@ -713,6 +778,9 @@ def score_patients(
         ``patient_id -> DnaLmFeatures`` computed beforehand (e.g.
         :func:`recommender.dnalm_features.dnalm_features_for_samples` over a cohort VCF); passed to
         :func:`score_patient` as ``dnalm_features``.
+    covariates
+        ``patient_id -> covariates block`` (e.g. ER status and a bundle's declared covariates read from a
+        cohort's patients table); passed to :func:`score_patient` as ``inputs.covariates``.
     batch_size
         Patients whose model numbers are computed together (one feature frame and one pass of every model
         per batch, :meth:`~recommender.models.ModelBundle.predict_options_many`): the same results, many
@@ -721,11 +789,15 @@ def score_patients(
         Optional timing hook (:class:`StageTimer`): seconds per stage, with the feature frame timed apart
         from the models when ``batch_size > 1``.
     """
+    inputs, ranking, old = split_legacy_keywords("score_patients", legacy, inputs, ranking)
     if on_error not in ("raise", "yield"):
         raise UsageError(f"on_error must be 'raise' or 'yield', not {on_error!r}", field="on_error")
     if batch_size < 1:
         raise UsageError(f"batch_size must be >= 1, not {batch_size}", field="batch_size")
-    ctx = ScoringContext(bundle)
+    if "bundle" in old and context is not None:
+        raise UsageError("give bundle= or context=, not both", field="bundle",
+                         fix="pass context=ScoringContext(bundle)")
+    ctx = context if context is not None else ScoringContext(old.get("bundle"))
 
     def pid_of(p: Any) -> Any:
         return p.patient_id if isinstance(p, Patient) else (p.get("patient_id") if isinstance(p, Mapping) else None)
@@ -736,25 +808,20 @@ def score_patients(
         pid = pid_of(p)
         return table.get(pid) if pid is not None else None
 
+    def inputs_for(p: Any) -> PatientInputs:
+        return inputs.replace(pgx_profile=lookup(pgx_profiles, p), dnalm_features=lookup(dnalm_features, p),
+                              covariates=lookup(covariates, p))
+
     if batch_size == 1:
         for p in patients:
             try:
-                yield score_patient(p, treatments, context=ctx, pgx_profile=lookup(pgx_profiles, p),
-                                    dnalm_features=lookup(dnalm_features, p), timer=timer, **kwargs)
+                yield score_patient(p, treatments, inputs=inputs_for(p), ranking=ranking, context=ctx, timer=timer)
             except RecommenderError as err:
                 if on_error == "raise":
                     raise
                 yield err
         return
 
-    prep_kw = {k: v for k, v in kwargs.items() if k in _PREPARE_ARGS}
-    explain = kwargs.get("explain", True)
-    weights = kwargs.get("weights") or RankingWeights()
-    allow_avoid_first = kwargs.get("allow_avoid_first", False)
-    fill = kwargs.get("fill_missing_with_reference", False)
-    unknown = set(kwargs) - set(_PREPARE_ARGS) - {"explain", "weights", "allow_avoid_first"}
-    if unknown:
-        raise TypeError(f"score_patients() got unexpected keyword argument(s): {', '.join(sorted(unknown))}")
     it = iter(patients)
     while True:
         batch = list(itertools.islice(it, batch_size))
@@ -763,19 +830,21 @@ def score_patients(
         prepared: list[_Prepared | RecommenderError] = []
         for p in batch:
             try:
-                prepared.append(_prepare(p, treatments, context=ctx, pgx_profile=lookup(pgx_profiles, p),
-                                         dnalm_features=lookup(dnalm_features, p), timer=timer, **prep_kw))
+                prepared.append(_prepare(p, treatments, **_prepare_kwargs(inputs_for(p)), context=ctx,
+                                         timer=timer))
             except RecommenderError as err:
                 prepared.append(err)
         ok = [x for x in prepared if isinstance(x, _Prepared)]
-        predicted = dict(zip(map(id, ok), _predict_many(ok, ctx, explain=explain, timer=timer), strict=True))
+        predicted = dict(zip(map(id, ok), _predict_many(ok, ctx, explain=ranking.explain, timer=timer),
+                             strict=True))
         for x in prepared:
             try:
                 if isinstance(x, RecommenderError):
                     raise x
                 preds, reason = predicted[id(x)]
-                yield _finish(x, preds, reason, weights=weights, allow_avoid_first=allow_avoid_first,
-                              fill_missing_with_reference=fill, timer=timer)
+                yield _finish(x, preds, reason, weights=ranking.weights,
+                              allow_avoid_first=ranking.allow_avoid_first,
+                              fill_missing_with_reference=inputs.fill_missing_with_reference, timer=timer)
             except RecommenderError as err:
                 if on_error == "raise":
                     raise

@@ -35,14 +35,20 @@ from types import MappingProxyType
 from typing import Literal
 
 __all__ = [
+    "COMORBIDITIES",
+    "COMORBIDITY_SOURCE",
     "CTCAE_TERMS",
     "CTCAE_VERSION",
     "CYP_MODULATORS",
     "CYP_SOURCE",
     "DRUGS",
     "DRUG_CLASSES",
+    "COLOUR_HEX",
     "GUIDANCE_ACTIONS",
     "GUIDANCE_COLOURS",
+    "GUIDANCE_DESCRIPTIONS",
+    "GUIDANCE_LABELS",
+    "GUIDANCE_SEVERITY",
     "LABS",
     "ONCOTREE",
     "ONCOTREE_VERSION",
@@ -60,6 +66,7 @@ __all__ = [
     "LabSpec",
     "Regimen",
     "cancer_type",
+    "canonical_comorbidity",
     "canonical_ctcae_term",
     "cyp_modulators_for",
     "drug_class",
@@ -72,6 +79,7 @@ __all__ = [
     "resolve_course",
     "resolve_regimen",
     "suggest",
+    "worst_action",
 ]
 
 #: Bumped whenever a table below changes (recorded in cohort manifests and outputs).
@@ -81,15 +89,15 @@ VOCAB_VERSION = "2026.11.24"
 # Guidance actions (DESIGN.md "Shared vocabularies")
 # ---------------------------------------------------------------------------------------------
 
-GuidanceAction = Literal["standard", "adjust_dose", "caution", "avoid", "no_guidance"]
-
-#: The five guidance actions, in order of increasing concern (``no_guidance`` last).
-GUIDANCE_ACTIONS: tuple[str, ...] = ("standard", "adjust_dose", "caution", "avoid", "no_guidance")
-
-#: Display colour of each action (green / amber / amber / red / grey).
-GUIDANCE_COLOURS: Mapping[str, str] = MappingProxyType(
-    {"standard": "green", "adjust_dose": "amber", "caution": "amber", "avoid": "red", "no_guidance": "grey"}
-)
+# One definition, in genomics.pgx.actions (genomics needs it too; imports flow genomics <- recommender):
+# the six actions least to most severe (no_guidance < standard < not_assessed < caution < adjust_dose
+# < avoid), their colours (only standard is green; not_assessed is amber), labels and worst_action().
+from genomics.pgx.actions import ACTION_DESCRIPTIONS as GUIDANCE_DESCRIPTIONS  # noqa: E402
+from genomics.pgx.actions import ACTION_LABELS as GUIDANCE_LABELS  # noqa: E402
+from genomics.pgx.actions import ACTION_SEVERITY as GUIDANCE_SEVERITY  # noqa: E402
+from genomics.pgx.actions import ACTIONS as GUIDANCE_ACTIONS  # noqa: E402
+from genomics.pgx.actions import COLOUR_HEX, GuidanceAction, worst_action  # noqa: E402
+from genomics.pgx.actions import ACTION_COLOURS as GUIDANCE_COLOURS  # noqa: E402
 
 # ---------------------------------------------------------------------------------------------
 # Drugs and drug classes
@@ -770,3 +778,59 @@ TUMOUR_VARIANT_TYPES: tuple[str, ...] = (
     "missense", "nonsense", "frameshift", "inframe_indel", "splice", "silent", "other_snv",
     "amplification", "deletion", "fusion", "loss_of_function",
 )
+
+# ---------------------------------------------------------------------------------------------
+# Comorbidities (clinical notes -> History.comorbidities)
+# ---------------------------------------------------------------------------------------------
+
+#: Source of the comorbidity vocabulary: the Charlson comorbidity index categories (Charlson ME et al.,
+#: J Chronic Dis 1987;40:373-83; Quan H et al., Med Care 2005;43:1130-9 for the ICD-10 coding), plus common
+#: conditions that change oncology drug choice (hypertension, atrial fibrillation, venous thromboembolism,
+#: peripheral neuropathy, hypothyroidism, depression, obesity, osteoporosis, epilepsy).
+COMORBIDITY_SOURCE = "Charlson comorbidity index categories (Charlson 1987; Quan 2005 ICD-10 coding) + listed additions"
+
+#: Canonical comorbidity term -> spellings met in notes (lower case; abbreviations included).
+COMORBIDITIES: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {
+        "myocardial infarction": ("myocardial infarction", "mi", "heart attack", "nstemi", "stemi"),
+        "congestive heart failure": ("congestive heart failure", "heart failure", "chf", "hfref", "hfpef",
+                                     "cardiac failure"),
+        "coronary artery disease": ("coronary artery disease", "cad", "ischaemic heart disease",
+                                    "ischemic heart disease", "ihd", "angina"),
+        "peripheral vascular disease": ("peripheral vascular disease", "pvd", "peripheral arterial disease",
+                                        "pad", "claudication"),
+        "cerebrovascular disease": ("cerebrovascular disease", "stroke", "cva", "tia",
+                                    "transient ischaemic attack", "transient ischemic attack"),
+        "dementia": ("dementia", "alzheimer's disease", "alzheimers"),
+        "chronic pulmonary disease": ("copd", "chronic obstructive pulmonary disease", "emphysema",
+                                      "chronic bronchitis", "asthma", "chronic pulmonary disease"),
+        "connective tissue disease": ("rheumatoid arthritis", "systemic lupus erythematosus", "sle", "lupus",
+                                      "scleroderma", "connective tissue disease", "polymyalgia rheumatica"),
+        "peptic ulcer disease": ("peptic ulcer disease", "peptic ulcer", "pud", "gastric ulcer",
+                                 "duodenal ulcer"),
+        "liver disease": ("cirrhosis", "liver cirrhosis", "chronic liver disease", "hepatitis b", "hepatitis c",
+                          "hbv", "hcv", "fatty liver", "nafld", "masld", "liver disease"),
+        "diabetes": ("diabetes", "diabetes mellitus", "type 2 diabetes", "type 1 diabetes", "t2dm", "t1dm",
+                     "dm2", "dm", "niddm", "iddm", "diabetic"),
+        "chronic kidney disease": ("chronic kidney disease", "ckd", "renal impairment", "renal failure",
+                                   "chronic renal failure", "ckd stage 3", "ckd3"),
+        "hiv": ("hiv", "hiv infection", "aids"),
+        "hypertension": ("hypertension", "htn", "high blood pressure", "hypertensive"),
+        "atrial fibrillation": ("atrial fibrillation", "af", "afib", "a-fib", "paroxysmal af"),
+        "venous thromboembolism": ("deep vein thrombosis", "dvt", "pulmonary embolism", "pe",
+                                   "venous thromboembolism", "vte"),
+        "peripheral neuropathy": ("peripheral neuropathy", "neuropathy"),
+        "hypothyroidism": ("hypothyroidism", "underactive thyroid", "hashimoto's"),
+        "depression": ("depression", "major depressive disorder", "depressive disorder", "low mood"),
+        "obesity": ("obesity", "obese", "morbid obesity"),
+        "osteoporosis": ("osteoporosis", "osteopenia"),
+        "epilepsy": ("epilepsy", "seizure disorder", "seizures"),
+    }
+)
+
+_COMORBIDITY_LOWER = {syn: term for term, syns in COMORBIDITIES.items() for syn in syns}
+
+
+def canonical_comorbidity(term: str) -> str | None:
+    """The canonical comorbidity for a spelling met in a note (``"T2DM"`` -> ``"diabetes"``), else ``None``."""
+    return _COMORBIDITY_LOWER.get(" ".join(str(term).strip().lower().split()))

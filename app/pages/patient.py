@@ -1,7 +1,9 @@
 """Patient page: the demo patient, an uploaded record (JSON / Phenopacket) or the clinical form, with an
-optional germline VCF (sample chosen from the file) for pharmacogenomic calling; then score.
+optional germline VCF (sample chosen from the file) for pharmacogenomic calling, outside PGx calls and a
+tumour VCF/MAF (as ``recommender score --vcf --outside-calls --tumour``); then score.
 
-Layout only: the form's logic is in :mod:`app.patient_form`, the VCF's in :mod:`app.vcf_upload`.
+Layout only: the form's logic is in :mod:`app.patient_form`, the files' in :mod:`app.vcf_upload` and
+:mod:`app.uploads`; the session in :class:`app.session.AppSession`.
 """
 
 from __future__ import annotations
@@ -10,32 +12,34 @@ from typing import Any
 
 import streamlit as st
 
-from app.ui import require_user, score, show_error
+from app.ui import app_state, require_user, score, show_error
 
 require_user()
 st.title("Patient")
 
 SOURCES = ("Demo patient", "Upload record (JSON / Phenopacket)", "Enter clinical data (form)")
+APP = app_state()
 
 
-def _set(patient: Any, rec: Any) -> None:
-    st.session_state.update(patient=patient, rec=rec, rec_json=rec.to_json(), stored_rec=None, pending_review=None,
-                            last_review=None)
+def _refused(upload: Any, allowed: tuple[str, ...], what: str) -> bool:
+    """Say in words why an upload with the wrong ending is refused (scoring stays disabled until removed)."""
+    from app.uploads import extension_problem
 
-
-def _discard_vcf() -> None:
-    staged = st.session_state.pop("vcf_staged", None)
-    if staged is not None:
-        staged.discard()
-    st.session_state.pop("vcf_inspection", None)
+    problem = extension_problem(upload.name, allowed, what)
+    if problem is not None:
+        st.error(problem)
+        return True
+    return False
 
 
 # ---------------------------------------------------------------------------------------------- record
 def _upload_record() -> Any:
-    upload = st.file_uploader("Patient record (our JSON schema or a GA4GH Phenopacket v2 JSON)", type=["json"],
+    upload = st.file_uploader("Patient record (our JSON schema or a GA4GH Phenopacket v2 JSON)",
                               key="record_upload")
     if upload is None:
         return None
+    if _refused(upload, (".json",), "a patient record"):
+        return False
     from app.core import parse_upload
     from genomics.errors import RecommenderError
 
@@ -44,7 +48,9 @@ def _upload_record() -> Any:
     except RecommenderError as err:
         show_error(err)  # shown right under the file it concerns
         return None
-    st.caption(f"Record {patient.patient_id} read. Germline VCF paths inside an uploaded record are not followed: "
+    from recommender.escaping import escape_markdown
+
+    st.caption(f"Record {escape_markdown(patient.patient_id)} read. Germline VCF paths inside an uploaded record are not followed: "
                "upload the VCF below.")
     return patient
 
@@ -56,7 +62,8 @@ def _clinical_form() -> Any:
     from recommender import vocab
 
     state = st.session_state
-    saved = state.get("form_values") or {}  # last checked values: the form's defaults when it is shown again
+    form = APP.form
+    saved = form.values or {}  # last checked values: the form's defaults when it is shown again
 
     def pick(options: Any, name: str, default: int | None) -> int | None:
         options = list(options)
@@ -167,6 +174,22 @@ def _clinical_form() -> Any:
             })
         slot("tumour_variants")
 
+        st.markdown("**Prior treatment lines** (systemic treatment before this decision; add rows with +)")
+        prior_base = pd.DataFrame(saved.get("prior_treatments") or pf.empty_prior_rows(),
+                                  columns=list(pf.PRIOR_COLUMNS)).astype({"line": "Int64"})
+        for col in ("regimen", "best_response"):
+            prior_base[col] = prior_base[col].astype(object).where(prior_base[col].notna(), None)
+        priors = st.data_editor(
+            prior_base, num_rows="dynamic", key="form_prior_treatments", hide_index=True,
+            column_config={
+                "line": st.column_config.NumberColumn("line", min_value=1, max_value=20, step=1,
+                                                      help="1 = first line; blank: numbered in order"),
+                "regimen": st.column_config.SelectboxColumn("regimen", options=pf.regimen_choices()),
+                "best_response": st.column_config.SelectboxColumn("best response (RECIST)",
+                                                                  options=list(pf.BEST_RESPONSES)),
+            })
+        slot("prior_treatments")
+
         st.markdown("**Options to compare**")
         regimens = pf.regimen_choices()
         chosen = (saved.get("candidate_treatments") if saved.get("cancer_type") == code
@@ -184,44 +207,49 @@ def _clinical_form() -> Any:
                                                       "physical_activity")}
         values.update(cancer_type=code, candidate_treatments=list(state.get(f"form_candidates_{code}") or ()),
                       tumour_variants=pf.editor_rows(variants),
+                      prior_treatments=[{k: (None if pf._blank(r.get(k)) else r.get(k)) for k in pf.PRIOR_COLUMNS}
+                                        for r in priors.to_dict("records")],
                       labs={n: (state.get(f"form_lab_{n}"), state.get(f"form_lab_unit_{n}")) for n in vocab.LABS})
         result = pf.patient_from_form(values)
-        state["form_values"], state["form_errors"], state["form_patient"] = values, result.errors, result.patient
-    for key, messages in (state.get("form_errors") or {}).items():
+        form.values, form.errors, form.patient = values, result.errors, result.patient
+    for key, messages in (form.errors or {}).items():
         (slots.get(key) or slots[pf.GENERAL]).error("; ".join(messages))
-    patient = state.get("form_patient")
+    patient = form.patient
     if patient is not None:
-        st.success(f"Clinical data of {patient.patient_id} are valid. Edits count once checked again.")
-    elif state.get("form_errors"):
+        st.success("Clinical data are valid. Edits count once checked again.")
+        st.text(f"Patient pseudonym: {patient.patient_id}")
+    elif form.errors:
         st.error("Some clinical data need correcting: see the messages under the fields.")
     return patient
 
 
-# ---------------------------------------------------------------------------------------------- VCF
+# ---------------------------------------------------------------------------------------------- files
 def _germline_vcf(record: Any) -> Any:
     """``(staged VCF, sample)``, ``None`` (no VCF) or ``False`` (a VCF that cannot be used)."""
     from app.vcf_upload import UPLOAD_TYPES, inspect_vcf, preselect_index, stage_upload
     from genomics.errors import RecommenderError
 
-    state = st.session_state
+    uploads = APP.uploads
     st.subheader("Germline VCF (optional)")
-    upload = st.file_uploader("Germline VCF for pharmacogenomics (.vcf, .vcf.gz, .bcf; GRCh38)",
-                              type=list(UPLOAD_TYPES), key="vcf_upload")
+    upload = st.file_uploader("Germline VCF for pharmacogenomics (.vcf, .vcf.gz, .bcf; GRCh38)", key="vcf_upload")
     if upload is None:
-        _discard_vcf()
-        st.caption("Without a VCF, pharmacogenomic guidance is not assessed.")
+        uploads.discard_vcf()
+        st.caption("Without a VCF, pharmacogenomic guidance is not assessed: every drug with a pharmacogene "
+                   "guideline is shown as 'not assessed' with the test to order.")
         return None
-    staged = stage_upload(state.get("vcf_staged"), upload.name, upload.getvalue(),
-                          key=(upload.file_id, upload.name, upload.size))
-    state["vcf_staged"] = staged
-    cached = state.get("vcf_inspection")
+    if _refused(upload, UPLOAD_TYPES, "a germline VCF"):
+        uploads.discard_vcf()
+        return False
+    staged = stage_upload(uploads.vcf, upload.name, upload.getvalue(), key=(upload.file_id, upload.name, upload.size))
+    uploads.vcf = staged
+    cached = uploads.vcf_inspection
     if cached is None or cached[0] != staged.key:
         try:
             with st.spinner("Checking the VCF..."):
                 result: Any = inspect_vcf(staged)
         except RecommenderError as err:
             result = err
-        state["vcf_inspection"] = cached = (staged.key, result)
+        uploads.vcf_inspection = cached = (staged.key, result)
     result = cached[1]
     if isinstance(result, RecommenderError):
         show_error(result)  # right under the uploader
@@ -233,27 +261,105 @@ def _germline_vcf(record: Any) -> Any:
                           key=f"vcf_sample:{upload.file_id}:{preferred or ''}",
                           help="The record's germline sample is pre-selected when the file holds it.")
     if preferred and preferred not in result.samples:
-        st.warning(f"The record names germline sample {preferred}, which this VCF does not hold: choose one.")
+        from recommender.escaping import escape_markdown
+
+        st.warning(f"The record names germline sample {escape_markdown(preferred)}, which this VCF does not hold: "
+                   "choose one.")
     s = result.summary(sample)
     missing = "-" if s.missing_rate is None else f"{100 * s.missing_rate:.1f}%"
-    st.markdown(
-        f"**{result.name}**: build {result.build_text()}; {result.records} records ({result.passed} PASS) on "
-        f"{len(result.contigs)} contig(s); {len(result.samples)} sample(s).  \n"
-        f"Sample **{sample}**: {s.called} called genotypes ({s.het} het, {s.hom_alt} hom-alt, missing {missing}); "
-        f"{s.pgx_positions_called} of {result.pgx_positions_total} pharmacogene defining positions genotyped.")
+    st.text(f"{result.name}: build {result.build_text()}; {result.records} records ({result.passed} PASS) on "
+            f"{len(result.contigs)} contig(s); {len(result.samples)} sample(s).\n"
+            f"Sample {sample}: {s.called} called genotypes ({s.het} het, {s.hom_alt} hom-alt, missing {missing}); "
+            f"{s.pgx_positions_called} of {result.pgx_positions_total} pharmacogene defining positions genotyped.")
     for w in result.warnings:
         st.warning(w)
     return staged, sample
 
 
+def _checked_upload(label: str, key: str, allowed: tuple[str, ...], what: str, kind: Any, check: Any,
+                    slot_name: str) -> Any:
+    """Stage and check one optional file: its check result, ``None`` (no file) or ``False`` (refused)."""
+    from app.vcf_upload import stage_upload
+    from genomics.errors import RecommenderError
+
+    uploads = APP.uploads
+    upload = st.file_uploader(label, key=key)
+    current = getattr(uploads, slot_name)
+    if upload is None:
+        if current is not None:
+            current.discard()
+            setattr(uploads, slot_name, None)
+        return None
+    if _refused(upload, allowed, what):
+        return False
+    staged = stage_upload(current, upload.name, upload.getvalue(), key=(upload.file_id, upload.name, upload.size),
+                          kind=kind)
+    setattr(uploads, slot_name, staged)
+    cache_key = f"_{slot_name}_check"
+    cached = getattr(staged, cache_key, None)
+    if cached is None:
+        try:
+            cached = check(staged)
+        except RecommenderError as err:
+            cached = err
+        setattr(staged, cache_key, cached)
+    if isinstance(cached, RecommenderError):
+        show_error(cached)
+        st.caption("Remove this file or upload a corrected one: scoring stays disabled until then.")
+        return False
+    return cached
+
+
+def _other_files(has_vcf: bool) -> tuple[Any, Any]:
+    """Outside PGx calls and a tumour file: ``(outside calls check, tumour check)``; ``False`` when refused."""
+    from app.uploads import (
+        OUTSIDE_CALL_TYPES,
+        TUMOUR_TYPES,
+        StagedOutsideCalls,
+        StagedTumour,
+        check_outside_calls,
+        check_tumour,
+    )
+
+    st.subheader("Outside pharmacogenomic results and tumour data (optional)")
+    c = st.columns(2)
+    with c[0]:
+        calls = _checked_upload(
+            "Outside PGx calls (.tsv: gene, diplotype, phenotype, activity score, source) — CYP2D6 with copy "
+            "number, HLA-A/B, a laboratory's DPYD result", "outside_calls_upload", OUTSIDE_CALL_TYPES,
+            "outside pharmacogenomic calls", StagedOutsideCalls, check_outside_calls, "pgx_calls")
+        if calls:
+            import pandas as pd
+
+            st.dataframe(pd.DataFrame(calls.rows()), hide_index=True, width="stretch")
+            if not has_vcf:
+                st.error("Outside calls are used together with a germline VCF (as `recommender score --vcf ... "
+                         "--outside-calls ...`): upload the VCF too, or remove this file. Scoring stays disabled "
+                         "so that these results are not silently left out.")
+                calls = False
+            else:
+                st.caption("Each outside call replaces the VCF call of the same gene.")
+    with c[1]:
+        tumour = _checked_upload(
+            "Tumour somatic VCF or MAF (.vcf, .vcf.gz, .bcf, .maf, .maf.gz; replaces the tumour variants of the "
+            "record or form)", "tumour_upload", TUMOUR_TYPES, "a tumour file", StagedTumour, check_tumour, "tumour")
+        if tumour:
+            genes = ", ".join(tumour.genes()) or "none"
+            st.text(f"{tumour.name}: {tumour.file_format.upper()}, {tumour.n_variants} somatic variant(s); "
+                    f"genes: {genes}")
+            for w in tumour.warnings:
+                st.warning(w)
+    return calls, tumour
+
+
 # ---------------------------------------------------------------------------------------------- page
 # the last choice comes back when the physician returns from another page (widget state does not survive that)
-source = st.radio("Source", SOURCES, index=SOURCES.index(st.session_state.get("patient_source_last", SOURCES[0])),
+source = st.radio("Source", SOURCES, index=SOURCES.index(APP.source if APP.source in SOURCES else SOURCES[0]),
                   horizontal=True, key="patient_source")
-st.session_state["patient_source_last"] = source
+APP.source = source
 
 if source == SOURCES[0]:
-    _discard_vcf()
+    APP.uploads.discard_all()
     st.write("A synthetic colon-cancer patient with real 1000 Genomes genotypes (NA19625) and a KRAS G12D tumour.")
     if st.button("Load demo patient", type="primary"):
         from genomics.errors import RecommenderError
@@ -261,42 +367,50 @@ if source == SOURCES[0]:
         from recommender.schema import load_patient
 
         try:
-            _set(load_patient(DEMO_PATIENT), score(demo=True))
+            APP.load(load_patient(DEMO_PATIENT), score(demo=True))
         except RecommenderError as err:
             show_error(err)
 else:
     record = _upload_record() if source == SOURCES[1] else _clinical_form()
-    germline = _germline_vcf(record)
-    ready = record is not None and germline is not False
+    germline = _germline_vcf(record or None)
+    calls, tumour = _other_files(bool(germline))
+    ready = bool(record) and germline is not False and calls is not False and tumour is not False
     if st.button("Score this patient", type="primary", disabled=not ready, key="score_patient"):
         from genomics.errors import RecommenderError
 
         staged, sample = germline if germline else (None, None)
         try:
             with st.spinner("Scoring..."):
-                rec = score(record, germline_vcf=None if staged is None else staged.path, sample=sample)
-                _set(record, rec if staged is None else staged.relabel(rec))
+                rec = score(record, germline_vcf=None if staged is None else staged.path, sample=sample,
+                            outside_calls=None if not calls else APP.uploads.pgx_calls.path,
+                            tumour=None if not tumour else tumour.profile)
+                for upload in (staged, APP.uploads.pgx_calls if calls else None):
+                    rec = rec if upload is None else upload.relabel(rec)
+                APP.load(record, rec)
         except RecommenderError as err:
             show_error(err if staged is None else staged.rename_error(err))
-    if record is None:
+    if not record:
         st.caption("Load a record (or check the clinical data) first.")
+    elif not ready:
+        st.caption("Scoring is disabled until the refused file above is removed or replaced.")
 
-patient = st.session_state.get("patient")
-rec = st.session_state.get("rec")
+patient = APP.patient
+rec = APP.recommendation
 if patient is not None and rec is not None:
-    st.subheader(f"Loaded: {patient.patient_id}")
-    d = patient.diagnosis
-    demo = patient.demographics
-    cols = st.columns(4)
-    cols[0].metric("Cancer type", getattr(d, "cancer_type", None) or "-")
-    cols[1].metric("Stage", str(getattr(d, "stage", None) or "-"))
-    cols[2].metric("Age", str(getattr(demo, "age", None) or "-"))
-    cols[3].metric("Options scored", len(rec.options))
+    from app.views import patient_summary_line
+
+    st.subheader("Loaded patient")
+    st.text(f"Pseudonym: {patient.patient_id}")
+    st.markdown(patient_summary_line(patient))
+    cols = st.columns(2)
+    cols[0].metric("Options scored", len(rec.options))
+    cols[1].metric("Stage", str(getattr(patient.diagnosis, "stage", None) or "not given"))
     if rec.pgx_sample:
         vcf_name = (rec.provenance.inputs or {}).get("germline_vcf") or "the germline VCF"
         st.caption(f"Pharmacogenomics called for sample {rec.pgx_sample} of {vcf_name}.")
     else:
-        st.caption("No germline VCF: pharmacogenomic guidance not assessed.")
+        st.warning("No germline genotypes: pharmacogenomic guidance is **not assessed** — the drugs that have a "
+                   "pharmacogene guideline are marked with the test to order (see Compare options).")
     if rec.top is not None:
         st.success(f"Ranked first: **{rec.top.regimen}** — see **Compare options** for why and the risks.")
     if rec.disagreements:

@@ -1,25 +1,45 @@
-"""Report page: the self-contained HTML report (provenance and disclaimer included) as HTML or PDF."""
+"""Report page: the self-contained HTML report (provenance, disclaimer and the signed review included) as
+HTML or PDF; it says whether the version shown is the one that was signed."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from app.ui import current, require_user, show_error
+from app.ui import app_state, current, require_user, show_error
 
 require_user()
 patient, rec, rec_json = current()
 st.title("Report")
 
-from recommender.report import render_report
+from recommender.report import render_report, render_signed_report, signed_version
 from recommender.report_pdf import PdfExportError, check_pdf_backend, html_to_pdf_bytes
 from recommender.store import json_sha256
 
-html = render_report(rec)
+APP = app_state()
 key = json_sha256(rec_json or rec.to_json())
-# One PDF per recommendation shown, kept for the session: printed on the first click only. The download
-# callable runs on a worker thread (no Streamlit calls there), so it fills this plain dict; a failure is
-# kept in it and shown on the next run of the page.
-cache: dict[str, object] = st.session_state.setdefault("report_pdf", {})
+review = APP.review.signed
+role = APP.user.role if APP.user else None
+if review is None:
+    st.warning("Not signed yet: this report carries no physician's review. Sign it on **Review & sign-off** "
+               "first if it goes into the record.")
+    html = render_report(rec)
+else:
+    version = signed_version(rec, review, rec_json=rec_json, role=role)
+    r = version.review
+    if version.matches:
+        st.success(f"Signed version: reviewed by {r.reviewer} ({r.role or 'physician'}) at {r.signed_at}, decision "
+                   f"{r.decision}" + (f", {r.chosen_option}" if r.chosen_option else "")
+                   + f". The report shows the signed recommendation (sha256 {r.shown_sha256[:12]}…) and carries "
+                   "the decision.")
+    else:
+        st.error(f"The recommendation shown (sha256 {key[:12]}…) is not the version that was signed (sha256 "
+                 f"{r.shown_sha256[:12]}…): the report says so.")
+    html = render_signed_report(rec, review, rec_json=rec_json, role=role)
+# One PDF per recommendation and review shown, kept for the session: printed on the first click only. The
+# download callable runs on a worker thread (no Streamlit calls there), so it fills this plain dict; a
+# failure is kept in it and shown on the next run of the page.
+key = f"{key}:{'' if review is None else review.id}"
+cache: dict[str, object] = APP.pdf_cache
 for stale in [k for k in cache if k != key]:
     del cache[stale]
 

@@ -30,6 +30,8 @@ class LoadedCohort:
     description: str | None = None
     vcf: Path | None = None
     truth_tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    #: Clinical covariates the source declares (``patients`` columns; stored in the manifest).
+    covariates: tuple = ()
 
     def write(self, directory: str | os.PathLike[str], *, overwrite: bool = False):
         """Store as a cohort directory (validated, atomic); returns the :class:`~cohorts.storage.Cohort`."""
@@ -38,7 +40,7 @@ class LoadedCohort:
         return write_cohort(
             directory, self.tables, name=self.name, licence=self.licence, provenance=self.provenance,
             genome_build=self.genome_build, description=self.description, vcf=self.vcf,
-            truth_tables=self.truth_tables or None, overwrite=overwrite,
+            truth_tables=self.truth_tables or None, overwrite=overwrite, covariates=self.covariates,
         )
 
 

@@ -30,10 +30,28 @@ import pandas as pd
 from cohorts.errors import CohortError
 from cohorts.loaders._common import DAYS_PER_MONTH, LoadedCohort, file_version, require_file
 from cohorts.manifest import Licence, Provenance
+from recommender.features.covariates import CovariateSpec
 
 __all__ = ["DATASETS", "load_deepsurv"]
 
 DATASETS = ("gbsg", "metabric", "support")
+_N, _B = "numeric", "binary"
+#: Covariates each dataset declares (age, sex, ER status and the SUPPORT labs map to standard features).
+COVARIATES: dict[str, tuple[CovariateSpec, ...]] = {
+    "gbsg": (CovariateSpec("tumour_grade", _N, label="tumour grade", unit="0-2 as stored"),
+             CovariateSpec("postmenopausal", _B, label="postmenopausal"),
+             CovariateSpec("positive_nodes", _N, label="positive lymph nodes", unit="count"),
+             CovariateSpec("pgr_fmol", _N, label="progesterone receptor", unit="fmol/l"),
+             CovariateSpec("er_fmol", _N, label="oestrogen receptor", unit="fmol/l")),
+    "metabric": tuple(CovariateSpec(f"expr_{k}", _N, label=f"expression value {k} (MKI67/EGFR/PGR/ERBB2, "
+                                    "order undocumented)") for k in range(4)),
+    "support": (CovariateSpec("sex_code", _N, label="sex (code)"), CovariateSpec("race_code", _N, label="race (code)"),
+                CovariateSpec("n_comorbidities", _N, label="number of comorbidities"),
+                CovariateSpec("diabetes", _B), CovariateSpec("dementia", _B),
+                CovariateSpec("cancer_status", _N, label="cancer (0 none, 1 non-metastatic, 2 metastatic)"),
+                CovariateSpec("mean_arterial_pressure", _N, unit="mmHg"), CovariateSpec("heart_rate", _N, unit="/min"),
+                CovariateSpec("respiration_rate", _N, unit="/min"), CovariateSpec("temperature_c", _N, unit="C")),
+}
 _FILES = {"gbsg": "gbsg_cancer_train_test.h5", "metabric": "metabric_IHC4_clinical_train_test.h5",
           "support": "support_train_test.h5"}
 _NCOL = {"gbsg": 7, "metabric": 9, "support": 14}
@@ -122,13 +140,19 @@ def load_deepsurv(path: str | os.PathLike[str], dataset: str | None = None) -> L
 
     for tr in trs:
         tr["drugs"] = list(vocab.regimen(tr["regimen"]).drugs)
-    tables = {"patients": pd.DataFrame(pts), "treatments": pd.DataFrame(trs, columns=["treatment_id", "patient_id",
+    patients = pd.DataFrame(pts)
+    if dataset == "metabric":
+        patients["pycox_split"] = _pycox_split(len(patients))
+    tables = {"patients": patients, "treatments": pd.DataFrame(trs, columns=["treatment_id", "patient_id",
                                                                                           "regimen", "drugs"]),
               "outcomes": pd.DataFrame(outs)}
     endpoint = {"gbsg": "recurrence-free survival (pfs_*)", "metabric": "overall survival",
                 "support": "overall survival"}[dataset]
     notes = (f"splits kept as stored: train/test in patients.split; endpoint: {endpoint}",
              "months converted to days x 30.4375" if dataset != "support" else "times in days as stored")
+    if dataset == "metabric":
+        notes += ("pycox_split: the pycox examples' split (train+test concatenated, np.random.seed(1234), "
+                  "20% sampled as test)",)
     if dataset == "support":
         notes += ("serum creatinine converted from mg/dL to umol/L (x 88.42); sex/race codes undocumented",)
     return LoadedCohort(
@@ -142,4 +166,16 @@ def load_deepsurv(path: str | os.PathLike[str], dataset: str | None = None) -> L
             notes=notes,
         ),
         description=f"DeepSurv {dataset} benchmark ({endpoint})",
+        covariates=COVARIATES[dataset],
     )
+
+
+def _pycox_split(n: int, seed: int = 1234, frac: float = 0.2) -> list[str]:
+    """``train``/``test`` labels of pycox's examples split over ``n`` rows in file order (train then test).
+
+    pycox: ``np.random.seed(1234); df_test = df.sample(frac=0.2)``; ``DataFrame.sample`` draws
+    ``RandomState.choice(n, round(frac * n), replace=False)`` from NumPy's global state (reproduced with a
+    private RandomState, so the caller's global state is untouched).
+    """
+    test = set(np.random.RandomState(seed).choice(n, int(round(frac * n)), replace=False).tolist())
+    return ["test" if i in test else "train" for i in range(n)]

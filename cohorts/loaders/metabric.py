@@ -21,11 +21,18 @@ import pandas as pd
 
 from cohorts.errors import CohortError
 from cohorts.loaders._common import LoadedCohort, file_version, require_file, variant_type_from_protein
+from cohorts.covariates import categorical
 from cohorts.manifest import Licence, Provenance
+from recommender.features.covariates import CovariateSpec
 
 __all__ = ["load_metabric"]
 
 _HISTOLOGY = {"Ductal/NST": "IDC", "Lobular": "ILC", "Mixed": "MDLC"}
+#: Categorical clinical covariates declared for training (ER status goes to the ER feature instead).
+_CATEGORICAL = (("claudin_subtype", "PAM50 + claudin-low subtype"), ("her2_snp6", "HER2 copy number (SNP6)"),
+                ("menopausal_state", "inferred menopausal state"), ("threegene", "3-gene classifier subtype"),
+                ("cellularity", "tumour cellularity"), ("breast_surgery", "breast surgery"),
+                ("histology", "histological subtype"))
 _CAUSE = {1: "died of disease", 2: "died of other causes"}
 
 
@@ -101,7 +108,11 @@ def load_metabric(path: str | os.PathLike[str]) -> LoadedCohort:
                         "variant_type": "amplification"})
     tvs = pd.concat([tvs, amp], ignore_index=True).drop_duplicates(["patient_id", "gene", "protein_change",
                                                                     "variant_type"])
+    covariates = (CovariateSpec("positive_nodes", "numeric", label="positive lymph nodes", unit="count"),
+                  CovariateSpec("npi", "numeric", label="Nottingham prognostic index"),
+                  *(categorical(pts, c, label=lab) for c, lab in _CATEGORICAL if pts[c].notna().any()))
     return LoadedCohort(
+        covariates=covariates,
         name="metabric-cbioportal",
         tables={"patients": pts, "treatments": pd.DataFrame(trs), "outcomes": outs, "tumour_variants": tvs},
         licence=Licence(name="ODbL-1.0", url="https://opendatacommons.org/licenses/odbl/1-0/",

@@ -66,8 +66,14 @@ def _parse_list(value) -> list:
     if text.startswith("["):
         try:
             return list(json.loads(text))
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, RecursionError, ValueError):
+            pass
+        if text.count("[") > 8 or len(text) > 100_000:  # issue 16: 200 '[' must not reach Python's parser
+            raise ValueError(f"a list cell nested {text.count('[')} levels deep ({text[:20]!r}...)")
+        try:
             return list(ast.literal_eval(text))
+        except (ValueError, SyntaxError, TypeError, RecursionError, MemoryError) as err:
+            raise ValueError(f"a list cell that is neither a JSON list nor 'a;b' ({text[:30]!r}): {err}") from None
     return [part.strip() for part in text.replace("|", ";").split(";") if part.strip()]
 
 
@@ -96,7 +102,11 @@ def load_csv(path: str | os.PathLike[str], *, name: str | None = None, licence: 
             raise CohortError(f"cannot read: {err}", file=f, fix="give a valid CSV/TSV file") from None
         for col in TABLES[tname]:
             if col.kind == "list" and col.name in df.columns:
-                df[col.name] = df[col.name].map(_parse_list)
+                try:
+                    df[col.name] = df[col.name].map(_parse_list)
+                except ValueError as err:
+                    raise CohortError(str(err), file=f, field=col.name,
+                                      fix="write list cells as a;b or as a flat JSON list [\"a\", \"b\"]") from None
         tables[tname] = df
         sources.append(f)
     return LoadedCohort(

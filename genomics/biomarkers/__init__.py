@@ -44,6 +44,14 @@ from genomics.biomarkers.inputs import (
     read_somatic_vcf,
     read_tumour,
 )
+from genomics.biomarkers.eligibility import (
+    ELIGIBILITY_COLOURS,
+    ELIGIBILITY_LABELS,
+    EligibilityRequirement,
+    EligibilityResult,
+    assess_eligibility,
+    load_requirements,
+)
 from genomics.biomarkers.knowledge import (
     EVIDENCE_LEVELS,
     BiomarkerRule,
@@ -64,6 +72,8 @@ from genomics.biomarkers.match import (
 from genomics.biomarkers.protein_change import ProteinChange, parse_protein_change
 
 __all__ = [
+    "ELIGIBILITY_COLOURS",
+    "ELIGIBILITY_LABELS",
     "EVIDENCE_LEVELS",
     "MATCH_METHODS",
     "VUS_LABEL",
@@ -71,6 +81,8 @@ __all__ = [
     "BiomarkerRule",
     "Citation",
     "CopyNumberCall",
+    "EligibilityRequirement",
+    "EligibilityResult",
     "FusionCall",
     "HotspotAllele",
     "HotspotCodon",
@@ -83,12 +95,14 @@ __all__ = [
     "TumourProfile",
     "VusFinding",
     "annotate_hotspots",
+    "assess_eligibility",
     "detect_format",
     "dnalm_vus_scorer",
     "load_cancer_hotspots",
     "load_cgi",
     "load_hotspots",
     "load_knowledge_base",
+    "load_requirements",
     "load_moalmanac",
     "load_third_party",
     "match_biomarkers",

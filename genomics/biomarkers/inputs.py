@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from genomics.biomarkers.protein_change import ProteinChange, parse_protein_change
+from genomics.fileio import check_input_file
 from genomics.errors import (
     DegradedResultWarning,
     GenomeBuildError,
@@ -184,9 +185,9 @@ class TumourProfile:
 def _open_text(path: Path) -> io.TextIOBase:
     with open(path, "rb") as handle:
         magic = handle.read(2)
-    if magic == b"\x1f\x8b":
-        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8", newline="")
-    return open(path, encoding="utf-8", newline="")
+    if magic == b"\x1f\x8b":  # utf-8-sig: a leading byte-order mark (Excel's "UTF-8") is dropped
+        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8-sig", newline="")
+    return open(path, encoding="utf-8-sig", newline="")
 
 
 def _lines(path: Path) -> Iterator[tuple[int, str]]:
@@ -207,10 +208,7 @@ def _lines(path: Path) -> Iterator[tuple[int, str]]:
 
 def _check_file(path: str | Path, what: str) -> Path:
     p = Path(path)
-    if not p.exists():
-        raise InputFileError("file not found", file=str(p), fix=f"check the path of the {what}")
-    if p.is_dir():
-        raise InputFileError("is a folder, not a file", file=str(p), fix=f"give the path of the {what}")
+    check_input_file(p, what=what, fix=f"give the path of the {what}")  # FIFOs, devices, loops, permissions
     if p.stat().st_size == 0:
         raise InputFileError("empty file (0 bytes)", file=str(p), record="line 1",
                              fix=f"give a {what} with a header line and at least one row")
@@ -519,7 +517,16 @@ def read_maf(path: str | Path, *, sample: str | None = None) -> TumourProfile:
             raise InputFileError(f"bad gene symbol {gene!r}", file=source, record=f"line {n}", field="Hugo_Symbol",
                                  fix="write an HGNC symbol such as EGFR")
         ptext = next((get(parts, c) for c in _PROTEIN_COLUMNS if get(parts, c)), "")
-        protein = parse_protein_change(ptext) if ptext else None
+        if len(ptext) > 200:
+            raise InputFileError(f"protein change of {len(ptext)} characters ({ptext[:20]!r}...)", file=source,
+                                 record=f"line {n}", field="HGVSp_Short",
+                                 fix="write an HGVS protein change such as p.V600E (codon numbers have a few digits)")
+        try:
+            protein = parse_protein_change(ptext) if ptext else None
+        except (ValueError, OverflowError) as err:
+            raise InputFileError(f"cannot read the protein change {ptext[:40]!r} ({str(err)[:80]})", file=source,
+                                 record=f"line {n}", field="HGVSp_Short",
+                                 fix="write an HGVS protein change such as p.V600E") from None
         vclass = get(parts, "Variant_Classification")
         cons = (_MAF_CLASS_TO_SO[vclass],) if vclass in _MAF_CLASS_TO_SO else ()
         build_raw = get(parts, "NCBI_Build").upper()
@@ -527,8 +534,8 @@ def read_maf(path: str | Path, *, sample: str | None = None) -> TumourProfile:
         builds.add(build or (build_raw or "missing"))
         chrom = pos = ref = alt = None
         start = get(parts, "Start_Position")
-        if start and not start.isdigit():
-            raise InputFileError(f"Start_Position {start!r} is not a whole number", file=source,
+        if start and (not start.isdigit() or not start.isascii() or len(start) > 10 or int(start) < 1):
+            raise InputFileError(f"Start_Position {start[:20]!r} is not a position (a whole number >= 1)", file=source,
                                  record=f"line {n}", field="Start_Position", fix="write a 1-based position")
         if build == "GRCh38" and start:
             chrom = get(parts, "Chromosome") or None
@@ -622,9 +629,10 @@ def read_cnv_table(path: str | Path) -> tuple[tuple[CopyNumberCall, ...], tuple[
             except ValueError:
                 raise InputFileError(f"copy_number {cn_text!r} is not a number", file=source, record=f"line {n}",
                                      field="copy_number", fix="write a number (e.g. 12) or leave it empty") from None
-            if copy_number < 0 or math.isnan(copy_number):
-                raise InputFileError("copy_number must be >= 0", file=source, record=f"line {n}",
-                                     field="copy_number", fix="write a non-negative number")
+            if copy_number < 0 or not math.isfinite(copy_number) or copy_number > 10_000:
+                raise InputFileError(f"copy_number {cn_text[:20]!r} must be a finite number between 0 and 10000",
+                                     file=source, record=f"line {n}", field="copy_number",
+                                     fix="write the absolute copy number (e.g. 12) or leave it empty")
         if kind == "fusion":
             fus.append(FusionCall(gene=gene, partner=partner, record=f"line {n}"))
         else:

@@ -403,16 +403,22 @@ def dnalm_vus_scorer(model: str | None = None, **kwargs: Any) -> VusScorer:
         if result.llr is None:
             return {"score": None, "method": "genomics.dnalm zero-shot LLR",
                     "detail": f"not scored: {result.status}" + (f" ({result.detail})" if result.detail else "")}
-        try:  # the DNA LM issue's combined score (LLR + consequence prior), when that module exists
-            from genomics.dnalm.consequence import annotate, combined_score
+        try:  # the DNA LM issue's fitted combined score (consequence, splice distance, LLR), when that module exists
+            from genomics.dnalm.consequence import annotate
+            from genomics.dnalm.variant_effect import assess
         except ImportError:
             return {"score": result.llr, "method": f"genomics.dnalm zero-shot LLR ({result.model_id})",
                     "detail": "DNA LM effect score: research evidence only, not an approved biomarker"}
         cons = annotate(v.chrom or "", v.pos, v.ref, v.alt, reference=scorer.reference)
-        return {"score": combined_score(result.llr, cons.consequence),
-                "method": f"genomics.dnalm combined score: LLR + consequence prior ({result.model_id})",
-                "detail": f"LLR {result.llr:.3f}, consequence {cons.consequence}; research evidence only, "
-                          "not an approved biomarker"}
+        eff = assess(cons.consequence, cons.in_exon, cons.exon_boundary_distance, result.llr,
+                     lm_model=scorer.lm.cache_key)
+        used = ", ".join(k for k, c in eff.contributions.items() if c) or "none"
+        return {"score": -eff.log_odds,
+                "method": f"genomics.dnalm combined score: fitted combination of consequence, splice distance "
+                          f"and LLR, minus log-odds ({result.model_id})",
+                "detail": f"P(damaging) {eff.probability:.2f} (90% CI {eff.interval[0]:.2f}-{eff.interval[1]:.2f}; "
+                          f"parts contributing: {used}); LLR {result.llr:.3f}, consequence {cons.consequence}; "
+                          "research evidence only, not an approved biomarker"}
 
     score.provenance = {"method": "genomics.dnalm zero-shot LLR", "model_id": None}  # type: ignore[attr-defined]
     return score

@@ -11,6 +11,7 @@ Heavy imports (torch, transformers) happen only when a model is loaded.
 """
 
 from genomics.dnalm.cache import ScoreCache
+from genomics.dnalm.conv_model import ConvLMConfig, build_conv_model, load_conv_model, save_conv_model
 from genomics.dnalm.consequence import (
     CONSEQUENCE_PRIOR,
     Consequence,
@@ -30,9 +31,29 @@ from genomics.dnalm.scoring import (
     pool_by_gene,
 )
 from genomics.dnalm.tokenization import TokenizedWindow, adapter_for
+from genomics.dnalm.variant_effect import (
+    PARTS,
+    FittedCombination,
+    VariantEffect,
+    assess,
+    fit_combination,
+    load_combination,
+    part_values,
+)
 
 __all__ = [
     "CONSEQUENCE_PRIOR",
+    "PARTS",
+    "ConvLMConfig",
+    "FittedCombination",
+    "VariantEffect",
+    "assess",
+    "build_conv_model",
+    "fit_combination",
+    "load_combination",
+    "load_conv_model",
+    "part_values",
+    "save_conv_model",
     "DEFAULT_MODEL_DIR",
     "METHOD_VERSION",
     "AurocResult",

@@ -18,10 +18,13 @@ Consequence classes (most severe first; one per variant and transcript):
 ``intron``            intronic, beyond the splice region
 ``outside_transcript`` no table transcript overlaps the variant
 
-**Combined score** (documented, not fitted): ``combined = llr + CONSEQUENCE_PRIOR[consequence]``
-with priors in nats (0 for benign-looking classes, -10 for loss-of-function classes), so the LM
-ranks variants within a class and the consequence separates classes. A fitted combination belongs
-in a model bundle (the recommender's issue), versioned with the models that use it.
+**Combined score** (fitted, see :mod:`genomics.dnalm.variant_effect`): the parts (consequence prior,
+distance to the nearest exon boundary, DNA LM LLR) are combined with non-negative weights fitted on
+labelled data that excludes BRCA1 (Vex-seq splicing + ENIGMA BRCA2), shipped as
+``data/variant_effect_combination.json``; a part without signal on that data has weight 0.
+:func:`combined_score` returns minus the fitted log-odds of "damaging", so lower = more damaging as
+before. (Until 2026-12 it was the unfitted ``llr + CONSEQUENCE_PRIOR[consequence]``, which measured
+worse than the prior alone on an independent BRCA1 assay.)
 """
 
 from __future__ import annotations
@@ -273,8 +276,15 @@ def _in_exons(tx: Transcript, pos: int) -> bool:
     return any(s <= pos <= e for s, e in tx.exons)
 
 
-def combined_score(llr: float | None, consequence: str) -> float | None:
-    """``llr + CONSEQUENCE_PRIOR[consequence]`` (``None`` when the LM score is missing)."""
-    if llr is None:
-        return None
-    return float(llr) + CONSEQUENCE_PRIOR.get(consequence, 0.0)
+def combined_score(llr: float | None, consequence: str | None, *, in_exon: bool | None = None,
+                   exon_boundary_distance: int | None = None, lm_model: str | None = None) -> float:
+    """Minus the fitted log-odds that the variant is damaging (lower = more damaging).
+
+    Parts that are missing (``llr=None``: the LM did not score it; no exon distance) count as "no
+    evidence" (see :func:`genomics.dnalm.variant_effect.assess`, which also gives the probability, its
+    interval and each part's contribution). ``lm_model``: the ``model_id@weights_sha`` that produced
+    ``llr``; an LLR from a model other than the one the combination was fitted with is not used.
+    """
+    from genomics.dnalm.variant_effect import assess
+
+    return -assess(consequence, in_exon, exon_boundary_distance, llr, lm_model=lm_model).log_odds

@@ -175,7 +175,7 @@ def load_model(
                 metrics = {}
         model_id = metrics.get("model") or path.name
         if name_or_path is None:
-            model_id = DEFAULT_MODEL_ID
+            model_id = metrics.get("model") or DEFAULT_MODEL_ID
         sha = weights_hash(path)
         source = str(path)
     else:
@@ -193,18 +193,34 @@ def load_model(
     kwargs: dict[str, Any] = {"trust_remote_code": trust_remote_code}
     if local:
         kwargs["local_files_only"] = True
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            config = AutoConfig.from_pretrained(name if not local else path, **kwargs)
-            tokenizer = AutoTokenizer.from_pretrained(name if not local else path, **kwargs)
-            model = AutoModelForMaskedLM.from_pretrained(name if not local else path, config=config,
-                                                         dtype=torch.float32, **kwargs)
-    except (OSError, ValueError, KeyError) as exc:
-        msg = str(exc).splitlines()[0][:300]
-        fix = ("pass trust_remote_code=True (--trust-remote-code) if you trust this model's code"
-               if "trust_remote_code" in str(exc) else "check that the folder holds a masked LM with its tokenizer")
-        raise ModelError(f"cannot load the model: {msg}", file=source, field="model", fix=fix) from None
+    from genomics.dnalm.conv_model import is_conv_folder, load_conv_model
+
+    if local and is_conv_folder(path):  # this project's dilated-CNN model: our own code, safetensors only
+        from transformers import EsmTokenizer
+
+        try:
+            tokenizer = EsmTokenizer.from_pretrained(path, local_files_only=True)
+        except (OSError, ValueError) as exc:
+            raise ModelError(f"cannot load the tokenizer: {str(exc).splitlines()[0][:200]}", file=path,
+                             field="vocab.txt", fix="copy vocab.txt and tokenizer_config.json saved with the model") from None
+        if not (path / "model.safetensors").exists():
+            raise ModelError("conv model folder has no model.safetensors", file=path, field="weights",
+                             fix="re-run `recommender dnalm train --arch conv`")
+        model = load_conv_model(path)
+        config = model.config
+    else:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                config = AutoConfig.from_pretrained(name if not local else path, **kwargs)
+                tokenizer = AutoTokenizer.from_pretrained(name if not local else path, **kwargs)
+                model = AutoModelForMaskedLM.from_pretrained(name if not local else path, config=config,
+                                                             dtype=torch.float32, **kwargs)
+        except (OSError, ValueError, KeyError) as exc:
+            msg = str(exc).splitlines()[0][:300]
+            fix = ("pass trust_remote_code=True (--trust-remote-code) if you trust this model's code"
+                   if "trust_remote_code" in str(exc) else "check that the folder holds a masked LM with its tokenizer")
+            raise ModelError(f"cannot load the model: {msg}", file=source, field="model", fix=fix) from None
     if not local:
         sha = hashlib.sha256(json.dumps(config.to_dict(), sort_keys=True, default=str).encode()).hexdigest()[:16]
     adapter = adapter_for(tokenizer, tokenization)

@@ -6,6 +6,9 @@ The corpus is built from a folder laid out like ``../shared/data/sequence`` (see
 - ``hisat2_chr22_20-21M_GRCh37/*.fa``   GRCh37 chr22:20,000,001-21,000,000 (100 kb of N)
 - ``brca1_region_GRCh38/chr17_brca1_ext.txt``  GRCh38 chr17:42,425,000-43,600,000, reverse-complemented
 - ``vg_GRCh38_HLA/*.fa``                GRCh38 MHC genes plus ALT haplotypes / other assemblies
+- ``grch38_chr2_0-2.3mb/chr2_1-2333275.fa.gz``  GRCh38 chr2:1-2,333,275 (bgzipped FASTA; optional)
+- ``grch38_chr21_vep_testdb/``          GRCh38 chr21 contigs of an Ensembl core-database dump, stitched
+  with its ``assembly.txt`` (about 1.17 Mb, mostly chr21:25-26 Mb; optional)
 
 Rules (written down so the run can be repeated):
 
@@ -15,12 +18,17 @@ Rules (written down so the run can be repeated):
 - **HLA de-duplication**: of each gene file only the GRCh38 primary-assembly record and the CHM1
   assembly record (longer, with flanks) are used; the seven ALT_REF_LOCI haplotypes, the RefSeqGene
   and HuRef records (near-copies of the same sequence) are dropped.
-- **Held-out**: the last contiguous 5% of chr20, chr22 and the BRCA1-region chunk, and two whole
-  MHC genes (``DRA``, ``TAP2``: all their records), never enter training.
+- **Held-out**: the last contiguous 5% of chr20, chr22, the BRCA1-region chunk, chr2 and of every
+  stitched chr21 block, and two whole MHC genes (``DRA``, ``TAP2``: all their records), never enter
+  training.
+- **Evaluation regions held out**: every sequence of a labelled evaluation set that is located by
+  sequence (Vex-seq / MaPSy constructs, see :func:`exclude_sequences`) is cut out of the training
+  segments with a 2 kb margin, whatever genome build the set uses (matching is by exact 24-mers).
 """
 
 from __future__ import annotations
 
+import gzip
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,6 +43,7 @@ __all__ = [
     "HELD_OUT_HLA_GENES",
     "Corpus",
     "Segment",
+    "exclude_sequences",
     "load_corpus",
     "revcomp",
 ]
@@ -72,12 +81,13 @@ class Corpus:
 
     segments: list[Segment]
     inputs: dict[str, str]
+    excluded_regions: list[str] = field(default_factory=list)
 
     def by_split(self, split: str) -> list[Segment]:
         return [s for s in self.segments if s.split == split]
 
     def summary(self) -> dict[str, object]:
-        out: dict[str, object] = {}
+        out: dict[str, object] = {"evaluation_regions_cut_from_training": len(self.excluded_regions)}
         for split in ("train", "valid", "excluded"):
             segs = self.by_split(split)
             out[split] = {
@@ -92,7 +102,8 @@ def _read_fasta(path: Path) -> list[tuple[str, str]]:
     records: list[tuple[str, str]] = []
     header = None
     chunks: list[str] = []
-    for line in path.read_text().splitlines():
+    text = gzip.open(path, "rt").read() if path.suffix == ".gz" else path.read_text()
+    for line in text.splitlines():
         if line.startswith(">"):
             if header is not None:
                 records.append((header, "".join(chunks).upper()))
@@ -109,8 +120,112 @@ def _split_tail(name: str, seq: str) -> list[Segment]:
     return [Segment(f"{name}:train", "train", seq[:cut]), Segment(f"{name}:valid", "valid", seq[cut:])]
 
 
-def load_corpus(root: str | Path) -> Corpus:
-    """Read the sequence folder and return the split corpus (see the module docstring)."""
+def stitch_chr21(folder: Path) -> list[tuple[int, str]]:
+    """Contiguous GRCh38 chr21 blocks ``(first 1-based position, sequence)`` from an Ensembl core dump.
+
+    Contig rows of ``assembly.txt`` placed on the ``chromosome`` region named ``21`` are joined
+    (``ori == -1``: reverse-complemented); touching pieces merge into one block.
+    """
+    names = {}
+    for line in (folder / "seq_region.txt").read_text().splitlines():
+        f = line.split("\t")
+        if len(f) >= 3:
+            names[f[0]] = (f[1], f[2])
+    chrom_ids = {k for k, (name, cs) in names.items() if name == "21" and cs == "4"}
+    dna = {}
+    for line in (folder / "dna.txt").read_text().splitlines():
+        k, _, seq = line.partition("\t")
+        dna[k] = seq.strip().upper()
+    pieces = []
+    for line in (folder / "assembly.txt").read_text().splitlines():
+        f = line.split("\t")
+        if len(f) < 7 or f[0] not in chrom_ids or f[1] not in dna:
+            continue
+        s, e, cs, ce, ori = (int(x) for x in f[2:7])
+        seq = dna[f[1]][cs - 1 : ce]
+        pieces.append((s, revcomp(seq) if ori == -1 else seq))
+    pieces.sort()
+    blocks: list[tuple[int, str]] = []
+    for s, seq in pieces:
+        if blocks and blocks[-1][0] + len(blocks[-1][1]) == s:
+            blocks[-1] = (blocks[-1][0], blocks[-1][1] + seq)
+        elif not blocks or s >= blocks[-1][0] + len(blocks[-1][1]):
+            blocks.append((s, seq))
+    return blocks
+
+
+EXCLUDE_MARGIN = 2_000
+_PROBE = 24
+
+
+def exclude_sequences(segments: list[Segment], sequences: list[str], margin: int = EXCLUDE_MARGIN,
+                      ) -> tuple[list[Segment], list[str]]:
+    """Cut every place where an evaluation sequence occurs (either strand) out of the train segments.
+
+    Each sequence gives three 24-base probes (at 1/4, 1/2 and 3/4 of its length). A locus counts as
+    that sequence when at least two of its probes hit the same strand of a train segment within the
+    sequence's length of each other (a lone 24-mer hit is usually a repeat, e.g. an Alu); the locus
+    plus ``margin`` bases on each side is removed. Returns the new segment list (valid / excluded
+    segments untouched) and a description of every cut.
+    """
+    index: dict[str, list[tuple[int, int]]] = {}  # probe -> [(sequence number * 2 + strand, length)]
+    for n, seq in enumerate(sequences):
+        seq = seq.upper()
+        if len(seq) < 2 * _PROBE:
+            continue
+        for frac in (0.25, 0.5, 0.75):
+            at = int(len(seq) * frac) - _PROBE // 2
+            pr = seq[at : at + _PROBE]
+            if set(pr) <= set("ACGT"):
+                index.setdefault(pr, []).append((2 * n, len(seq)))
+                index.setdefault(revcomp(pr), []).append((2 * n + 1, len(seq)))
+    out: list[Segment] = []
+    cuts: list[str] = []
+    for seg in segments:
+        if seg.split != "train" or not index:
+            out.append(seg)
+            continue
+        found: dict[int, list[int]] = {}
+        lengths: dict[int, int] = {}
+        text = seg.seq
+        for i in range(len(text) - _PROBE + 1):
+            owners = index.get(text[i : i + _PROBE])
+            if owners:
+                for key, length in owners:
+                    found.setdefault(key, []).append(i)
+                    lengths[key] = length
+        hits = []
+        for key, pos in found.items():
+            pos.sort()
+            for a, b in zip(pos, pos[1:]):
+                if 0 < b - a <= lengths[key]:
+                    hits.append((max(0, a - margin), min(seg.length, b + _PROBE + margin)))
+        if not hits:
+            out.append(seg)
+            continue
+        hits.sort()
+        merged = [list(hits[0])]
+        for a, b in hits[1:]:
+            if a <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], b)
+            else:
+                merged.append([a, b])
+        prev = 0
+        for k, (a, b) in enumerate(merged):
+            cuts.append(f"{seg.name}[{a}:{b}]")
+            if a > prev:
+                out.append(Segment(f"{seg.name}#{k}", "train", seg.seq[prev:a]))
+            prev = b
+        if prev < seg.length:
+            out.append(Segment(f"{seg.name}#{len(merged)}", "train", seg.seq[prev:]))
+    return out, cuts
+
+
+def load_corpus(root: str | Path, exclude: list[str] | None = None) -> Corpus:
+    """Read the sequence folder and return the split corpus (see the module docstring).
+
+    ``exclude``: sequences of labelled evaluation sets to cut out of training (:func:`exclude_sequences`).
+    """
     root = Path(root)
     segments: list[Segment] = []
     inputs: dict[str, str] = {}
@@ -141,7 +256,25 @@ def load_corpus(root: str | Path) -> Corpus:
             if "GRCh38 Primary Assembly" in header or "CHM1" in header:
                 tag = "primary" if "Primary" in header else "CHM1"
                 segments.append(Segment(f"HLA-{gene}:{tag}", split, seq))
-    return Corpus(segments=segments, inputs=inputs)
+
+    rel = "grch38_chr2_0-2.3mb/chr2_1-2333275.fa.gz"
+    if (root / rel).exists():
+        inputs[rel] = sha256_file(root / rel)
+        ((_, seq),) = _read_fasta(root / rel)
+        segments += _split_tail("chr2:1-2333275", seq)
+    folder = root / "grch38_chr21_vep_testdb"
+    if (folder / "assembly.txt").exists():
+        for name in ("dna.txt", "assembly.txt", "seq_region.txt"):
+            inputs[f"grch38_chr21_vep_testdb/{name}"] = sha256_file(folder / name)
+        for start, seq in stitch_chr21(folder):
+            if len(seq) >= 2_000:
+                segments += _split_tail(f"chr21:{start}-{start + len(seq) - 1}", seq)
+            else:
+                segments.append(Segment(f"chr21:{start}-{start + len(seq) - 1}", "train", seq))
+    cuts: list[str] = []
+    if exclude:
+        segments, cuts = exclude_sequences(segments, exclude)
+    return Corpus(segments=segments, inputs=inputs, excluded_regions=cuts)
 
 
 class WindowSampler:

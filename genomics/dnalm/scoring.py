@@ -24,6 +24,9 @@ bases) at its 3' end to the same length.
 
 Both scores are computed on the forward strand and on the reverse complement (windows
 reverse-complemented, alleles complemented) and averaged (``llr``); both strand values are kept.
+A model that is reverse-complement equivariant by construction (``model.rc_conjoin``, the dilated-CNN
+model of :mod:`genomics.dnalm.conv_model`) already averages both strands inside each forward pass, so
+it runs once and ``llr_forward == llr_reverse``.
 
 The **embedding delta** is the mean over the window's non-special tokens of the model's last hidden
 layer, alternate window minus reference window, on the forward strand (mean pooling as in the
@@ -408,8 +411,11 @@ class VariantScorer:
             fwd, rev, key, _, _ = info
             if key in cached or key in plans:
                 continue
-            plans[key] = (self._plan_strand(fwd, {}, requests), self._plan_strand(rev, {}, requests),
-                          fwd.ref_window, fwd.alt_window)
+            pf = self._plan_strand(fwd, {}, requests)
+            # a reverse-complement-conjoined model (genomics.dnalm.conv_model) gives the same value on
+            # both strands by construction: the reverse pass would only repeat the forward one
+            pr = pf if getattr(self.lm.model, "rc_conjoin", False) else self._plan_strand(rev, {}, requests)
+            plans[key] = (pf, pr, fwd.ref_window, fwd.alt_window)
             if self.embeddings:
                 embed_windows.update((fwd.ref_window, fwd.alt_window))
         req_list = sorted(requests, key=lambda r: len(r[0]))

@@ -32,13 +32,14 @@ import numpy as np
 
 from genomics.errors import DegradedResultWarning, InputFileError, RecommenderError, UsageError, VcfError
 from genomics.pgx.definitions import CALLABLE_GENES, load_definition
+from genomics.pgx.genes import cyp2d6, g6pd
 from genomics.pgx.matcher import (
     HAPLOID,
-    LOWEST_FUNCTION_GENES,
     MISSING,
     CompiledGene,
     GeneGenotypes,
     MatchOutcome,
+    NovelAlleles,
     match_gene,
 )
 from genomics.pgx.outside_calls import OutsideCall, read_outside_calls
@@ -50,6 +51,8 @@ from genomics.pgx.profile import (
     PgxProfile,
     PgxProvenance,
     PositionGenotype,
+    _now_text,
+    package_version,
 )
 
 __all__ = [
@@ -64,24 +67,25 @@ __all__ = [
     "read_gene_arrays",
 ]
 
-CYP2D6_LIMITATION = (
-    "CYP2D6 called from SNVs and small indels only: gene deletions (*5), duplications/multiplications (xN) "
-    "and CYP2D6/CYP2D7 hybrids (*13, *36, *68...) cannot be seen in a VCF; give an outside call "
-    "(copy-number-aware caller) for a complete CYP2D6 result"
-)
+CYP2D6_LIMITATION = cyp2d6.LIMITATION
 #: A gene with no VCF record within this distance (bp) of its defining positions is not covered by the
 #: VCF (exome/panel without it, wrong contig): its positions are never filled as reference.
 COVERAGE_WINDOW = 1_000_000
-_FUNCTION_ORDER = {
-    "no function": 0.0, "malignant hyperthermia associated": 0.0, "decreased function": 1.0,
-    "possible decreased function": 1.5, "uncertain function": 2.0, "unknown function": 2.0,
-    "normal function": 3.0, "increased function": 4.0,
-}
+#: CYP2D6 deletion hint: flanking records (each side, nearest the gene) whose genotypes are counted.
+FLANK_RECORDS = 75
 
 
 @lru_cache(maxsize=64)
 def compiled_gene(gene: str) -> CompiledGene:
-    """The compiled matcher tables of ``gene`` (cached per process)."""
+    """The compiled matcher tables of ``gene`` (cached per process; immutable, so sharing is safe).
+
+    PharmCAT's definition for the CPIC/DPWG genes; PyPGx's tables for the genes only PyPGx defines.
+    """
+    if gene.upper() not in CALLABLE_GENES:
+        from genomics.pgx.pypgx import PYPGX_GENES, pypgx_definition
+
+        if gene.upper() in PYPGX_GENES:
+            return CompiledGene(pypgx_definition(gene))
     return CompiledGene(load_definition(gene))
 
 
@@ -95,6 +99,43 @@ class _Rec:
     gt: np.ndarray  # (n, 2) int16: allele index, -1 missing, -2 haploid pad
     phased: np.ndarray  # (n,) bool
     phase_set: np.ndarray | None  # (n,) int
+    source: str = ""  # the file (for errors)
+
+
+def _allele_key(ref: str, alt: str) -> tuple[str, str]:
+    """``(ref, alt)`` with the shared suffix trimmed, so ``C>CAT`` and ``CAT>CATAT`` compare equal."""
+    if alt.startswith("<") or alt in ("*", "."):
+        return ref[:1], alt
+    while len(ref) > 1 and len(alt) > 1 and ref[-1] == alt[-1]:
+        ref, alt = ref[:-1], alt[:-1]
+    return ref, alt
+
+
+def _refuse_duplicate_records(recs: Sequence[_Rec], label: str) -> None:
+    """Refuse two records of the same variant at one defining position (issue 16: never silently wrong).
+
+    Split multi-allelic records (one ALT each, different ALTs) are combined by the caller; the same ALT in two
+    records (``0/1`` twice would read as homozygous; ``0/0`` and ``0/1`` as whichever wins), or a record
+    without ALT beside a variant record, cannot be combined safely, phased or not.
+    """
+    seen: dict[tuple[str, str], _Rec] = {}
+    for rec in recs:
+        keys = [_allele_key(rec.ref, a) for a in rec.alts if a not in (".", "")]
+        other = None
+        if not keys:  # a record without ALT beside another record of the same site
+            other = next(r for r in recs if r is not rec)
+        else:
+            other = next((seen[k] for k in keys if k in seen), None)
+        if other is not None:
+            both = f"{other.ref}>{','.join(other.alts) or '.'} and {rec.ref}>{','.join(rec.alts) or '.'}"
+            raise VcfError(
+                f"two records for the same variant at a defining position of {label} ({both}): the genotype "
+                "cannot be read safely (a duplicate would count one allele twice)",
+                file=rec.source or other.source, record=f"{rec.chrom}:{rec.pos}", field="GT",
+                fix="remove the duplicate record (bcftools norm -d exact FILE), or merge the two calls into one "
+                    "record; split multi-allelic records must carry different ALT alleles",
+            )
+        seen.update((k, rec) for k in keys)
 
 
 class _Source:
@@ -138,6 +179,56 @@ class _Source:
             return False
         return any(True for _ in self._fetch_cyvcf2(chrom, start, end))  # pragma: no cover
 
+    def copy_number_scan(self, chrom: str, start: int, end: int, flank: int
+                         ) -> tuple[list[tuple[str, tuple[str, ...], np.ndarray, Any, Any]], np.ndarray | None]:
+        """Copy-number records overlapping ``chrom:start-end`` and per-sample heterozygous counts in the flanks.
+
+        Returns ``([(locus, alts, gt, info_cn, format_cn)], flank_het)``; ``flank_het`` is ``None`` when
+        the reader cannot scan regions.
+        """
+        if self._reader is None:  # pragma: no cover - fallback reader
+            return [], None
+        records = []
+        flank_het = np.zeros(len(self.samples), dtype=np.int64)
+        left: list[Any] = []
+        right: list[Any] = []
+        raw = str(getattr(getattr(self._reader, "_vcf", None), "raw_header", "") or "")
+        may_have_cn = not raw or "ID=CN," in raw or "##ALT=<ID=" in raw or "<DEL>" in raw
+        windows = [(max(1, start - flank), end + flank)] if may_have_cn else [
+            (max(1, start - flank), start - 1), (end + 1, end + flank)]  # no CN declared: skip the gene body
+        for lo, hi in windows:
+            for rec in self._reader.fetch(f"{chrom}:{lo}-{hi}"):
+                self._scan_one(rec, start, end, records, left, right)
+        # genotypes are decoded only for the records nearest the gene (cost bounded for large cohorts)
+        for variant in left[-FLANK_RECORDS:] + right[:FLANK_RECORDS]:
+            flank_het += np.asarray(variant.gt_types) == 1  # cyvcf2: 1 = heterozygous
+        return records, flank_het
+
+    @staticmethod
+    def _scan_one(rec: Any, start: int, end: int, records: list, left: list, right: list) -> None:
+        """Sort one record: a flanking site (kept for the het count) or a copy-number record over the gene."""
+        alts = tuple(str(a) for a in rec.alts)
+        rec_end = int(rec.end)
+        overlaps = rec.pos <= end and rec_end >= start
+        if not overlaps:
+            if all(not a.startswith("<") for a in alts):
+                (left if rec.pos < start else right).append(rec.variant)
+            return
+        gt = np.asarray(rec.gt)
+        info_cn = fmt_cn = None
+        try:
+            info_cn = rec.info("CN")
+        except RecommenderError:
+            info_cn = None
+        try:
+            raw = rec.variant.format("CN")
+            fmt_cn = None if raw is None else np.asarray(raw, dtype=float)[:, 0]
+        except Exception:  # noqa: BLE001 - cyvcf2 raises plain errors for absent/odd fields
+            fmt_cn = None
+        symbolic = any(a.startswith("<") for a in alts)
+        if symbolic or info_cn is not None or fmt_cn is not None:
+            records.append((rec.locus, alts, gt, info_cn, fmt_cn))
+
     @property
     def has_index(self) -> bool:
         if self._reader is not None:
@@ -154,7 +245,8 @@ class _Source:
                     ps = rec.phase_set
                     out.setdefault(key, []).append(_Rec(
                         rec.chrom, int(rec.pos), str(rec.ref).upper(), tuple(str(a).upper() for a in rec.alts),
-                        rec.gt, np.asarray(rec.phased, dtype=bool), None if ps is None else np.asarray(ps)))
+                        rec.gt, np.asarray(rec.phased, dtype=bool), None if ps is None else np.asarray(ps),
+                        self.path))
             return out
         by_chrom: dict[str, set[int]] = {}  # pragma: no cover - fallback without genomics.vcf
         for c, p in pairs:  # pragma: no cover
@@ -214,13 +306,30 @@ class GeneArrays:
     ref_mismatch: np.ndarray  # (n_loci,) bool
     extra: list[tuple[Any, np.ndarray, np.ndarray, list[str]]]  # (locus, gt, phased, allele strings)
     region_empty: bool = False  # no record at all in the gene region: never fill such a gene
+    novel: NovelAlleles | None = None  # undocumented alleles of this read (per call, never cached)
+    absent: np.ndarray | None = None  # (n_loci,) no record at the position: the only ones fill may fill
+    copy_number: list[Any] | None = None  # CYP2D6: per-sample CopyNumber (or None) read from the VCF
+    flank_het: np.ndarray | None = None  # CYP2D6: heterozygous sites near the gene, per sample
+    row_keys: list[bytes] | None = None  # per-sample genotype bytes (see row_key), built on first use
+
+    def row_key(self, i: int) -> bytes:
+        """Sample ``i``'s bytes of a1, a2, phased, phase set and conflict (fixed widths, so one bytes string
+        identifies the same genotypes as the five arrays): the per-sample call cache key."""
+        if self.row_keys is None:
+            n = self.a1.shape[0]
+            parts = [self.a1, self.a2, self.phased, self.phase_set] + ([] if self.conflict is None else [self.conflict])
+            mat = np.concatenate([np.ascontiguousarray(p).reshape(n, -1).view(np.uint8) for p in parts], axis=1)
+            self.row_keys = [row.tobytes() for row in mat]
+        return self.row_keys[i]
 
     def sample(self, i: int) -> GeneGenotypes:
         return GeneGenotypes(a1=self.a1[i], a2=self.a2[i], phased=self.phased[i], phase_set=self.phase_set[i],
-                             ref_mismatch=self.ref_mismatch, conflict=self.conflict[i])
+                             ref_mismatch=self.ref_mismatch, conflict=self.conflict[i], novel=self.novel,
+                             absent=self.absent)
 
 
-def _allele_codes(cg: CompiledGene, li: int, ref: str, alts: Sequence[str]) -> np.ndarray | None:
+def _allele_codes(cg: CompiledGene, li: int, ref: str, alts: Sequence[str],
+                  novel: NovelAlleles | None = None) -> np.ndarray | None:
     """Codes of ``(ref,) + alts`` at locus ``li``; ``None`` when REF disagrees with the definition."""
     locus = cg.loci[li]
     R = locus.ref.upper()
@@ -239,14 +348,22 @@ def _allele_codes(cg: CompiledGene, li: int, ref: str, alts: Sequence[str]) -> n
     for allele in (ref, *alts):
         if allele.startswith("<") or allele in ("*", ".", "") or not allele.isalpha():
             text = f"{allele}"
-            codes.append(cg.encode(li, text))
+            codes.append(cg.encode(li, text, novel))
             continue
         hap = allele + tail_rec
         code = targets.get(hap)
         if code is None:
-            code = cg.encode(li, allele if ref == R else f"{ref}>{allele}")
+            code = cg.encode(li, allele if ref == R else f"{ref}>{allele}", novel)
         codes.append(code)
     return np.array(codes, dtype=np.int16)
+
+
+def _is_ignored_record(d: Any, rec: _Rec) -> bool:
+    """Whether a VCF record is the variant an ``ignoredPositions`` exemption names (same position and alleles)."""
+    for ig in d.ignored_loci:
+        if ig.position == rec.pos and ig.ref.upper() == rec.ref and set(rec.alts) <= {a.upper() for a in ig.alts}:
+            return True
+    return False
 
 
 def _to_codes(gt: np.ndarray, lut: np.ndarray) -> np.ndarray:
@@ -276,6 +393,8 @@ def read_gene_arrays(sources: Sequence[_Source], cg: CompiledGene, n_samples: in
     for hits in fetched:
         for key in wanted:
             for rec in hits.get(key, ()):
+                if _is_ignored_record(d, rec):
+                    continue  # an ignoredPositions variant (matched by its alleles, not its position)
                 if rec.pos in cg.position_index:
                     by_pos.setdefault(rec.pos, []).append(rec)
                 elif rec.pos in extra_pos:
@@ -286,11 +405,15 @@ def read_gene_arrays(sources: Sequence[_Source], cg: CompiledGene, n_samples: in
     PS = np.zeros((n_samples, n_loci), dtype=np.int64)
     CONF = np.zeros((n_samples, n_loci), dtype=bool)
     REFMM = np.zeros(n_loci, dtype=bool)
+    novel = cg.new_novel_table()  # per-read: the compiled gene is never modified
+    absent = np.array([lo.position not in by_pos for lo in cg.loci], dtype=bool)
     for pos, recs in by_pos.items():
         li = cg.position_index[pos]
+        if len(recs) > 1:
+            _refuse_duplicate_records(recs, d.gene)
         coded = []
         for rec in recs:
-            lut = _allele_codes(cg, li, rec.ref, rec.alts)
+            lut = _allele_codes(cg, li, rec.ref, rec.alts, novel)
             if lut is None:
                 REFMM[li] = True
                 continue
@@ -334,7 +457,7 @@ def read_gene_arrays(sources: Sequence[_Source], cg: CompiledGene, n_samples: in
             extra.append((locus, rec.gt, rec.phased, [rec.ref, *rec.alts]))
         else:
             extra.append((locus, None, None, []))
-    return GeneArrays(d.gene, A1, A2, PH, PS, CONF, REFMM, extra)
+    return GeneArrays(d.gene, A1, A2, PH, PS, CONF, REFMM, extra, novel=novel, absent=absent)
 
 
 # ------------------------------------------------------------------------------------------- phenotypes
@@ -360,28 +483,21 @@ def _phenotype(gene: str, a1: str, a2: str | None, sex: str | None) -> Any:
 
 @lru_cache(maxsize=64)
 def _function_rank_for(gene: str, reference: str) -> Callable[[str], float | None] | None:
-    """``allele -> rank`` (lower = less function) from the CPIC tables, for the lowest-function rule."""
+    """``allele -> rank`` (lower = less function) from the bundled tables, for the lowest-function rule.
+
+    An allele the table does not rate is "uncertain function" (see :mod:`genomics.pgx.genes.lowest_function`).
+    """
     mod = _knowledge()
     if mod is None:
         return None
+    from genomics.pgx.genes.lowest_function import function_rank
 
     @lru_cache(maxsize=1024)
     def rank(allele: str) -> float | None:
         try:
-            value = mod.allele_activity_value(gene, allele)
-            if value is not None:
-                return float(value)
-            fn = mod.allele_function(gene, allele)
+            return function_rank(mod.allele_function(gene, allele), mod.allele_activity_value(gene, allele))
         except (RecommenderError, KeyError, ValueError, LookupError):
-            return None
-        if fn is None:
-            # RYR1: most variants have no CPIC function assignment (uncertain significance)
-            return _FUNCTION_ORDER["uncertain function"] if gene == "RYR1" else None
-        text = str(fn).strip()
-        try:
-            return float(text)
-        except ValueError:
-            return _FUNCTION_ORDER.get(text.lower(), _FUNCTION_ORDER["uncertain function"])
+            return function_rank(None)
 
     return rank
 
@@ -390,9 +506,11 @@ def _diplotype_model(gene: str, a1: str, a2: str | None, score: int, sex: str | 
                      with_phenotype: bool) -> tuple[Diplotype, Any]:
     name = a1 if a2 is None else f"{a1}/{a2}"
     pc = _phenotype(gene, a1, a2, sex) if with_phenotype else None
+    # model_construct (here and below, for values this module builds from typed Python values): no
+    # validation and no validator build, so a one-gene start-up does not pay for pydantic's schema
     if pc is None:
-        return Diplotype(allele1=a1, allele2=a2, name=name, score=score), None
-    return Diplotype(
+        return Diplotype.model_construct(allele1=a1, allele2=a2, name=name, score=score), None
+    return Diplotype.model_construct(
         allele1=a1, allele2=a2, name=name, score=score,
         phenotype=getattr(pc, "phenotype", None),
         activity_score=_str_or_none(getattr(pc, "activity_score", None)),
@@ -412,12 +530,23 @@ def build_gene_call(out: MatchOutcome, *, sex: str | None = None, sex_source: st
     gene = out.gene
     reasons = list(out.reasons)
     limitations = []
-    if gene == "CYP2D6":
+    if gene == "CYP2D6" and "copy_number_from_vcf" in reasons:
+        limitations.append("CYP2D6 copy number from the VCF: a total copy number cannot exclude CYP2D6/2D7 hybrids "
+                           "(*13, *36, *61, *63, *68); exon-level copy number or an outside call settles it")
+    if gene == "CYP2D6" and "copy_number_from_vcf" not in reasons:
         limitations.append(CYP2D6_LIMITATION)
         reasons.append("cyp2d6_snv_indel_only")
+        if out.status == "provisional":
+            limitations.append("provisional: copy number not assessed; the phenotype of the SNV/indel diplotype is "
+                               "not used for guidance. Settle it with " + cyp2d6.SETTLE_TEST)
     if out.rule == "lowest_function":
         reasons.append("lowest_function_rule")
-    with_pheno = out.status in ("called", "ambiguous")
+    if compiled_gene(gene).definition.source == "PyPGx":
+        from genomics.pgx.pypgx import no_guideline_note
+
+        limitations.append(no_guideline_note(gene))
+        reasons.append("no_cpic_dpwg_guideline")
+    with_pheno = out.status in ("called", "ambiguous", "provisional")
     dips, pcs = [], []
     psex = "male" if out.haploid else sex
     for a1, a2, score in out.diplotypes:
@@ -440,18 +569,27 @@ def build_gene_call(out: MatchOutcome, *, sex: str | None = None, sex_source: st
             reasons.append("ambiguous_phenotype")
         versions = {str(getattr(pc, "source_version", "")) for pc in pcs if pc is not None}
         pheno_version = ",".join(sorted(v for v in versions if v)) or None
-    return GeneCall(
-        gene=gene, source="vcf", status=out.status, reasons=reasons, diplotypes=dips,
+        for pc in pcs:
+            if pc is not None and getattr(pc, "reason", None) == "unknown_allele":
+                out.warnings.append(f"{pc.detail}: the allele is in the {compiled_gene(gene).definition.version} "
+                                    f"allele definitions but the bundled phenotype table ({pc.source_version}) does "
+                                    "not rate it, so its function is not assessed")
+                reasons.append("allele_not_in_phenotype_table")
+        if out.status == "provisional":
+            phenotype = activity = lookup = None  # shown per diplotype, never used for guidance
+    return GeneCall.model_construct(
+        gene=gene, source="vcf", status=out.status, reasons=list(dict.fromkeys(reasons)), diplotypes=dips,
         phenotype=phenotype, activity_score=activity, lookup_key=lookup,
         phased=out.phased, effectively_phased=out.effectively_phased, haploid=out.haploid,
         sex=psex if gene == "G6PD" else None, sex_source=sex_source if gene == "G6PD" else None,
         n_positions=out.n_positions, n_observed=out.n_observed,
-        missing_positions=[MissingPosition(**m) for m in out.missing_positions],
-        filled_positions=out.filled_positions, alleles_not_ruled_out=out.not_ruled_out,
-        novel_variants=[NovelVariant(**v) for v in out.novel_variants],
-        haplotypes_present=out.haplotypes_present, rule=out.rule, limitations=limitations,
-        warnings=out.warnings, extra_positions=extra_positions or [],
-        positions=[PositionGenotype(**p) for p in out.positions],
+        missing_positions=[MissingPosition.model_construct(**m) for m in out.missing_positions],
+        filled_positions=list(out.filled_positions), partial_positions=list(out.partial_positions),
+        alleles_not_ruled_out=list(out.not_ruled_out),
+        novel_variants=[NovelVariant.model_construct(**v) for v in out.novel_variants],
+        haplotypes_present=list(out.haplotypes_present), rule=out.rule, limitations=limitations,
+        warnings=list(dict.fromkeys(out.warnings)), extra_positions=extra_positions or [],
+        positions=[PositionGenotype.model_construct(**p) for p in out.positions],
         definition_version=compiled_gene(gene).definition.version, phenotype_version=pheno_version,
     )
 
@@ -500,14 +638,28 @@ def merge_outside_calls(genes: dict[str, GeneCall], outside: Iterable[OutsideCal
 
 # ------------------------------------------------------------------------------------------- calling
 def _genes(genes: Iterable[str] | None) -> list[str]:
+    """The genes to call: default the 20 PharmCAT genes; ``all`` adds every PyPGx-only gene; ``pypgx`` those."""
     if genes is None:
         return list(CALLABLE_GENES)
-    out = []
+    out: list[str] = []
+    pypgx_genes: tuple[str, ...] | None = None
     for g in genes:
         gu = g.strip().upper()
-        if gu not in CALLABLE_GENES:
-            raise UsageError(f"gene {g!r} cannot be called from a VCF", field="genes",
-                             fix=f"choose among: {', '.join(CALLABLE_GENES)} (HLA-A/B, MT-RNR1: use outside calls)")
+        if gu in ("ALL", "PYPGX") or gu not in CALLABLE_GENES:
+            if pypgx_genes is None:
+                from genomics.pgx.pypgx import BAM_ONLY_GENES, PYPGX_GENES
+
+                pypgx_genes = PYPGX_GENES
+            if gu in ("ALL", "PYPGX"):
+                wanted = (list(CALLABLE_GENES) if gu == "ALL" else []) + list(pypgx_genes)
+                out += [x for x in wanted if x not in out]
+                continue
+            if gu not in pypgx_genes:
+                extra = (f"; {gu} is defined only by structural alleles: it needs a BAM-based caller or an outside "
+                         "call") if gu in BAM_ONLY_GENES else ""
+                raise UsageError(f"gene {g!r} cannot be called from a VCF{extra}", field="genes",
+                                 fix=f"choose among: {', '.join(CALLABLE_GENES)}, the PyPGx genes "
+                                     f"({', '.join(pypgx_genes)}), 'all' or 'pypgx' (HLA-A/B, MT-RNR1: outside calls)")
         if gu not in out:
             out.append(gu)
     return out
@@ -531,12 +683,13 @@ def _extra_genotypes(ga: GeneArrays, i: int) -> list[PositionGenotype]:
     rows = []
     for locus, gt, ph, alleles in ga.extra:
         if gt is None:
-            rows.append(PositionGenotype(position=locus.position, rsid=locus.rsid, ref=locus.ref, genotype="./."))
+            rows.append(PositionGenotype.model_construct(position=locus.position, rsid=locus.rsid, ref=locus.ref,
+                                                         genotype="./."))
             continue
         g = gt[i]
         parts = [alleles[x] if 0 <= x < len(alleles) else "." for x in g if x != HAPLOID]
-        rows.append(PositionGenotype(position=locus.position, rsid=locus.rsid, ref=locus.ref,
-                                     genotype=("|" if ph[i] else "/").join(parts)))
+        rows.append(PositionGenotype.model_construct(position=locus.position, rsid=locus.rsid, ref=locus.ref,
+                                                     genotype=("|" if ph[i] else "/").join(parts)))
     return rows
 
 
@@ -569,47 +722,94 @@ def _read_all(sources: Sequence[_Source], gene_list: list[str], n_samples: int,
                 chrom, start, end = compiled_gene(g).definition.region
                 lo, hi = max(1, start - COVERAGE_WINDOW), end + COVERAGE_WINDOW
                 ga.region_empty = not any(src.region_has_records(chrom, lo, hi) for src in sources)
+    if "CYP2D6" in arrays:
+        _read_cyp2d6_copy_number(sources, arrays["CYP2D6"], n_samples)
     return arrays
+
+
+def _read_cyp2d6_copy_number(sources: Sequence[_Source], ga: GeneArrays, n_samples: int) -> None:
+    """Copy number per sample from CN records overlapping CYP2D6, and heterozygous sites in its flanks."""
+    chrom, start, end = cyp2d6.CYP2D6_REGION
+    cns: list[Any] = [None] * n_samples
+    flank = np.zeros(n_samples, dtype=np.int64)
+    for src in sources:
+        records, het = src.copy_number_scan(chrom, start, end, cyp2d6.FLANK)
+        if het is not None:
+            flank += het
+        for locus, alts, gt, info_cn, fmt_cn in records:
+            for i in range(n_samples):
+                if cns[i] is not None:
+                    continue
+                g = [int(x) for x in gt[i] if int(x) != HAPLOID]
+                icn = info_cn if n_samples == 1 and isinstance(info_cn, (int, float)) else None
+                fcn = None if fmt_cn is None else float(fmt_cn[i])
+                if fcn is not None and (fcn != fcn or fcn < 0):
+                    fcn = None
+                cns[i] = cyp2d6.copy_number_from_record(alts, g, icn, fcn, locus)
+    ga.copy_number = cns
+    ga.flank_het = flank
+
+
+def _cyp2d6_policy(out: MatchOutcome, ga: GeneArrays, i: int, geno: GeneGenotypes, accept_without_cn: bool) -> None:
+    """Combine a CYP2D6 copy number into the call, or mark the call provisional (see genes/cyp2d6)."""
+    cn = ga.copy_number[i] if ga.copy_number is not None else None
+    if cn is not None:
+        out.reasons.append("copy_number_from_vcf")
+        if out.status in ("called", "ambiguous"):
+            dips, reasons, warns = cyp2d6.apply_copy_number([(x, y) for x, y, _ in out.diplotypes], cn)
+            out.reasons += reasons
+            out.warnings += warns
+            out.diplotypes = [(x, y, 0) for x, y in dips]
+            out.rule = "copy_number"
+            out.status = "not_called" if not dips else ("ambiguous" if len(dips) > 1 else "called")
+        else:
+            out.warnings.append(f"CYP2D6 copy number {cn.total} from {cn.source}; the SNV/indel call is {out.status}")
+    else:
+        out.reasons.append("cyp2d6_copy_number_not_assessed")
+        if out.status in ("called", "ambiguous") and not accept_without_cn:
+            out.status = "provisional"
+        elif out.status in ("called", "ambiguous"):
+            out.reasons.append("cyp2d6_accepted_without_copy_number")
+    obs = (geno.a1 >= 0) & (geno.a2 >= 0)
+    n_het = int((obs & (geno.a1 != geno.a2)).sum())
+    n_hom_alt = int((obs & (geno.a1 == geno.a2) & (geno.a1 > 0)).sum())
+    flank = int(ga.flank_het[i]) if ga.flank_het is not None else 0
+    hint = cyp2d6.deletion_hint(n_het, n_hom_alt, flank)
+    if hint and (cn is None or cn.total >= 2):
+        out.reasons.append("possible_cyp2d6_deletion")
+        out.warnings.append(hint)
 
 
 def _call_sample(gene_arrays: dict[str, GeneArrays], i: int, sample: str, *, fill: bool,
                  sex: str | None, include_positions: bool,
-                 cache: dict[tuple, GeneCall] | None = None) -> dict[str, GeneCall]:
+                 cache: dict[tuple, GeneCall] | None = None, accept_cyp2d6: bool = False) -> dict[str, GeneCall]:
     calls: dict[str, GeneCall] = {}
     for gene, ga in gene_arrays.items():
-        cg = compiled_gene(gene)
-        geno = ga.sample(i)
         key = None
         if cache is not None:
             # samples with identical genotypes at a gene get the same (immutable) GeneCall
-            key = (gene, sex, geno.a1.tobytes(), geno.a2.tobytes(), geno.phased.tobytes(),
-                   geno.phase_set.tobytes(), geno.conflict.tobytes() if geno.conflict is not None else b"",
-                   tuple(_extra_key(ga, i)))
+            key = (gene, sex, ga.row_key(i), tuple(_extra_key(ga, i)) if ga.extra else (),
+                   None if ga.copy_number is None else (ga.copy_number[i], int(ga.flank_het[i])))
             hit = cache.get(key)
             if hit is not None:
                 calls[gene] = hit
                 continue
-        force_haploid = gene == "G6PD" and sex == "male"
-        rank = _function_rank_for(gene, cg.names[cg.ref_index]) if gene in LOWEST_FUNCTION_GENES else None
+        cg = compiled_gene(gene)
+        geno = ga.sample(i)
+        force_haploid = cg.rules.sex_linked and g6pd.force_haploid(sex)
+        rank = _function_rank_for(gene, cg.names[cg.ref_index]) if cg.rules.lowest_function else None
         out = match_gene(cg, geno, fill_missing_with_reference=fill and not ga.region_empty, function_rank=rank,
                          force_haploid=force_haploid, include_positions=include_positions)
+        if cg.rules.copy_number_sensitive:
+            _cyp2d6_policy(out, ga, i, geno, accept_cyp2d6)
         if fill and ga.region_empty:
             out.reasons.append("gene_region_not_in_vcf")
             out.warnings.append("the VCF has no record anywhere in this gene's region: the gene is not covered, "
                                 "so its positions were not filled as reference")
         sex_source = None
         gene_sex = sex
-        if gene == "G6PD":
-            if sex is not None:
-                sex_source = "given"
-                if sex == "female" and out.haploid:
-                    out.warnings.append("sex given as female but chrX calls are haploid; called as haploid")
-            elif out.haploid:
-                gene_sex, sex_source = "male", "inferred from chrX ploidy (haploid genotypes)"
-            elif out.n_observed and (geno.a1 != geno.a2)[(geno.a1 >= 0) & (geno.a2 >= 0)].any():
-                gene_sex, sex_source = "female", "inferred from chrX ploidy (heterozygous genotypes)"
-            else:
-                sex_source = "unknown: diploid homozygous chrX calls; if male, the call is hemizygous"
+        if cg.rules.sex_linked:
+            gene_sex, sex_source = g6pd.sex_for_call(out, geno, sex)
         calls[gene] = build_gene_call(out, sex=gene_sex, sex_source=sex_source,
                                       extra_positions=_extra_genotypes(ga, i) if ga.extra else None)
         if key is not None:
@@ -621,12 +821,19 @@ def _extra_key(ga: GeneArrays, i: int) -> list:
     return [(None if gt is None else (gt[i].tobytes(), bool(ph[i]))) for _, gt, ph, _ in ga.extra]
 
 
+@lru_cache(maxsize=64)
+def _definition_versions(genes: tuple[str, ...]) -> str:
+    return ",".join(sorted({compiled_gene(g).definition.version for g in genes}))
+
+
 def _provenance(options: dict[str, Any], vcf: str | None, build_evidence: str | None,
                 calls: dict[str, GeneCall]) -> PgxProvenance:
-    versions = {compiled_gene(g).definition.version for g in options.get("genes") or CALLABLE_GENES}
+    versions = _definition_versions(tuple(options.get("genes") or CALLABLE_GENES))
     pheno: dict[str, str] = {g: c.phenotype_version for g, c in calls.items() if c.phenotype_version}
-    return PgxProvenance(definitions_version=",".join(sorted(versions)), phenotype_versions=pheno,
-                         options=options, vcf=vcf, build_evidence=build_evidence)
+    # every defaulted field given: pydantic inspects a default factory's signature on each construction
+    return PgxProvenance.model_construct(definitions_version=versions, phenotype_versions=pheno,
+                                         options=dict(options), vcf=vcf, build_evidence=build_evidence,
+                                         package_version=package_version(), created=_now_text())
 
 
 def _as_paths(vcf: str | os.PathLike[str] | Sequence[str | os.PathLike[str]]) -> list[str]:
@@ -655,6 +862,7 @@ def call_pgx(
     sex: str | None = None,
     build: str = "GRCh38",
     include_positions: bool = True,
+    accept_cyp2d6_without_copy_number: bool = False,
 ) -> PgxProfile:
     """Call every pharmacogene of one sample from a VCF.
 
@@ -677,6 +885,10 @@ def call_pgx(
         Genome build the VCF must be on (GRCh38; the definitions are GRCh38).
     include_positions
         Include the per-position genotype table in each gene call.
+    accept_cyp2d6_without_copy_number
+        Use a CYP2D6 call made without any copy-number source as a normal call (status ``called``, its
+        phenotype reaches the guidance). Default: such a call is ``provisional`` (see
+        :mod:`genomics.pgx.genes.cyp2d6`).
 
     Returns
     -------
@@ -698,26 +910,28 @@ def call_pgx(
     sex_norm = _sex_for(sex, sample)
     arrays = _read_all(sources, gene_list, 1, check_regions=fill_missing_with_reference)
     calls = _call_sample(arrays, 0, sample, fill=fill_missing_with_reference, sex=sex_norm,
-                         include_positions=include_positions)
+                         include_positions=include_positions, accept_cyp2d6=accept_cyp2d6_without_copy_number)
     warn_list: list[str] = []
     if outside:
         calls = merge_outside_calls(calls, outside, warn_list)
-    options = _options(fill_missing_with_reference, gene_list, outside_calls, sex)
-    profile = PgxProfile(sample=sample, genes=calls,
-                         provenance=_provenance(options, ", ".join(paths), sources[0].build_evidence, calls),
-                         warnings=warn_list + _profile_warnings(calls, fill_missing_with_reference))
+    options = _options(fill_missing_with_reference, gene_list, outside_calls, sex, accept_cyp2d6_without_copy_number)
+    profile = PgxProfile.model_construct(
+        sample=sample, genes=dict(calls),
+        provenance=_provenance(options, ", ".join(paths), sources[0].build_evidence, calls),
+        warnings=warn_list + _profile_warnings(calls, fill_missing_with_reference))
     _emit_warnings(profile)
     return profile
 
 
-def _options(fill: bool, gene_list: list[str], outside: Any, sex: Any) -> dict[str, Any]:
+def _options(fill: bool, gene_list: list[str], outside: Any, sex: Any, accept_cyp2d6: bool = False) -> dict[str, Any]:
     return {
         "fill_missing_with_reference": bool(fill),
         "genes": gene_list,
         "outside_calls": str(outside) if isinstance(outside, (str, os.PathLike)) else (
             "in-memory" if outside else None),
         "sex": sex if isinstance(sex, (str, type(None))) else "per-sample",
-        "cyp2d6": "SNV/indel only",
+        "cyp2d6": ("SNV/indel + copy number when the VCF or an outside call gives it; without it "
+                   + ("accepted as called (user opt-in)" if accept_cyp2d6 else "provisional")),
     }
 
 
@@ -758,6 +972,7 @@ def call_pgx_cohort(
     build: str = "GRCh38",
     include_positions: bool = False,
     progress: Callable[[str, int, int], None] | None = None,
+    accept_cyp2d6_without_copy_number: bool = False,
 ) -> Iterator[PgxProfile]:
     """Call every sample of a multi-sample VCF; yields one :class:`PgxProfile` per sample, in order.
 
@@ -770,13 +985,15 @@ def call_pgx_cohort(
     sources = _open_sources(paths, samples, build)
     names = sources[0].samples
     arrays = _read_all(sources, gene_list, len(names), progress, check_regions=fill_missing_with_reference)
-    options = _options(fill_missing_with_reference, gene_list, None, sex)
+    options = _options(fill_missing_with_reference, gene_list, None, sex, accept_cyp2d6_without_copy_number)
     cache: dict[tuple, GeneCall] = {}
     for i, name in enumerate(names):
         calls = _call_sample(arrays, i, name, fill=fill_missing_with_reference, sex=_sex_for(sex, name),
-                             include_positions=include_positions, cache=cache)
-        yield PgxProfile(sample=name, genes=calls,
-                         provenance=_provenance(options, ", ".join(paths), sources[0].build_evidence, calls),
-                         warnings=_profile_warnings(calls, fill_missing_with_reference))
+                             include_positions=include_positions, cache=cache,
+                             accept_cyp2d6=accept_cyp2d6_without_copy_number)
+        yield PgxProfile.model_construct(
+            sample=name, genes=dict(calls),
+            provenance=_provenance(options, ", ".join(paths), sources[0].build_evidence, calls),
+            warnings=_profile_warnings(calls, fill_missing_with_reference))
         if progress and ((i + 1) % 100 == 0 or i + 1 == len(names)):
             progress("call", i + 1, len(names))

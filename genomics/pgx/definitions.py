@@ -121,11 +121,13 @@ class GeneDefinition:
     alleles: tuple[NamedAlleleDefinition, ...]
     ignored_alleles: frozenset[str] = frozenset()
     ignored_positions: frozenset[int] = frozenset()
+    ignored_loci: tuple[Locus, ...] = ()
     extra_positions: tuple[Locus, ...] = ()
     required_positions: frozenset[int] = frozenset()
     unphased_priorities: tuple[tuple[frozenset[str], str], ...] = ()
     amp_tier1_alleles: frozenset[str] = frozenset()
     amp_tier1_positions: frozenset[int] = frozenset()
+    suballeles: tuple[tuple[str, str], ...] = ()
     file: str = ""
     extras: dict = field(default_factory=dict, compare=False, hash=False)
 
@@ -146,6 +148,30 @@ class GeneDefinition:
         """``(chrom, start, end)`` (1-based, inclusive) spanning every defining and extra locus."""
         loci = list(self.loci) + list(self.extra_positions)
         return self.chrom, min(lo.position for lo in loci), max(lo.end for lo in loci)
+
+    def parent_allele(self, name: str) -> str:
+        """The allele a sub-allele rolls up to (``suballelesMap``: SLCO1B1 ``*45.001`` -> ``*45``)."""
+        for sub, parent in self.suballeles:
+            if sub == name:
+                return parent
+        return name
+
+    def is_ignored_locus(self, locus: Locus) -> bool:
+        """Whether ``locus`` is an ``ignoredPositions`` entry: same position *and* same alleles (or rsID).
+
+        PharmCAT lists the ignored variant by its alleles; another variant at the same position (G6PD
+        Chatham ``C>T`` beside the ignored ``CGGT>C`` deletion) is still a defining variant.
+        """
+        for ig in self.ignored_loci:
+            if ig.position != locus.position:
+                continue
+            if ig.rsid and locus.rsid:
+                if ig.rsid == locus.rsid:
+                    return True
+                continue
+            if ig.ref.upper() == locus.ref.upper() and set(map(str.upper, ig.alts)) == set(map(str.upper, locus.alts)):
+                return True
+        return False
 
     def allele(self, name: str) -> NamedAlleleDefinition:
         for allele in self.alleles:
@@ -224,6 +250,7 @@ def _load(gene: str, directory: str) -> GeneDefinition:
         alleles=alleles,
         ignored_alleles=frozenset(ex.get("ignoredAlleles") or ()),
         ignored_positions=frozenset(int(p["position"]) for p in ex.get("ignoredPositions") or ()),
+        ignored_loci=tuple(_locus(i, p) for i, p in enumerate(ex.get("ignoredPositions") or ())),
         extra_positions=tuple(_locus(i, p) for i, p in enumerate(ex.get("extraPositions") or ())),
         required_positions=frozenset(int(p) for p in ex.get("requiredPositions") or ()),
         unphased_priorities=tuple(
@@ -231,6 +258,7 @@ def _load(gene: str, directory: str) -> GeneDefinition:
         ),
         amp_tier1_alleles=frozenset(ex.get("amp1Alleles") or ()),
         amp_tier1_positions=frozenset(int(p) for p in ex.get("amp1Positions") or ()),
+        suballeles=tuple(sorted((str(k), str(v)) for k, v in (raw.get("suballelesMap") or {}).items())),
         file=str(path),
         extras={"modificationDate": raw.get("modificationDate")},
     )

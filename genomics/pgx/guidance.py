@@ -21,8 +21,19 @@ Action (the DESIGN.md vocabulary)
 :func:`classify_recommendation` maps one row to ``standard`` / ``adjust_dose`` / ``caution`` / ``avoid`` /
 ``no_guidance`` by documented rules (``ACTION_RULES``) read from the row's structured fields and the
 directive sentences of its text. The drug's action is the most severe over all matched rows of all sources
-(avoid > adjust_dose > caution > standard > no_guidance); each source's own action is kept in
+(order and colours: :mod:`genomics.pgx.actions`); each source's own action is kept in
 ``DrugGuidance.summaries`` and ``sources_differ`` says when CPIC and DPWG disagree.
+
+Gaps are never green: when a guideline exists for the drug but a gene it needs is missing from the
+profile, not callable, indeterminate or ambiguous (:data:`GAP_STATUSES`), the drug is ``not_assessed``
+(amber) with those genes in ``DrugGuidance.missing_genes``, their state in ``gene_states`` and the
+pre-treatment testing advice of :mod:`genomics.pgx.pretreatment` in ``testing_advice``. A matched
+``standard`` (or silent) recommendation with such a gap also becomes ``not_assessed``; a matched
+caution / dose / avoid action is kept, with the gap named beside it (``label``). ``no_guidance`` is kept
+for a drug without a guideline, or whose guideline is silent for a fully assessed genotype.
+
+The same recommendation text matched through two rows of one guideline (DPWG irinotecan has a
+``Poor Metabolizer`` row and a ``*28/*28`` row with identical text) is listed once.
 
 Guideline text is never paraphrased: ``text_html`` is the table's HTML as is and ``text_plain`` is the same
 words with the tags removed.
@@ -38,6 +49,7 @@ from html.parser import HTMLParser
 from importlib import metadata
 from typing import Any
 
+from genomics.pgx.actions import ACTION_COLOURS, ACTION_LABELS, ACTION_SEVERITY, ACTIONS
 from genomics.pgx.knowledge_base import KnowledgeBase, active_knowledge_base
 from genomics.pgx.phenotypes import (
     HLA_GENES,
@@ -51,6 +63,7 @@ __all__ = [
     "ACTIONS",
     "ACTION_COLOURS",
     "ACTION_RULES",
+    "GAP_STATUSES",
     "DrugGuidance",
     "GeneInput",
     "GeneResult",
@@ -64,12 +77,14 @@ __all__ = [
     "html_to_text",
 ]
 
-#: The guidance-action vocabulary (DESIGN.md), least to most severe.
-ACTIONS: tuple[str, ...] = ("no_guidance", "standard", "caution", "adjust_dose", "avoid")
-_SEVERITY = {a: i for i, a in enumerate(ACTIONS)}
-#: Traffic-light colour of each action.
-ACTION_COLOURS = {"standard": "green", "adjust_dose": "amber", "caution": "amber", "avoid": "red",
-                  "no_guidance": "grey"}
+# The guidance-action vocabulary (order, colours, labels) is defined once, in genomics.pgx.actions;
+# ACTIONS and ACTION_COLOURS are re-exported here for existing callers.
+_SEVERITY = ACTION_SEVERITY
+#: Gene-result statuses (``GeneResult.status``) that leave a guideline's gene unassessed.
+GAP_STATUSES: tuple[str, ...] = ("missing", "not_called", "indeterminate", "ambiguous")
+#: How each gap status is said to a clinician.
+GAP_WORDS = {"missing": "not genotyped", "not_called": "not callable from the data",
+             "indeterminate": "genotype indeterminate", "ambiguous": "genotype ambiguous"}
 SOURCES: tuple[str, ...] = ("CPIC", "DPWG")
 NO_RESULT = "No Result"
 
@@ -376,7 +391,24 @@ class SourceSummary:
 
 @dataclass(frozen=True)
 class DrugGuidance:
-    """The per-drug summary a physician reads first, with the rows and gene results behind it."""
+    """The per-drug summary a physician reads first, with the rows and gene results behind it.
+
+    Attributes
+    ----------
+    action : str
+        One word of :data:`genomics.pgx.actions.ACTIONS`; ``not_assessed`` when a guideline exists but a gene
+        it needs was not assessed, ``no_guidance`` when there is no guideline (or it is silent).
+    missing_genes : tuple[str, ...]
+        Genes a guideline of this drug needs that were not genotyped, not callable, indeterminate or
+        ambiguous (empty when everything was assessed).
+    gene_states : dict[str, str]
+        ``gene -> clinician words`` for each missing gene (``"not genotyped"``, ``"not callable from the
+        data"``, ``"genotype ambiguous"``...).
+    testing_advice : tuple[PretreatmentTest, ...]
+        Pre-treatment testing advice for the missing genes (:mod:`genomics.pgx.pretreatment`).
+    has_guideline : bool
+        True when CPIC or DPWG has a guideline for the drug in the knowledge base.
+    """
 
     drug: str
     action: str
@@ -386,10 +418,49 @@ class DrugGuidance:
     recommendations: tuple[GuidelineRecommendation, ...]
     messages: tuple[str, ...] = ()
     provenance: dict[str, Any] = field(default_factory=dict)
+    missing_genes: tuple[str, ...] = ()
+    gene_states: dict[str, str] = field(default_factory=dict)
+    testing_advice: tuple[Any, ...] = ()
+    has_guideline: bool = False
 
     @property
     def colour(self) -> str:
         return ACTION_COLOURS[self.action]
+
+    @property
+    def gap_text(self) -> str:
+        """``"DPYD not genotyped"`` (one phrase per missing gene), ``""`` without a gap."""
+        return ", ".join(f"{g} {self.gene_states.get(g, 'not assessed')}" for g in self.missing_genes)
+
+    @property
+    def label(self) -> str:
+        """Clinician wording of the state: ``"not assessed: DPYD not genotyped"``,
+        ``"standard dosing (DPYD Normal Metabolizer)"``,
+        ``"adjust dose (TPMT Intermediate Metabolizer); not assessed: NUDT15 not genotyped"``,
+        ``"no guideline for this drug"``."""
+        if self.action == "not_assessed":
+            return f"not assessed: {self.gap_text}" if self.missing_genes else "not assessed"
+        if self.action == "no_guidance":
+            return ("no recommendation for this genotype" if self.has_guideline else "no guideline for this drug")
+        base = ACTION_LABELS[self.action]
+        basis = self.basis_text
+        if basis:
+            base = f"{base} ({basis})"
+        return f"{base}; not assessed: {self.gap_text}" if self.missing_genes else base
+
+    @property
+    def basis_text(self) -> str:
+        """The gene results the matched recommendations rest on (``"DPYD Normal Metabolizer"``), ``""`` if none."""
+        genes = list(dict.fromkeys(g for r in self.recommendations for g in r.genes if g not in r.missing_genes))
+        out = []
+        for g in genes:
+            gr = next((x for x in self.gene_results if x.gene == g and x.status == "determinate"), None)
+            if gr is None:
+                continue
+            pheno = "/".join(p for p in gr.phenotypes if p) or "/".join(k for k in gr.lookup_keys if k)
+            if pheno:
+                out.append(f"{g} {pheno}")
+        return ", ".join(out)
 
     @property
     def per_source(self) -> dict[str, SourceSummary]:
@@ -406,6 +477,12 @@ class DrugGuidance:
             "recommendations": [r.to_dict() for r in self.recommendations],
             "messages": list(self.messages),
             "provenance": self.provenance,
+            "label": self.label,
+            "basis": self.basis_text,
+            "missing_genes": list(self.missing_genes),
+            "gene_states": dict(self.gene_states),
+            "testing_advice": [t.to_dict() for t in self.testing_advice],
+            "has_guideline": self.has_guideline,
         }
 
 
@@ -453,7 +530,7 @@ def _from_gene_call(call: Any) -> GeneInput:
         "phased": bool(getattr(call, "phased", False) or getattr(call, "effectively_phased", False)),
         "missing_rsids": tuple(m.rsid for m in getattr(call, "missing_positions", []) or [] if m.rsid),
     }
-    if status == "not_called":
+    if status in ("not_called", "provisional"):  # provisional: CYP2D6 without copy number (genes/cyp2d6)
         return GeneInput(gene, (), called=False, **extra)
     if status == "incomplete" and not getattr(call, "phenotype", None):
         # missing positions leave alleles not ruled out: do not guess a phenotype
@@ -777,13 +854,14 @@ def _guidance(drug: str, inputs: Mapping[str, GeneInput], sources: Sequence[str]
             msg = (f"No single {source} recommendation: {', '.join(sorted(ambiguous_genes))} has several equally "
                    "likely diplotypes with different results (see candidates); phased data or another test "
                    "would resolve it.")
-            summaries.append(SourceSummary(source, "no_guidance", "ambiguous", names, msg, 0, (), cand_list))
+            summaries.append(SourceSummary(source, "not_assessed", "ambiguous", names, msg, 0,
+                                           tuple(sorted(ambiguous_genes)), cand_list))
             messages.append(f"{source} {drug}: {msg}")
         elif missing_genes:
             msg = (f"No {source} recommendation: {', '.join(sorted(missing_genes))} "
                    f"{'is' if len(missing_genes) == 1 else 'are'} missing from the profile or not called, and the "
                    "guideline needs every gene it names.")
-            summaries.append(SourceSummary(source, "no_guidance", "missing_gene", names, msg, 0,
+            summaries.append(SourceSummary(source, "not_assessed", "missing_gene", names, msg, 0,
                                            tuple(sorted(missing_genes))))
             messages.append(f"{source} {drug}: {msg}")
         else:
@@ -793,10 +871,33 @@ def _guidance(drug: str, inputs: Mapping[str, GeneInput], sources: Sequence[str]
                 for (s, _), gr in gene_results.items() if s == source)
             why = "the guideline has no recommendation rows (a dosing algorithm)" if rows_for_drug == 0 else \
                 f"no row for this result ({detail})"
-            summaries.append(SourceSummary(source, "no_guidance", "no_matching_row", names,
-                                           f"No {source} recommendation: {why}.", 0))
+            unassessed = tuple(sorted(gr.gene for (s, _), gr in gene_results.items()
+                                      if s == source and gr.status in GAP_STATUSES))
+            summaries.append(SourceSummary(source, "not_assessed" if unassessed else "no_guidance",
+                                           "no_matching_row", names, f"No {source} recommendation: {why}.", 0,
+                                           unassessed))
     matched_actions = [s.action for s in summaries if s.status == "matched"]
     action = max(matched_actions, key=_SEVERITY.__getitem__) if matched_actions else "no_guidance"
+    # gaps: genes a guideline of this drug needs that were not assessed (never shown as green)
+    # a gene one source could not use (e.g. an allele missing from DPWG's table) but another source matched
+    # on its actual result was assessed: not a gap
+    assessed = {g for r in recs for g in r.genes if g not in r.missing_genes}
+    missing = tuple(sorted({g for s in summaries for g in s.missing_genes} - assessed))
+    if missing and _SEVERITY[action] < _SEVERITY["not_assessed"]:
+        action = "not_assessed"
+    states: dict[str, str] = {}
+    for g in missing:
+        statuses = [gr.status for (_, gg), gr in gene_results.items() if gg == g]
+        status = next((st for st in GAP_STATUSES if st in statuses), "missing")
+        if g in {x for s in summaries if s.status == "ambiguous" for x in s.missing_genes}:
+            status = "ambiguous"
+        notes = " ".join(gr.note or "" for (_, gg), gr in gene_results.items() if gg == g)
+        states[g] = ("provisional: copy number not assessed, not used for guidance (a CYP2D6 copy-number "
+                     "test settles it)"
+                     if "copy_number_not_assessed" in notes else GAP_WORDS[status])
+    from genomics.pgx.pretreatment import testing_advice
+
+    advice = testing_advice(drug, missing, kb=kb) if missing else ()
     # 'No recommendation' (e.g. DPWG for normal metabolizers) is silence, not disagreement.
     sources_differ = len(set(matched_actions) - {"no_guidance"}) > 1
     if sources_differ:
@@ -806,8 +907,22 @@ def _guidance(drug: str, inputs: Mapping[str, GeneInput], sources: Sequence[str]
     prov = {"package": "genomics-treatment-recommender", "package_version": _package_version(),
             "genome_build": "GRCh38", **kb.provenance()}
     return DrugGuidance(drug=drug, action=action, summaries=tuple(summaries), sources_differ=sources_differ,
-                        gene_results=tuple(gene_results.values()), recommendations=tuple(recs),
-                        messages=tuple(messages), provenance=prov)
+                        gene_results=tuple(gene_results.values()), recommendations=_dedupe(recs),
+                        messages=tuple(messages), provenance=prov, missing_genes=missing, gene_states=states,
+                        testing_advice=advice, has_guideline=bool(pkgs))
+
+
+def _dedupe(recs: Sequence[GuidelineRecommendation]) -> tuple[GuidelineRecommendation, ...]:
+    """One recommendation per (source, guideline, text): rows of one guideline keyed differently (a
+    phenotype row and a diplotype row) can carry the same text and both match."""
+    seen: set[tuple[str, str, str]] = set()
+    out = []
+    for r in recs:
+        key = (r.source, r.guideline_id, r.text_html)
+        if key not in seen:
+            seen.add(key)
+            out.append(r)
+    return tuple(out)
 
 
 def guidance_for_drug(drug: str, genes: Any, *, sources: Sequence[str] = SOURCES,

@@ -34,6 +34,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import tempfile
 import threading
@@ -62,6 +63,7 @@ __all__ = [
     "knowledge_base_info",
     "validate_guideline_package",
     "validate_phenotype_table",
+    "validate_version",
 ]
 
 #: The tables shipped inside the package.
@@ -152,6 +154,40 @@ def gene_file_stem(gene: str) -> str:
 # validation (used for the bundle and, strictly, for imports)
 
 
+#: A data version as PharmCAT/ClinPGx write it (``2024-03-25-16-13``, ``v2.15.4``): it names the installed
+#: folder, so it must be one plain name (no separator, no ``..``, no whitespace), never a number.
+_VERSION_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$")
+_ARCHIVE_SUFFIXES = (".zip", ".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz", ".gz", ".bz2", ".xz",
+                     ".7z", ".rar", ".jar", ".whl")
+
+
+def validate_version(value: Any, *, file: str | Path, record: str | None = None, field: str = "version") -> None:
+    """Raise :class:`KnowledgeBaseError` unless ``value`` is ``None`` or a safe version text."""
+    if value is None:
+        return
+    fix = "use an unmodified PharmCAT file: 'version' is text such as \"2024-03-25-16-13\""
+    if not isinstance(value, str):
+        raise KnowledgeBaseError(f"must be text, not {type(value).__name__} ({str(value)[:20]})", file=file,
+                                 record=record, field=field, fix=fix)
+    if not _VERSION_RE.match(value) or ".." in value:
+        raise KnowledgeBaseError(f"not a version name ({value[:40]!r}): letters, digits and . _ + - only",
+                                 file=file, record=record, field=field, fix=fix)
+
+
+def _refuse_archive(path: Path) -> None:
+    name = path.name.lower()
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(262)
+    except OSError:
+        head = b""
+    magic = head.startswith((b"PK\x03\x04", b"\x1f\x8b", b"BZh", b"\xfd7zXZ\x00", b"7z\xbc\xaf", b"Rar!")) or \
+        head[257:262] == b"ustar"
+    if magic or name.endswith(_ARCHIVE_SUFFIXES):
+        raise KnowledgeBaseError("archives are not read: unpack it first", file=path,
+                                 fix="unpack the archive and give its folder (or prescribing_guidance.json)")
+
+
 def validate_guideline_package(pkg: Any, *, file: str | Path, index: int | None = None) -> None:
     """Raise :class:`KnowledgeBaseError` naming file, record and field when ``pkg`` is malformed.
 
@@ -218,6 +254,7 @@ def validate_guideline_package(pkg: Any, *, file: str | Path, index: int | None 
         if impl is not None and not (isinstance(impl, list) and all(isinstance(x, str) for x in impl)):
             raise KnowledgeBaseError("must be a list of text", file=file, record=rwhere, field="implications",
                                      fix=fix)
+    validate_version(pkg.get("version"), file=file, record=where)
     cites = pkg.get("citations")
     if cites is not None and not isinstance(cites, list):
         raise KnowledgeBaseError("must be a list", file=file, record=where, field="citations", fix=fix)
@@ -230,6 +267,7 @@ def validate_phenotype_table(data: Any, *, file: str | Path) -> None:
         raise KnowledgeBaseError("phenotype table is not a JSON object", file=file, fix=fix)
     if not isinstance(data.get("gene"), str):
         raise KnowledgeBaseError("missing gene symbol", file=file, field="gene", fix=fix)
+    validate_version(data.get("version"), file=file)
     dips = data.get("diplotypes")
     if not isinstance(dips, list):
         raise KnowledgeBaseError("must be a list", file=file, field="diplotypes", fix=fix)
@@ -601,6 +639,7 @@ def _read_guideline_files(files: list[Path], merged: bool) -> Iterator[dict[str,
                     field="guidelines", fix="use an unmodified PharmCAT reporter/prescribing_guidance.json",
                 )
             top_version = data.get("version")
+            validate_version(top_version, file=path)
             for i, pkg in enumerate(data["guidelines"]):
                 validate_guideline_package(pkg, file=path, index=i)
                 pkg = dict(pkg)
@@ -656,12 +695,17 @@ def bundled_knowledge_base() -> KnowledgeBase:
 
 
 def kb_home(home: str | os.PathLike[str] | None = None) -> Path:
-    """The user KB folder: ``home/kb`` if given, else ``$RECOMMENDER_HOME/kb``, else the XDG data dir."""
-    if home is not None:
-        return Path(home).expanduser() / "kb"
-    env = os.environ.get(ENV_HOME)
-    if env:
-        return Path(env).expanduser() / "kb"
+    """The user KB folder: ``home/kb`` if given, else ``$RECOMMENDER_HOME/kb``, else the XDG data dir.
+
+    A home that exists but is not a folder (a file, a FIFO) is refused (issue 16), never silently ignored.
+    """
+    if home is not None or os.environ.get(ENV_HOME):
+        base = Path(home if home is not None else os.environ[ENV_HOME]).expanduser()
+        if base.exists() and not base.is_dir():
+            raise KnowledgeBaseError("the data home is not a folder", file=str(base),
+                                     field="--home" if home is not None else ENV_HOME,
+                                     fix="give a folder (it is created when missing), not a file")
+        return base / "kb"
     xdg = os.environ.get("XDG_DATA_HOME")
     base = Path(xdg).expanduser() if xdg else Path.home() / ".local" / "share"
     return base / "recommender" / "kb"
@@ -685,6 +729,11 @@ def active_knowledge_base(home: str | os.PathLike[str] | None = None) -> Knowled
     if pointer.is_file():
         name = pointer.read_text(encoding="utf-8").strip()
         root = folder / name
+        if not _is_plain_name(name):
+            raise KnowledgeBaseError(
+                "does not name a version folder inside the knowledge-base folder", file=pointer,
+                fix=f"run 'recommender kb import PATH' again, or delete {pointer} to use the bundled tables",
+            )
         if not name or not (root / MANIFEST_NAME).is_file():
             raise KnowledgeBaseError(
                 f"names a missing knowledge-base version {name!r}", file=pointer,
@@ -711,10 +760,17 @@ def _find_resources_root(path: Path) -> Path | None:
     return None
 
 
+def _is_plain_name(name: str) -> bool:
+    """True for one folder name (no separator, not ``.``/``..``, no control character)."""
+    return bool(name) and name not in {".", ".."} and "/" not in name and "\\" not in name and \
+        name.isprintable() and not name.startswith(".")
+
+
 def _collect_import(path: Path) -> dict[str, list[tuple[Path, str]]]:
     """Map KB destination kinds to (source file, destination relative path)."""
     found: dict[str, list[tuple[Path, str]]] = {"guidelines": [], "cpic": [], "dpwg": [], "messages": []}
     if path.is_file():
+        _refuse_archive(path)
         data = _load_json(path)
         if isinstance(data, dict) and "guidelines" in data:
             found["guidelines"].append((path, _MERGED_GUIDANCE))
@@ -824,14 +880,20 @@ def import_knowledge_base(
         "".join(f"{dest}\0{sha256_file(f)}\n" for kind in found.values() for f, dest in sorted(
             kind, key=lambda x: x[1])).encode()
     ).hexdigest()
+    validate_version(rec_version, file=src)
     kb_id = f"{rec_version}-{content_sha[:8]}"
     folder = kb_home(home)
     if _inside_package(folder):
         raise KnowledgeBaseError("refusing to write into the installed package", file=folder, field=ENV_HOME,
                                  fix=f"set {ENV_HOME} to a user-writable folder outside the package")
-    folder.mkdir(parents=True, exist_ok=True)
     final = folder / kb_id
+    if not _is_plain_name(kb_id) or final.resolve().parent != folder.resolve():  # belt and braces
+        raise KnowledgeBaseError("the version does not make a folder name inside the knowledge-base folder",
+                                 file=src, field="version", fix="use an unmodified PharmCAT file")
+    folder.mkdir(parents=True, exist_ok=True)
+    created = False
     if not (final / MANIFEST_NAME).is_file():
+        created = True
         staging = Path(tempfile.mkdtemp(prefix=".import-", dir=folder))
         try:
             records = []
@@ -859,6 +921,19 @@ def import_knowledge_base(
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
+    clear_cache()
+    try:  # load the installed version the way kb info, pgx and score will; never activate what fails
+        candidate = KnowledgeBase(final.resolve(), "imported", bundled_knowledge_base())
+        candidate.info()
+        candidate.provenance()
+    except Exception as err:
+        if created:
+            shutil.rmtree(final, ignore_errors=True)
+        clear_cache()
+        if isinstance(err, KnowledgeBaseError):
+            raise
+        raise KnowledgeBaseError(f"the imported tables do not load: {type(err).__name__}: {str(err)[:200]}",
+                                 file=src, fix="use an unmodified PharmCAT release; nothing was activated") from None
     if activate:
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{CURRENT_NAME}.", suffix=".part")
         with os.fdopen(fd, "w", encoding="utf-8") as handle:

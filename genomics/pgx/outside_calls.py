@@ -60,6 +60,13 @@ def _norm_gene(text: str) -> str:
     return "MT-RNR1" if g in {"MT-RNR1", "MTRNR1"} else g
 
 
+def _pypgx_known() -> frozenset[str]:
+    """Genes PyPGx defines (VCF-callable or BAM-only), accepted as outside calls too (loaded on first use)."""
+    from genomics.pgx.pypgx import BAM_ONLY_GENES, PYPGX_GENES
+
+    return frozenset(PYPGX_GENES) | frozenset(BAM_ONLY_GENES)
+
+
 def parse_outside_calls(text: str, *, file: str = "<outside calls>") -> list[OutsideCall]:
     """Parse outside-calls text; raises :class:`InputFileError` naming the line on bad rows."""
     calls: list[OutsideCall] = []
@@ -88,9 +95,10 @@ def parse_outside_calls(text: str, *, file: str = "<outside calls>") -> list[Out
             raise InputFileError("row without a gene", file=file, record=f"line {lineno}", field="gene",
                                  fix="put the gene symbol (e.g. CYP2D6) in the first column")
         gene = _norm_gene(row["gene"])
-        if gene not in _KNOWN:
+        if gene not in _KNOWN and gene not in _pypgx_known():
             raise InputFileError(f"unknown gene {row['gene']!r}", file=file, record=f"line {lineno}", field="gene",
-                                 fix=f"use one of: {', '.join(sorted(_KNOWN))}")
+                                 fix=f"use one of: {', '.join(sorted(_KNOWN))} or a PyPGx gene "
+                                     f"({', '.join(sorted(_pypgx_known()))})")
         if not (row.get("diplotype") or row.get("phenotype") or row.get("activity_score")):
             raise InputFileError(f"{gene}: no diplotype, phenotype or activity score", file=file,
                                  record=f"line {lineno}", field="diplotype",

@@ -252,6 +252,35 @@ def allele_activity_value(gene: str, allele: str, *, kb: KnowledgeBase | None = 
     return value if value and _is_number(value) else None
 
 
+def _dup_activity(table: _Table, allele: str) -> str | None:
+    """Activity of an allele the table does not list: ``*17x2`` = 2 x ``*17``; a tandem ``*36+*10`` = the sum."""
+    import re
+
+    if "+" in allele and allele not in table.known:  # a tandem (CYP2D6 *36+*10): the sum of its genes
+        parts = [table.activity.get(p) for p in allele.split("+")]
+        if parts and all(v is not None and _is_number(v) for v in parts):
+            return f"{sum(float(v) for v in parts):g}"  # type: ignore[arg-type]
+        return None
+    m = re.fullmatch(r"(.+)x(≥)?(\d+)", allele)
+    if not m or m.group(1) not in table.activity or not _is_number(table.activity[m.group(1)]):
+        return None
+    value = float(table.activity[m.group(1)])
+    if m.group(2) and value > 0:
+        return None  # "at least N copies" of a functional allele: the score is not known
+    return f"{value * int(m.group(3)):g}"
+
+
+def _parent_allele(gene: str, allele: str) -> str:
+    """The allele a sub-allele rolls up to, from the gene's definition file (``suballelesMap``)."""
+    from genomics.errors import RecommenderError
+    from genomics.pgx.definitions import load_definition
+
+    try:
+        return load_definition(gene).parent_allele(allele)
+    except (RecommenderError, KeyError, ValueError, OSError):
+        return allele
+
+
 def _indeterminate(gene: str, diplotype: str, source: str, version: str | None, reason: str, detail: str,
                    f1: str | None = None, f2: str | None = None, table: str | None = None) -> PhenotypeCall:
     return PhenotypeCall(gene=gene, diplotype=diplotype, phenotype=INDETERMINATE, activity_score=None,
@@ -335,12 +364,35 @@ def assign_phenotype(gene: str, allele1: str, allele2: str | None, *, sex: str |
         return _g6pd_call(gene, allele1, allele2, sex, kb, source)
     table = _table(kb, gene, source)
     if table is None:
+        from genomics.pgx.pypgx import PYPGX_GENES, PYPGX_VERSION
+        from genomics.pgx.pypgx import allele_function as pypgx_function
+        from genomics.pgx.pypgx import phenotype as pypgx_phenotype
+
+        if gene in PYPGX_GENES:  # PyPGx-only gene: allele function, and PyPGx's phenotype where it has one
+            f1, f2 = pypgx_function(gene, allele1), pypgx_function(gene, allele2) if allele2 else None
+            pheno = pypgx_phenotype(gene, allele1, allele2)
+            return PhenotypeCall(gene=gene, diplotype=diplotype, phenotype=pheno or "No phenotype assigned",
+                                 activity_score=None, lookup_key=None, function1=f1, function2=f2, source="PyPGx",
+                                 source_version=PYPGX_VERSION, reason="no_cpic_dpwg_guideline",
+                                 detail=f"no CPIC/DPWG guideline for {gene}; "
+                                        + ("phenotype from PyPGx" if pheno else "PyPGx assigns no phenotype"),
+                                 table="PyPGx allele-table.csv")
+    if table is None:
         return _indeterminate(gene, diplotype, source, None, "no_phenotype_table",
                               f"no {source} phenotype table for {gene}")
+    rolled = [(a, _parent_allele(gene, a)) for a in (allele1, allele2) if a is not None and a not in table.known]
+    rolled = [(a, p) for a, p in rolled if p != a]
+    if rolled:  # suballelesMap: SLCO1B1 *45.001 -> *45 before the phenotype lookup (as PharmCAT does)
+        allele1 = _parent_allele(gene, allele1) if allele1 not in table.known else allele1
+        if allele2 is not None and allele2 not in table.known:
+            allele2 = _parent_allele(gene, allele2)
+        call = assign_phenotype(gene, allele1, allele2, sex=sex, source=source, kb=kb)
+        note = "; ".join(f"sub-allele {a} looked up as {p} (suballelesMap)" for a, p in rolled)
+        return PhenotypeCall(**{**call.to_dict(), "detail": f"{note}" + (f"; {call.detail}" if call.detail else "")})
     f1 = table.functions.get(allele1)
     f2 = table.functions.get(allele2) if allele2 is not None else None
     for allele in (allele1,) if allele2 is None else (allele1, allele2):
-        if allele not in table.known:
+        if allele not in table.known and _dup_activity(table, allele) is None:
             return _indeterminate(gene, diplotype, source, table.version, "unknown_allele",
                                   f"allele {allele!r} is not in the {source} {gene} table", f1, f2, table.file)
     key = _multiset(allele1) if allele2 is None else _multiset(allele1, allele2)
@@ -349,7 +401,8 @@ def assign_phenotype(gene: str, allele1: str, allele2: str | None, *, sex: str |
         return _indeterminate(gene, diplotype, source, table.version, "missing_allele",
                               f"{gene} needs two alleles", f1, f2, table.file)
     if row is None and gene in ACTIVITY_SCORE_GENES and source == "CPIC":
-        v1, v2 = table.activity.get(allele1), table.activity.get(allele2 or "")
+        v1 = table.activity.get(allele1) or _dup_activity(table, allele1)
+        v2 = table.activity.get(allele2 or "") or _dup_activity(table, allele2 or "")
         if v1 and v2 and _is_number(v1) and _is_number(v2):
             score = f"{float(v1) + float(v2):.2f}".rstrip("0")
             score = score + "0" if score.endswith(".") else score

@@ -21,6 +21,17 @@ A :class:`PgxProfile` holds one :class:`GeneCall` per gene. A gene that cannot b
 ``lowest_function_rule``            DPYD/RYR1 without phase: the two lowest-function alleles reported
 ``heterozygous_in_haploid``         heterozygous calls for a male's chrX gene
 ``cyp2d6_snv_indel_only``           CYP2D6 from SNVs/indels only (no deletions, duplications, hybrids)
+``cyp2d6_copy_number_not_assessed`` no copy-number source: status ``provisional`` (phenotype not used for guidance)
+``cyp2d6_accepted_without_copy_number`` the user opted in to use the SNV/indel-only CYP2D6 call
+``copy_number_from_vcf``            CYP2D6 copy number read from the VCF (``copy_number:N``) and combined
+``copy_number_conflict``            copy number 1 but heterozygous CYP2D6 calls: not called
+``possible_cyp2d6_deletion``        all CYP2D6 sites homozygous while flanking sites are heterozygous
+``partial_genotype``                half-missing genotype(s) (``./1``): the observed allele is used
+``partial_genotype_ambiguous``      the completions of half-missing genotypes give several diplotypes
+``too_many_partial_genotypes``      too many half-missing genotypes to enumerate: not called
+``phase_between_blocks_unknown``    lowest-function genes: blocks combine several ways; worst case reported
+``allele_not_in_phenotype_table``   a called allele has no function in the bundled phenotype table
+``no_usable_genotype``              no genotype at any defining position could be used (see the other reasons)
 ``outside_call``                    the call comes from the outside-calls file
 ``phenotype_not_found``             the phenotype tables have no entry for the diplotype
 """
@@ -28,9 +39,9 @@ A :class:`PgxProfile` holds one :class:`GeneCall` per gene. A gene that cannot b
 from __future__ import annotations
 
 import functools
-
+import os
+import sys
 from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
 from typing import Any, Literal
 
@@ -50,20 +61,60 @@ __all__ = [
 
 SCHEMA_VERSION = "pgx-profile/1"
 
-GeneStatus = Literal["called", "ambiguous", "incomplete", "not_called", "outside_call"]
+GeneStatus = Literal["called", "ambiguous", "incomplete", "not_called", "outside_call", "provisional"]
+
+
+_DIST = "genomics_treatment_recommender"
+
+
+def _version_from_metadata_folder() -> str | None:
+    """The version from the first ``<dist>-<version>.dist-info`` / ``<dist>.egg-info`` on ``sys.path``.
+
+    The same search :func:`importlib.metadata.version` makes, without importing ``importlib.metadata``
+    (about 30 ms of a ``recommender pgx`` start-up). ``None`` when nothing is found.
+    """
+    for entry in sys.path:
+        try:
+            names = sorted(os.listdir(entry or "."))
+        except OSError:
+            continue
+        for name in names:
+            if name.startswith(_DIST + "-") and name.endswith(".dist-info"):
+                return name[len(_DIST) + 1:-len(".dist-info")]
+            if name == _DIST + ".egg-info" or (name.startswith(_DIST + "-") and name.endswith(".egg-info")):
+                try:
+                    with open(os.path.join(entry or ".", name, "PKG-INFO"), encoding="utf-8") as handle:
+                        for line in handle:
+                            if line.startswith("Version:"):
+                                return line.split(":", 1)[1].strip()
+                except OSError:
+                    continue
+    return None
 
 
 @functools.lru_cache(maxsize=1)
 def package_version() -> str:
     """Installed version of the project (``unknown`` when not installed)."""
+    found = _version_from_metadata_folder()
+    if found:
+        return found
+    from importlib import metadata
+
     try:
         return metadata.version("genomics-treatment-recommender")
     except metadata.PackageNotFoundError:  # pragma: no cover - source checkout without install
         return "unknown"
 
 
+def _now_text() -> str:
+    """The ``created`` stamp of a provenance (UTC, seconds)."""
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
 class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # defer_build: the validator/serializer are built on first validation or dump, not at import, so a
+    # one-gene `recommender pgx` table (built with model_construct by the caller) never pays for them.
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 class Diplotype(_Frozen):
@@ -127,6 +178,7 @@ class GeneCall(_Frozen):
     n_observed: int = 0
     missing_positions: list[MissingPosition] = Field(default_factory=list)
     filled_positions: list[int] = Field(default_factory=list)
+    partial_positions: list[int] = Field(default_factory=list)  # half-missing genotypes (./1): one allele used
     alleles_not_ruled_out: list[str] = Field(default_factory=list)
     novel_variants: list[NovelVariant] = Field(default_factory=list)
     haplotypes_present: list[str] = Field(default_factory=list)
@@ -159,7 +211,7 @@ class PgxProvenance(_Frozen):
     options: dict[str, Any] = Field(default_factory=dict)
     vcf: str | None = None
     build_evidence: str | None = None
-    created: str = Field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+    created: str = Field(default_factory=_now_text)
 
 
 class PgxProfile(_Frozen):

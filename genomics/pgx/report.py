@@ -22,7 +22,8 @@ import jinja2
 import nh3
 from markupsafe import Markup
 
-from genomics.pgx.guidance import ACTION_COLOURS, DrugGuidance, gene_inputs_from_profile
+from genomics.pgx.actions import ACTION_COLOURS, ACTION_LABELS, COLOUR_HEX
+from genomics.pgx.guidance import DrugGuidance, gene_inputs_from_profile
 from genomics.pgx.knowledge_base import KnowledgeBase, active_knowledge_base
 from genomics.pgx.phenotypes import assign_phenotype
 
@@ -49,8 +50,7 @@ DISCLAIMERS: tuple[str, ...] = (
     "PharmCAT and CPIC disclaim liability for the use of their data; so does this software (research use only).",
 )
 
-_LABELS = {"standard": "standard", "adjust_dose": "adjust dose", "caution": "caution", "avoid": "avoid",
-           "no_guidance": "no guidance"}
+_LABELS = ACTION_LABELS  # the one vocabulary (genomics.pgx.actions)
 
 
 def sanitize_guideline_html(text_html: str) -> str:
@@ -222,6 +222,7 @@ def render_pgx_html(profile: Any, guidance: Sequence[DrugGuidance] | Iterable[Dr
         "sources": list(sources),
         "colours": ACTION_COLOURS,
         "labels": _LABELS,
+        "hex": COLOUR_HEX,
         "driving": {g.drug: _driving(g) for g in guidance},
         "recs": recs,
         "genes": _gene_rows(profile),

@@ -6,7 +6,8 @@
   and REF alleles (from PyPGx's ``variant-table.csv``, MIT), used for genome-build detection;
 * ``genomics/data/demo/demo_pgx_panel.vcf.gz`` (+ ``.tbi``): 8 real 1000 Genomes samples over
   the 19 pharmacogene VCFs, merged and sorted, GRCh38 ``##contig`` lengths, with explicit
-  ``0|0`` calls at every PharmCAT position that 1000 Genomes does not list (see
+  ``0|0`` calls at every PharmCAT position that 1000 Genomes does not list, plus DPYD at every
+  PharmCAT DPYD position from the GRCh37 phase-3 file moved to GRCh38 (:func:`_dpyd_records`; see
   ``genomics/data/demo/PROVENANCE.md``).
 
 The run is deterministic: the same inputs give byte-identical outputs.
@@ -101,6 +102,83 @@ def _pharmcat_positions(shared: Path) -> list[tuple[str, int, str, str, str, str
     return out
 
 
+#: GRCh37 minus GRCh38 position over the DPYD region (chr1 ~97.07-97.92 Mb on GRCh38): the same for every
+#: DPYD row of PyPGx's variant table (checked by :func:`_dpyd_offset`, which fails otherwise).
+DPYD_GRCH37_OFFSET = 465556
+
+
+def _dpyd_offset(shared: Path) -> int:
+    """The GRCh37 - GRCh38 offset of DPYD, checked to be constant over PyPGx's DPYD rows (MIT table).
+
+    The simulator (``cohorts.germline_panel``) maps DPYD row by row with the same table; the demo needs
+    every PharmCAT DPYD position, some of which the table does not list, so it uses the offset after
+    checking that the table agrees with it everywhere (genomics cannot import cohorts).
+    """
+    src = shared / "pgx" / "pypgx" / "master-fa6b9f7" / "api" / "data" / "variant-table.csv"
+    offsets = set()
+    with open(src, newline="") as handle:
+        for r in csv.DictReader(handle):
+            if r["Gene"] == "DPYD":
+                offsets.add(int(r["GRCh37Position"]) - int(r["GRCh38Position"]))
+    if offsets != {DPYD_GRCH37_OFFSET}:
+        raise RuntimeError(f"DPYD GRCh37-GRCh38 offsets in the PyPGx table are {sorted(offsets)}, not "
+                           f"{DPYD_GRCH37_OFFSET}: map DPYD row by row instead")
+    return DPYD_GRCH37_OFFSET
+
+
+def _dpyd_records(shared: Path, sample_order: list[str],
+                  pharmcat: list[tuple[str, int, str, str, str, str]]) -> tuple[list[tuple[int, int, str]], int, int]:
+    """DPYD records at every PharmCAT DPYD position, from the GRCh37 1000 Genomes phase-3 file.
+
+    Returns ``(records, taken from 1000 Genomes, filled)``. For each PharmCAT DPYD position (GRCh38), the
+    GRCh37 record at ``pos + offset`` is taken when its REF equals the GRCh38 REF and one of its ALTs is a
+    PharmCAT ALT (other ALTs of a multi-allelic record are written as REF); where the reference base differs
+    between the builds (rs1801265, DPYD*9A: GRCh37 REF G, GRCh38 REF A) the GRCh37 ALT must be the GRCh38
+    REF and the allele indices are swapped. No record there = homozygous reference in phase 3: an explicit
+    ``0|0`` with ``INFO/FILLED``. Every DPYD record carries ``INFO/FROM_GRCH37``.
+    """
+    from cyvcf2 import VCF
+
+    offset = _dpyd_offset(shared)
+    src = shared / "population" / "1kgp_GRCh37" / "DPYD.vcf.gz"
+    vcf = VCF(str(src), samples=sample_order)
+    index = [list(vcf.samples).index(s) for s in sample_order]
+    out: list[tuple[int, int, str]] = []
+    taken = filled = 0
+    for chrom, pos, vid, ref, alt, gene in pharmcat:
+        if gene != "DPYD":
+            continue
+        alts = alt.split(",")
+        p37 = pos + offset
+        recs = [r for r in vcf(f"1:{p37}-{p37}") if r.POS == p37]
+        line = None
+        for r in recs:
+            gts = r.genotypes
+            if r.REF == ref and set(r.ALT) & set(alts):
+                keep = next(a for a in r.ALT if a in alts)
+                k = r.ALT.index(keep) + 1
+                calls = [tuple(1 if x == k else 0 for x in gts[i][:2]) + (gts[i][2],) for i in index]
+                new_alt = keep
+            elif ref in r.ALT and r.REF in alts and len(r.ALT) == 1:  # reference base differs between builds
+                calls = [tuple(1 - x for x in gts[i][:2]) + (gts[i][2],) for i in index]
+                new_alt = r.REF
+            else:
+                continue
+            text = [f"{a}{'|' if ph else '/'}{b}" for a, b, ph in calls]
+            line = "	".join([chrom, str(pos), vid, ref, new_alt, ".", "PASS", "GENE=DPYD;FROM_GRCH37", "GT", *text])
+            taken += 1
+            break
+        if line is None:
+            if recs:
+                raise RuntimeError(f"DPYD {vid}: GRCh37 record(s) at {p37} do not match the PharmCAT alleles")
+            line = "	".join([chrom, str(pos), vid, ref, alt, ".", "PASS", "GENE=DPYD;FILLED;FROM_GRCH37", "GT",
+                              *["0|0"] * len(sample_order)])
+            filled += 1
+        out.append((_CONTIG_ORDER[chrom], pos, line))
+    vcf.close()
+    return out, taken, filled
+
+
 def _gt_text(row, haploid_mask) -> list[str]:
     out = []
     for a, b, phased in row:
@@ -178,6 +256,12 @@ def make_demo(shared: Path, out_dir: Path = DEMO_DIR) -> Path:
         line = "\t".join([chrom, str(pos), vid, ref, alt, ".", "PASS", info, "GT", *gts])
         records.append((_CONTIG_ORDER[chrom], pos, line))
         filled[gene or "none"] = filled.get(gene or "none", 0) + 1
+    dpyd, dpyd_taken, dpyd_filled = _dpyd_records(shared, sample_order, pharmcat)
+    records.extend(dpyd)
+    kept_1kg += dpyd_taken
+    if dpyd_filled:
+        filled["DPYD"] = dpyd_filled
+    not_filled.pop("DPYD", None)
     records.sort(key=lambda r: (r[0], r[1]))
     contigs = sorted({line.split("\t", 1)[0] for _, _, line in records}, key=_CONTIG_ORDER.get)
     header = [
@@ -195,11 +279,20 @@ def make_demo(shared: Path, out_dir: Path = DEMO_DIR) -> Path:
             "pharmcat_positions.vcf) inside the 1000 Genomes gene regions but absent from them (absent = homozygous "
             "reference in 1000 Genomes); marked INFO/FILLED"
         ),
+        (
+            f"##demo_dpyd=DPYD at every PharmCAT DPYD position from 1000 Genomes phase 3 GRCh37 "
+            f"(sbslee/pypgx-bundle@{BUNDLE_COMMIT} 1kgp/GRCh37/DPYD.vcf.gz), moved to GRCh38 by the constant "
+            f"offset -{DPYD_GRCH37_OFFSET} checked against PyPGx's variant table; marked INFO/FROM_GRCH37"
+        ),
         '##FILTER=<ID=PASS,Description="All filters passed">',
         '##INFO=<ID=GENE,Number=1,Type=String,Description="Pharmacogene file the record comes from">',
         (
             '##INFO=<ID=FILLED,Number=0,Type=Flag,Description="Reference call filled in at a PharmCAT position '
             'absent from the 1000 Genomes file (absent there means homozygous reference)">'
+        ),
+        (
+            '##INFO=<ID=FROM_GRCH37,Number=0,Type=Flag,Description="DPYD record from the GRCh37 1000 Genomes '
+            'phase-3 file, moved to its GRCh38 position (see ##demo_dpyd)">'
         ),
         '##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">',
         *[f"##contig=<ID={c},length={GRCH38_LENGTHS[c[3:]]},assembly=GRCh38>" for c in contigs],
@@ -231,14 +324,14 @@ def _write_demo_provenance(out_dir, target, samples, male, kept, filled, not_fil
     )
     text = f"""# Demo VCF: `demo_pgx_panel.vcf.gz`
 
-Real genotypes of 8 people of the 1000 Genomes Project at 19 pharmacogenes, GRCh38, for the README's
+Real genotypes of 8 people of the 1000 Genomes Project at 20 pharmacogenes (the 19 GRCh38 files and DPYD), GRCh38, for the README's
 main command (`recommender qc genomics/data/demo/demo_pgx_panel.vcf.gz`) and the pharmacogenomics demo.
 
 | what | fact |
 | --- | --- |
 | built by | `python -m genomics.vcf.make_demo --shared ../shared/data --only demo` (deterministic) |
 | records | {total} ({kept} from 1000 Genomes, {sum(filled.values())} filled reference calls) |
-| genes | {', '.join(GENES)} |
+| genes | {', '.join(GENES)}, DPYD (from GRCh37, see 6.) |
 | build | GRCh38; `##contig` lines carry GRCh38 lengths (added here: the source files have none) |
 | FORMAT | `GT` only, phased (`0|1`); chrX calls of males are haploid (`0` / `1`) as in the source |
 | INFO | `GENE` (source gene file); `FILLED` on filled reference calls. The source INFO (population counts over 3,202 people) is dropped: it does not describe these 8 |
@@ -273,9 +366,18 @@ main command (`recommender qc genomics/data/demo/demo_pgx_panel.vcf.gz`) and the
    region (between its first and last record) but is absent from it, an explicit `0|0` call (haploid `0` for
    males on chrX) was added with the PharmCAT REF/ALT alleles and `INFO/FILLED`. Filled per gene:
    {filled_rows}.
-4. **Not filled** (outside the regions the 1000 Genomes files cover, so their genotype is unknown; e.g.
-   DPYD has no GRCh38 file here): {not_rows or 'none'}.
+4. **Not filled** (outside the regions the 1000 Genomes files cover, so their genotype is unknown):
+   {not_rows or 'none'}.
 5. `##contig` lines with GRCh38 lengths were added so the genome build is detected from the header.
+6. **DPYD** (so the demo shows the guidance that matters most for fluoropyrimidine regimens): the shared data
+   have DPYD on GRCh37 only (1000 Genomes phase 3, 2,504 people, all 8 demo people among them; same
+   `sbslee/pypgx-bundle` commit, `1kgp/GRCh37/DPYD.vcf.gz`). At each of the 83 PharmCAT DPYD positions (GRCh38)
+   the GRCh37 record at position + {DPYD_GRCH37_OFFSET} is taken: the offset is the same for every DPYD row of
+   PyPGx's variant table (MIT), which the build checks. A record is used only when its REF equals the GRCh38
+   REF and an ALT is a PharmCAT ALT (other ALTs written as REF); where the reference base differs between the
+   builds (rs1801265, DPYD*9A) the allele indices are swapped. A position without a phase-3 record is
+   homozygous reference there and gets an explicit `0|0` (`INFO/FILLED`). Every DPYD record carries
+   `INFO/FROM_GRCH37`. The simulator (`cohorts.germline_panel`) maps DPYD the same way, row by row.
 """
     (out_dir / "PROVENANCE.md").write_text(text)
 

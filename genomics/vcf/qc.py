@@ -193,7 +193,7 @@ def vcf_qc(
     for rec in reader.fetch(region):
         records += 1
         chrom = rec.chrom
-        if not contigs or contigs[-1] != chrom:
+        if (not contigs or contigs[-1] != chrom) and chrom not in contigs:  # unsorted files revisit contigs
             contigs.append(chrom)
         locus = f"{chrom}:{rec.pos}"
         if first is None:

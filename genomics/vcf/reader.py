@@ -6,6 +6,7 @@ import gzip
 import itertools
 import os
 import re
+import tempfile
 import warnings
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
@@ -13,7 +14,10 @@ from pathlib import Path
 from typing import Any, Self
 
 from genomics.errors import DegradedResultWarning, GenomeBuildError, IndexFileError, UsageError, VcfError
+from genomics.fileio import check_input_file
 from genomics.vcf import _htslib
+from genomics.vcf._child import check_in_child
+from genomics.vcf._index_check import index_mismatch
 from genomics.vcf.build import (
     BuildCall,
     RefCheck,
@@ -23,6 +27,7 @@ from genomics.vcf.build import (
     normalise_build,
 )
 from genomics.vcf.contigs import ContigNames, canonical_contig, parse_region
+from genomics.vcf.precheck import TextCheck, precheck_text, write_clean_copy
 from genomics.vcf.records import VcfRecord
 
 __all__ = ["RefCheck", "VcfReader"]
@@ -44,15 +49,17 @@ _REFERENCE_SAMPLE = 200  # records whose REF is compared with a reference for bu
 def _sniff(path: Path) -> str:
     """``"vcf"``, ``"vcf.gz"`` (bgzip), ``"gzip"`` (plain gzip) or ``"bcf"``; raises VcfError otherwise."""
     source = str(path)
-    if not path.exists():
-        raise VcfError("file not found", file=source, fix="check the path (and that the file was copied completely)")
-    if path.is_dir():
-        raise VcfError("is a folder, not a VCF file", file=source, fix="give the path of a .vcf, .vcf.gz or .bcf file")
+    check_input_file(path, error=VcfError, what="VCF file", fix="give the path of a .vcf, .vcf.gz or .bcf file")
     size = path.stat().st_size
     if size == 0:
         raise VcfError("empty file (0 bytes)", file=source, record="line 1",
                        fix="give a VCF/BCF with a header (##fileformat=VCF...) and a #CHROM line")
-    with open(path, "rb") as handle:
+    try:
+        handle = open(path, "rb")  # noqa: SIM115 - closed by the with below
+    except PermissionError:
+        raise VcfError("permission denied (the file is not readable)", file=source,
+                       fix="make the file readable to this user (chmod u+r FILE), or copy it") from None
+    with handle:
         head = handle.read(18)
         if head[:2] == b"\x1f\x8b":
             is_bgzf = len(head) >= 14 and bool(head[3] & 4) and head[12:14] == b"BC"
@@ -181,11 +188,22 @@ class VcfReader:
                 raise UsageError(f"unknown genome build {build!r}", field="build",
                                  fix="use GRCh38 (default) or GRCh37")
         self.kind = _sniff(self.path)
+        self._read_path = self._source  # what htslib opens: the file, or a repaired copy of a text VCF
+        self._line_map: list[int] | None = None
+        self._tmpdir: tempfile.TemporaryDirectory | None = None
+        self._text_check: TextCheck | None = None
+        self._declared: set[str] | None = None  # text VCF: contigs htslib knows (None: not tracked)
+        self._extra_contigs: list[str] = []
+        self._sorted_known = False
+        self._warned: set[str] = set()
         self._reference = reference
         label = None if reference is None else str(getattr(reference, "label", "") or type(reference).__name__)
         self.ref_check = RefCheck(reference=label)
         self.access: str | None = None
         self.warnings: list[str] = []
+        self._prepare_text()
+        if self.kind == "bcf":
+            check_in_child(self._read_path, self._source)
 
         vcf = self._open_cyvcf2()
         self.all_samples: list[str] = list(vcf.samples)
@@ -194,12 +212,31 @@ class VcfReader:
         self._selection: list[str] | None = None if self.samples == self.all_samples else list(self.samples)
         self.contig_lengths = _contig_lengths(vcf.raw_header)
         self.header_contigs = list(self.contig_lengths)
+        if self._line_map is not None:  # the copy declares contigs the user's header lacks: report the original
+            for name in self._text_check.undeclared_contigs if self._text_check else ():
+                if self.contig_lengths.get(name, 0) is None:
+                    self.contig_lengths.pop(name, None)
+            self.header_contigs = list(self.contig_lengths)
+        if self.kind != "bcf":
+            self._declared = set(_contig_lengths(vcf.raw_header))
         self._vcf = vcf
         if self._selection is not None:
             vcf.set_samples(self._selection)
 
         self.index_path: Path | None = None
-        self._check_index(index, require_index)
+        if self._line_map is None:
+            self._check_index(index, require_index)
+        elif require_index:
+            raise IndexFileError("the file must be repaired before it can be read (comment lines, unsorted records "
+                                 "or undeclared contigs), so no index can be used", file=self._source,
+                                 fix="sort and clean it (bcftools sort FILE -Oz -o sorted.vcf.gz), then tabix -p vcf it")
+        if self._declared is not None and self.index_path is not None:
+            with _htslib.quiet():
+                undeclared = [n for n in self._vcf.seqnames if n not in self._declared]
+            if undeclared:  # every handle opened from now on declares them too (see _declare)
+                self._extra_contigs = list(dict.fromkeys([*self._extra_contigs, *undeclared]))
+                self._declared.update(undeclared)
+                self._declare(self._vcf, undeclared)
         self._names = ContigNames(self._known_contigs())
         self.build = self._decide_build(requested)
 
@@ -209,11 +246,19 @@ class VcfReader:
 
         with _htslib.captured_stderr() as err:
             try:
-                vcf = VCF(self._source, samples=samples, lazy=True)
+                vcf = VCF(self._read_path, samples=samples, lazy=True)
+                _ = list(vcf.samples)  # non-UTF-8 sample names raise here
                 failure = None
+            except UnicodeDecodeError:
+                raise VcfError("sample names (the #CHROM line) hold bytes that are not UTF-8", file=self._source,
+                               record="#CHROM line", field="sample names",
+                               fix="re-encode the file as UTF-8 (iconv -f latin1 -t utf-8) or rename the samples") \
+                    from None
             except Exception as exc:  # noqa: BLE001 - cyvcf2 raises OSError / bare Exception
                 vcf, failure = None, exc
         if failure is None:
+            if self._extra_contigs:
+                self._declare(vcf, self._extra_contigs)
             return vcf
         message = _htslib.first_message(err[0] if err else "") or str(failure)
         lowered = message.lower()
@@ -229,6 +274,56 @@ class VcfReader:
                            fix="repair the header (## lines and the #CHROM line; bcftools view -h FILE shows it)")
         raise VcfError(f"not a readable VCF/BCF ({message})", file=self._source,
                        fix="give a valid VCF, bgzipped VCF or BCF (check it with bcftools view -h FILE)")
+
+    def _prepare_text(self) -> None:
+        """Pre-check a text VCF; read a repaired copy when it has comments, unsorted records or undeclared contigs."""
+        if self.kind not in ("vcf", "vcf.gz", "gzip"):
+            return
+        header = _raw_text_header(self.path, self.kind)
+        check = precheck_text(self.path, self.kind, _contig_lengths(header), source=self._source)
+        self._text_check = check
+        self.warnings.extend(check.warnings())
+        if check.complete:
+            self._sorted_known = True
+        if not check.needs_copy:
+            return
+        self._tmpdir = tempfile.TemporaryDirectory(prefix="genomics-vcf-")
+        target = Path(self._tmpdir.name) / "repaired.vcf"
+        self._line_map = write_clean_copy(self.path, self.kind, check, target, list(_contig_lengths(header)))
+        self._read_path = str(target)
+
+    @staticmethod
+    def _declare(vcf: Any, names: Iterable[str]) -> None:
+        """Declare contigs in a handle's header so htslib parses their records strictly.
+
+        A record on a contig the header does not declare is parsed leniently by htslib, and cyvcf2 then
+        returns it even when its FORMAT data failed to parse; reading those data crashes the process
+        (segmentation fault). Declared contigs close that path: a bad record raises an error instead.
+        """
+        for name in names:
+            if name and "," not in name and ">" not in name and not name.startswith("#"):
+                vcf.add_to_header(f"##contig=<ID={name}>")
+
+    def _declare_all_contigs(self) -> None:
+        """Find every contig of a large text VCF (one raw scan) so a fresh handle can declare them."""
+        found: dict[str, None] = {}
+        opener = gzip.open if self.kind in ("vcf.gz", "gzip") else open
+        with opener(self._read_path, "rb") as handle:
+            for raw in handle:
+                if raw.startswith(b"#"):
+                    continue
+                name = raw.split(b"\t", 1)[0].decode("utf-8", "replace").strip()
+                if name and self._declared is not None and name not in self._declared:
+                    found[name] = None
+        self._extra_contigs = list(dict.fromkeys([*self._extra_contigs, *found]))
+        if self._declared is not None:
+            self._declared.update(found)
+
+    def _warn_once(self, key: str, text: str) -> None:
+        if key not in self._warned:
+            self._warned.add(key)
+            self.warnings.append(text)
+            warnings.warn(f"{self._source}: {text}", DegradedResultWarning, stacklevel=4)
 
     def _select_samples(self, samples: Sequence[str] | None) -> list[str]:
         if samples is None:
@@ -279,12 +374,48 @@ class VcfReader:
         if failure is not None:
             message = _htslib.first_message(err[0] if err else "") or str(failure)
             raise IndexFileError(f"the index cannot be read ({message})", file=str(found), fix=_FIX_REINDEX)
+        doubt = index_mismatch(self.path, found) or self._probe_index(found)
+        if doubt is not None:
+            if require:
+                raise IndexFileError(f"the index does not belong to this file: {doubt}", file=str(found),
+                                     fix=_FIX_REINDEX)
+            text = (f"the index {found.name} does not fit the file ({doubt}); it was ignored and the file scanned "
+                    "-- re-create it (tabix -p vcf FILE / bcftools index FILE)")
+            self.warnings.append(text)
+            warnings.warn(f"{self._source}: {text}", DegradedResultWarning, stacklevel=3)
+            if index is not None:  # the handle uses the given index: reopen without it
+                self._vcf = self._open_cyvcf2(self._selection)
+            return
         self.index_path = found
+
+    def _probe_index(self, found: Path) -> str | None:
+        """Query the index for the file's first record (found by a scan); ``None`` when it is found."""
+        from cyvcf2 import VCF
+
+        first = None
+        with _htslib.quiet(), warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            try:
+                for variant in VCF(self._read_path, lazy=True):
+                    if variant.end >= variant.POS:
+                        first = (variant.CHROM, variant.POS)
+                    break
+                if first is None:
+                    return None
+                probe = VCF(self._read_path, lazy=True)
+                probe.set_index(str(found))
+                for variant in probe(f"{first[0]}:{first[1]}-{first[1]}"):
+                    if variant.CHROM == first[0] and variant.POS == first[1]:
+                        return None
+            except Exception:  # noqa: BLE001 - a failing query is a doubtful index too
+                pass
+        return f"a query for the file's first record ({first[0]}:{first[1]}) does not find it" if first else None
 
     def _known_contigs(self) -> list[str]:
         names = list(self.header_contigs)
         try:
-            names += [n for n in self._vcf.seqnames if n not in self.contig_lengths]
+            with _htslib.quiet():
+                names += [n for n in self._vcf.seqnames if n not in self.contig_lengths]
         except Exception:  # noqa: BLE001, S110 - no index and no header contigs: nothing to add
             pass
         return names
@@ -454,6 +585,7 @@ class VcfReader:
         else:
             vcf = self._handle_for(samples)
         n_samples = len(self.samples) if samples is None else len(samples)
+        names = self.samples if samples is None else samples
         source = self._source
         reference = self._reference if check_ref else None
         last = None
@@ -467,16 +599,45 @@ class VcfReader:
                     return
                 for variant in itertools.chain((head,), iterator):
                     if variant.end < variant.POS:  # no REF (see _iterate)
+                        if variant.CHROM.startswith("#"):
+                            continue  # a comment line inside the region (tabix keeps none; be safe)
                         raise self._blank_line(None)
-                    rec = VcfRecord(variant, source, n_samples)
+                    pos = variant.POS
+                    self._check_pos(variant.CHROM, pos, None)
+                    rec = VcfRecord(variant, source, n_samples, names)
                     if reference is not None:
-                        self.ref_check.check(reference, variant.CHROM, variant.POS, variant.REF)
-                    last = variant.POS
+                        self.ref_check.check(reference, variant.CHROM, pos, variant.REF)
+                    last = pos
                     yield rec
             except (VcfError, GeneratorExit):
                 raise
+            except UnicodeDecodeError:
+                raise self._not_utf8(f"{file_name}:{last}" if last else None, None) from None
             except Exception as err:  # noqa: BLE001 - cyvcf2 raises bare Exception on bad records
                 raise self._iteration_error(err, f"{file_name}:{last}" if last else None, region) from None
+
+    def _check_pos(self, chrom: str, pos: int, n: int | None) -> None:
+        """POS 0 and POS beyond the contig's declared length are refused (never read as something else)."""
+        if pos >= 1:
+            length = self.contig_lengths.get(chrom)
+            if length is None or pos <= length:
+                return
+            line = self._record_line(n) if n else None
+            raise VcfError(f"POS {pos} lies beyond the end of {chrom} (length {length} in the ##contig line)",
+                           file=self._source, record=f"{chrom}:{pos}" + (f" (line {line})" if line else ""),
+                           field="POS", fix="check the genome build of the file and of its header, or correct the record")
+        line = self._record_line(n) if n else None
+        raise VcfError("position must be >= 1 (POS is 0)", file=self._source,
+                       record=f"{chrom}:{pos}" + (f" (line {line})" if line else ""), field="POS",
+                       fix="POS is 1-based: correct the record (a 0-based export?)")
+
+    def _not_utf8(self, last: str | None, n: int | None) -> VcfError:
+        line = self._record_line(n) if n else None
+        where = (f"after {last}" if last else "the first record") + (f" (line {line})" if line else "")
+        return VcfError("a record holds bytes that are not UTF-8 (in CHROM, ID, REF, ALT, FILTER or INFO)",
+                        file=self._source, record=where,
+                        fix="VCF text must be UTF-8 (REF/ALT plain A, C, G, T, N): correct the record or re-encode "
+                            "the file (iconv -f latin1 -t utf-8)")
 
     def _iterate(
         self,
@@ -487,48 +648,83 @@ class VcfReader:
     ) -> Iterator[VcfRecord]:
         vcf = self._handle_for(samples)
         n_samples = len(self.samples) if samples is None else len(samples)
+        names = self.samples if samples is None else samples
         source = self._source
         reference = self._reference if check_ref else None
+        declared = self._declared
         seen: set[str] = set()
         chrom = None
         last_pos = 0
-        n = 0
+        n = 0  # records read (comment lines included: htslib hands them over as records without REF)
         in_target = False
         t_canon, t_start, t_end = target if target is not None else (None, 0, None)
         filtering = target is not None
         checking = reference is not None
+        unsorted = False
+        clen = None
         with _htslib.quiet():
             try:
-                for variant in vcf:
+                iterator = iter(vcf)
+                while True:
+                    variant = next(iterator, None)
+                    if variant is None:
+                        break
                     n += 1
                     vchrom = variant.CHROM
+                    if vchrom.startswith("#"):  # a comment line between records (no contig starts with '#')
+                        self._warn_once("comment", "comment line(s) starting with '#' between records were skipped")
+                        continue
                     if variant.end < variant.POS:  # no REF: a blank / tab-less line; reading REF would crash
                         raise self._blank_line(n)
+                    if declared is not None and vchrom not in declared:
+                        # htslib parsed this record leniently (contig undeclared): its FORMAT data may be
+                        # half-parsed and reading them would crash. Declare every contig, re-read strictly.
+                        self._declare_all_contigs()
+                        declared = self._declared
+                        vcf = self._handle_for(samples)
+                        iterator = iter(vcf)
+                        for _ in range(n - 1):
+                            next(iterator)
+                        variant = next(iterator)
+                        vchrom = variant.CHROM
                     pos = variant.POS
                     if vchrom != chrom:
                         if vchrom in seen:
-                            raise self._unsorted(f"{vchrom}:{pos}", f"contig {vchrom} appears again after {chrom}", n)
-                        if target is not None and in_target:
+                            unsorted = True
+                        elif target is not None and in_target and self._sorted_known:
                             return  # sorted file: past the target contig
                         seen.add(vchrom)
                         chrom = vchrom
                         last_pos = 0
                         in_target = target is not None and canonical_contig(vchrom) == t_canon
+                        clen = self.contig_lengths.get(vchrom)
                     elif pos < last_pos:
-                        raise self._unsorted(f"{vchrom}:{pos}", f"position {pos} comes after {vchrom}:{last_pos}", n)
-                    last_pos = pos
+                        unsorted = True
+                    if unsorted and not self._sorted_known and "unsorted" not in self._warned:
+                        self._warn_once("unsorted", f"records are not sorted ({vchrom}:{pos} comes after "
+                                                    f"{chrom}:{last_pos}); every record was read in file order "
+                                                    "-- sort the file (bcftools sort FILE -Oz -o sorted.vcf.gz)")
+                    if pos < 1 or (clen is not None and pos > clen):
+                        self._check_pos(vchrom, pos, n)
+                    last_pos = max(pos, last_pos)
                     if filtering:
                         if not in_target:
                             continue
                         if t_end is not None and pos > t_end:
-                            return
+                            if self._sorted_known:
+                                return
+                            continue
                         if variant.end < t_start:
                             continue
                     if checking:
                         self.ref_check.check(reference, vchrom, pos, variant.REF)
-                    yield VcfRecord(variant, source, n_samples)
+                    yield VcfRecord(variant, source, n_samples, names)
+                if target is None and not unsorted:
+                    self._sorted_known = True
             except (VcfError, GeneratorExit):
                 raise
+            except UnicodeDecodeError:
+                raise self._not_utf8(f"{chrom}:{last_pos}" if chrom else None, n + 1) from None
             except Exception as err:  # noqa: BLE001 - cyvcf2 raises bare Exception on bad records
                 # the failing record is the one after the n records read so far
                 raise self._iteration_error(err, f"{chrom}:{last_pos}" if chrom else None, None, n + 1) from None
@@ -561,6 +757,10 @@ class VcfReader:
         """Line number of the ``n``-th record (1-based) of a text VCF."""
         if self.kind == "bcf":
             return None
+        if self._line_map is not None:
+            return self._line_map[n - 1] if 0 < n <= len(self._line_map) else None
+        if self._text_check is not None:
+            return self._text_check.header_lines + n
         header_lines = self._vcf.raw_header.count("\n")
         return header_lines + n
 
@@ -599,7 +799,9 @@ class VcfReader:
 
         with _htslib.captured_stderr() as err:
             try:
-                vcf = VCF(self._source, lazy=True)
+                vcf = VCF(self._read_path, lazy=True)
+                if self._extra_contigs:
+                    self._declare(vcf, self._extra_contigs)
                 if region is not None and self.index_path is not None:
                     vcf.set_index(str(self.index_path))
                 iterator = vcf(region) if region is not None else vcf
@@ -631,6 +833,9 @@ class VcfReader:
             self._vcf.close()
         except Exception:  # noqa: BLE001, S110 - already closed
             pass
+        if self._tmpdir is not None:
+            self._tmpdir.cleanup()
+            self._tmpdir = None
 
     def __enter__(self) -> Self:
         return self
@@ -654,6 +859,18 @@ def _clusters(sorted_positions: list[int], gap: int) -> Iterator[tuple[int, int]
             lo = pos
         hi = pos
     yield lo, hi
+
+
+def _raw_text_header(path: Path, kind: str) -> str:
+    """The ``##`` header lines of a text VCF (decoded leniently; the pre-check refuses bad bytes)."""
+    lines = []
+    opener = gzip.open if kind in ("vcf.gz", "gzip") else open
+    with opener(path, "rb") as handle:
+        for raw in handle:
+            if not raw.startswith(b"##"):
+                break
+            lines.append(raw.decode("utf-8", "replace"))
+    return "".join(lines)
 
 
 def _header_line(message: str) -> str | None:

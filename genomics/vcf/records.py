@@ -25,7 +25,7 @@ Records that carry no ``GT`` field have ``has_gt == False`` and an all-missing `
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -70,12 +70,14 @@ class VcfRecord:
         Bulk numpy arrays over the selected samples (see the module docstring for codes).
     """
 
-    __slots__ = ("_alts", "_arr", "_gt", "_n", "_phased", "_source", "_v")
+    __slots__ = ("_alts", "_arr", "_gt", "_n", "_names", "_phased", "_source", "_v")
 
-    def __init__(self, variant: Any, source: str = "", n_samples: int = 0) -> None:
+    def __init__(self, variant: Any, source: str = "", n_samples: int = 0,
+                 sample_names: Sequence[str] | None = None) -> None:
         self._v = variant
         self._source = source
         self._n = n_samples
+        self._names = sample_names
         self._arr: np.ndarray | None = None
         self._gt: np.ndarray | None = None
         self._phased: np.ndarray | None = None
@@ -87,9 +89,21 @@ class VcfRecord:
         """The underlying ``cyvcf2.Variant`` (escape hatch; prefer the properties)."""
         return self._v
 
+    def _not_utf8(self, field: str) -> VcfError:
+        try:
+            where = f"{self._v.CHROM}:{self._v.POS}"
+        except UnicodeDecodeError:
+            where = f"POS {self._v.POS}"
+        return VcfError(f"{field} holds bytes that are not UTF-8", file=self._source, record=where, field=field,
+                        fix="VCF text must be UTF-8 (REF/ALT plain A, C, G, T, N): correct the record or re-encode "
+                            "the file")
+
     @property
     def chrom(self) -> str:
-        return self._v.CHROM
+        try:
+            return self._v.CHROM
+        except UnicodeDecodeError:
+            raise self._not_utf8("CHROM") from None
 
     @property
     def pos(self) -> int:
@@ -102,21 +116,30 @@ class VcfRecord:
 
     @property
     def locus(self) -> str:
-        return f"{self._v.CHROM}:{self._v.POS}"
+        return f"{self.chrom}:{self._v.POS}"
 
     @property
     def id(self) -> str | None:
-        value = self._v.ID
+        try:
+            value = self._v.ID
+        except UnicodeDecodeError:
+            raise self._not_utf8("ID") from None
         return None if value in (None, ".") else value
 
     @property
     def ref(self) -> str:
-        return self._v.REF
+        try:
+            return self._v.REF
+        except UnicodeDecodeError:
+            raise self._not_utf8("REF") from None
 
     @property
     def alts(self) -> tuple[str, ...]:
         if self._alts is None:
-            self._alts = tuple(self._v.ALT)
+            try:
+                self._alts = tuple(self._v.ALT)
+            except UnicodeDecodeError:
+                raise self._not_utf8("ALT") from None
         return self._alts
 
     @property
@@ -125,12 +148,15 @@ class VcfRecord:
 
     @property
     def filters(self) -> tuple[str, ...]:
-        return tuple(self._v.FILTERS)
+        try:
+            return tuple(self._v.FILTERS)
+        except UnicodeDecodeError:
+            raise self._not_utf8("FILTER") from None
 
     @property
     def is_pass(self) -> bool:
         """True for FILTER ``PASS`` or ``.`` (not filtered)."""
-        filters = self._v.FILTERS
+        filters = self.filters
         return not filters or (len(filters) == 1 and filters[0] == "PASS")
 
     @property
@@ -149,7 +175,7 @@ class VcfRecord:
     @property
     def is_snv(self) -> bool:
         """REF and every ALT are single bases (A, C, G, T)."""
-        ref = self._v.REF
+        ref = self.ref
         return (
             len(ref) == 1
             and ref.upper() in _ACGT
@@ -164,6 +190,8 @@ class VcfRecord:
             arr = self._v.genotype.array()
         except Exception:  # noqa: BLE001 - cyvcf2 raises a bare Exception when GT is absent
             arr = None
+        if arr is not None and arr.shape[1] > 3:
+            self._check_ploidy(arr)
         self._arr = arr
         if arr is None:
             gt = np.full((self._n, 2), MISSING, dtype=np.int16)
@@ -173,8 +201,48 @@ class VcfRecord:
             gt = np.empty((arr.shape[0], 2), dtype=np.int16)
             gt[:, 0] = arr[:, 0]
             gt[:, 1] = HAPLOID_PAD
+        if arr is not None:
+            self._check_alleles(gt)
         self._gt = gt
         return gt
+
+    def _sample_name(self, i: int) -> str:
+        names = self._names
+        if names is not None and 0 <= i < len(names):
+            return repr(str(names[i]))
+        return f"#{i + 1}"
+
+    def _check_alleles(self, gt: np.ndarray) -> None:
+        """Refuse an allele index beyond the record's ALT alleles (``0/2`` with one ALT; ``0/9``)."""
+        if gt.size == 0:
+            return
+        n_alts = len(self.alts)
+        if int(gt.max()) <= n_alts:
+            return
+        i = int(np.flatnonzero((gt > n_alts).any(axis=1))[0])
+        bad = int(gt[i].max())
+        raise VcfError(
+            f"sample {self._sample_name(i)}: GT names allele {bad} but the record has {n_alts} ALT allele(s) "
+            f"({','.join(self.alts) or '.'})",
+            file=self._source, record=self.locus, field="GT",
+            fix="correct the GT (allele numbers count the ALT alleles: 1 = first ALT) or list the missing ALT "
+                "alleles; a file cut from a multi-allelic one must be split first (bcftools norm -m- FILE)",
+        )
+
+    def _check_ploidy(self, arr: np.ndarray) -> None:
+        """Refuse calls of more than two alleles (``0/0/1``): they would silently lose alleles."""
+        extra = arr[:, 2:-1]
+        bad = (extra != -2).any(axis=1)  # htslib pads shorter calls with vector-end (-2)
+        if not bad.any():
+            return
+        i = int(np.flatnonzero(bad)[0])
+        ploidy = int((arr[i, :-1] != -2).sum())
+        raise VcfError(
+            f"sample {self._sample_name(i)}: a call of ploidy {ploidy}; only haploid and diploid calls are read "
+            "(a third allele would be dropped and the call made on two)",
+            file=self._source, record=self.locus, field="GT",
+            fix="give diploid (or haploid) genotypes; the product does not call star alleles on polyploid data",
+        )
 
     @property
     def has_gt(self) -> bool:
@@ -203,8 +271,10 @@ class VcfRecord:
             return self._unpack()
         if arr.shape[1] != 3:
             return self._unpack()
+        gt = arr[:, :2]
+        self._check_alleles(gt)
         self._arr = arr
-        gt = self._gt = arr[:, :2]
+        self._gt = gt
         return gt
 
     @property

@@ -29,6 +29,8 @@ _DB_HELP = ("database: SQLite file path, sqlite:///PATH or postgresql://USER:PAS
 def _common(p: argparse.ArgumentParser, default_name: str = "recommender.db") -> None:
     p.add_argument("--db", metavar="URL", help=_DB_HELP.format(name=default_name))
     p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--allow-insecure-permissions", action="store_true",
+                   help="open an SQLite store that other users can read (refused by default)")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -36,7 +38,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
     sub = parser.add_subparsers(dest="admin_command",
                                 metavar="{init-db,create-user,reset-password,list-users,create-demo,verify-audit,"
-                                        "create-token,list-tokens,revoke-token}")
+                                        "create-token,list-tokens,revoke-token,unlock-user}")
     sub.required = True
     p = sub.add_parser("init-db", help="create or upgrade the database schema (existing data kept)",
                        description="Create the database, or upgrade it to this version's schema keeping its data.")
@@ -50,6 +52,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     _common(p)
     p = sub.add_parser("reset-password", help="give an account a new generated password, printed once",
                        description="Replace an account's password by a newly generated one, printed once.")
+    p.add_argument("name", metavar="NAME", help="user name")
+    _common(p)
+    p = sub.add_parser("unlock-user", help="lift an account's sign-in lock (after too many failed sign-ins)",
+                       description="Reset an account's failed sign-ins and lift its temporary lock (audited).")
     p.add_argument("name", metavar="NAME", help="user name")
     _common(p)
     p = sub.add_parser("list-users", help="list accounts", description="List accounts (names, roles, last sign-in).")
@@ -87,7 +93,8 @@ def _engine(args: argparse.Namespace, *, demo: bool = False, upgrade: bool = Tru
     url = args.db if args.db else (demo_database_url() if demo else None)
     if not upgrade:
         _require_existing_file(url)
-    engine = make_engine(url)
+    engine = make_engine(url, allow_insecure_permissions=True if getattr(args, "allow_insecure_permissions", False)
+                         else None)
     revision = upgrade_database(engine) if upgrade else None
     return engine, redact_url(engine.url.render_as_string(hide_password=False)), revision
 
@@ -136,8 +143,20 @@ def run(args: argparse.Namespace) -> int:
         "create-token": _create_token,
         "list-tokens": _list_tokens,
         "revoke-token": _revoke_token,
+        "unlock-user": _unlock_user,
     }[args.admin_command]
     return handler(args)
+
+
+def _unlock_user(args: argparse.Namespace) -> int:
+    from recommender.store.throttle import unlock_user
+
+    was_locked, url = _on_db(args, lambda e: unlock_user(e, args.name, actor="admin-cli"))
+    if args.json:
+        print_json({"database": url, "username": args.name, "had_failures": was_locked})
+    else:
+        _say(f"unlocked {args.name!r} in {url}" + ("" if was_locked else " (it had no failed sign-ins)"))
+    return 0
 
 
 def _init_db(args: argparse.Namespace) -> int:

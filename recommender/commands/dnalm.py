@@ -47,6 +47,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     sc.add_argument("--cache", default=None, metavar="SQLITE", help="persistent score cache (shared by processes)")
     sc.add_argument("--no-embeddings", action="store_true", help="skip embedding deltas (half the forward passes)")
     sc.add_argument("--ref-mismatch", choices=["error", "skip"], default="error")
+    sc.add_argument("--combination", default=None, metavar="JSON",
+                    help="fitted variant-effect combination (default: the one shipped with the package)")
     sc.add_argument("--json", action="store_true", help="print JSON (scores, consequences, per-gene pools, provenance)")
     sc.add_argument("--out", help="write the JSON result to this file (atomic)")
 
@@ -114,7 +116,8 @@ def _version() -> str:
 
 def _score(args) -> int:
     from genomics.dnalm import VariantScorer, load_model, pool_by_gene
-    from genomics.dnalm.consequence import annotate, combined_score
+    from genomics.dnalm.consequence import annotate
+    from genomics.dnalm.variant_effect import assess, load_combination
     from genomics.reference import reference_from_option
 
     reference = reference_from_option(args.reference)
@@ -142,11 +145,16 @@ def _score(args) -> int:
         if v.gene is None and c is not None and c.gene:
             variants[i] = replace(v, gene=c.gene)
     scores = scorer.score(variants)
+    combination = load_combination(args.combination)
     rows = []
     for s, c in zip(scores, cons):
         d = s.to_dict(embedding=not args.no_embeddings)
         d["consequence"] = None if c is None else c.to_dict()
-        d["combined_score"] = combined_score(s.llr, c.consequence) if c is not None else None
+        effect = assess(None if c is None else c.consequence, None if c is None else c.in_exon,
+                        None if c is None else c.exon_boundary_distance, s.llr, combination=combination,
+                        lm_model=lm.cache_key)
+        d["variant_effect"] = effect.to_dict()
+        d["combined_score"] = -effect.log_odds  # lower = more damaging
         rows.append(d)
     result = {
         "schema": "dnalm-scores/1",
@@ -154,7 +162,11 @@ def _score(args) -> int:
         "genes": {g: p.to_dict() for g, p in pool_by_gene(scores).items()},
         "provenance": {"package_version": _version(), "genome_build": "GRCh38", **lm.provenance(),
                        "reference": str(getattr(reference, "label", None) or args.reference or "bundled"),
-                       "transcripts": "MANE Select (GENCODE intervals), genomics/dnalm/data/transcripts"},
+                       "transcripts": "MANE Select (GENCODE intervals), genomics/dnalm/data/transcripts",
+                       "variant_effect_combination": {"version": combination.version, "lm_model": combination.lm_model,
+                                                      "weights": dict(zip(combination.parts, combination.weights)),
+                                                      "contributing_parts": combination.contributing_parts(),
+                                                      "training": combination.training.get("sets")}},
     }
     if args.out:
         from recommender.commands._output import write_atomic
@@ -165,13 +177,16 @@ def _score(args) -> int:
 
         print_json(result)
     else:
-        print(f"{'variant':<28} {'status':<24} {'llr':>8} {'consequence':<18} {'combined':>9}")
+        print(f"{'variant':<28} {'status':<24} {'llr':>8} {'consequence':<18} {'P(damaging) [90% CI]':<22} not assessed")
         for r in rows:
             label = f"{r['contig']}:{r['pos']}:{r['ref']}>{r['alt']}"
             llr = "" if r["llr"] is None else f"{r['llr']:.3f}"
             con = "" if r["consequence"] is None else r["consequence"]["consequence"]
-            comb = "" if r["combined_score"] is None else f"{r['combined_score']:.3f}"
-            print(f"{label:<28} {r['status']:<24} {llr:>8} {con:<18} {comb:>9}")
+            ve = r["variant_effect"]
+            prob = f"{ve['probability']:.3f} [{ve['interval'][0]:.3f}-{ve['interval'][1]:.3f}]"
+            print(f"{label:<28} {r['status']:<24} {llr:>8} {con:<18} {prob:<22} {','.join(ve['not_assessed']) or '-'}")
+        used = ", ".join(combination.contributing_parts()) or "none"
+        print(f"combined with fitted weights ({combination.version}); parts with weight > 0: {used}", file=sys.stderr)
         print(f"model {lm.model_id} ({lm.weights_sha}) on {lm.device}; {len(rows)} variants", file=sys.stderr)
     return 0
 

@@ -18,7 +18,7 @@ __all__ = ["add_arguments", "run"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    sub = parser.add_subparsers(dest="kb_command", metavar="{info,import}")
+    sub = parser.add_subparsers(dest="kb_command", metavar="{info,import,graph}")
     sub.required = True
     info = sub.add_parser("info", help="versions, dates, sources, licences and hashes of every knowledge table",
                           description="Versions, dates, sources, licences and hashes of every knowledge table.")
@@ -38,6 +38,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                      "~/.local/share/recommender)")
     imp.add_argument("--no-activate", action="store_true",
                      help="install without making it the version in force")
+    from recommender.commands.kb_graph import add_graph_parser
+
+    add_graph_parser(sub)
 
 
 def _print_info(info) -> None:
@@ -60,6 +63,10 @@ def _print_info(info) -> None:
 def run(args: argparse.Namespace) -> int:
     from genomics.pgx.knowledge_base import import_knowledge_base, knowledge_base_info
 
+    if args.kb_command == "graph":
+        from recommender.commands.kb_graph import run_graph
+
+        return run_graph(args)
     if args.kb_command == "info":
         info = knowledge_base_info(args.home)
         if args.json:

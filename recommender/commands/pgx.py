@@ -7,7 +7,11 @@ gene (``--tsv OUT``), a warnings file (``--warnings OUT``) and/or JSON Lines (``
 per line on stdout); progress goes to stderr.
 
 Missing defining positions are never taken as reference unless ``--fill-missing-with-reference`` is
-given (recorded in every output).
+given (recorded in every output). CYP2D6 without a copy-number source (an outside call, or CN in the
+VCF) is ``provisional`` and not used for guidance unless ``--cyp2d6-without-copy-number`` is given.
+
+Several VCFs: by default they hold the same samples (e.g. one file per gene); with ``--each-file``
+every file is its own input (pipelines pay the start-up once for many single-sample files).
 """
 
 from __future__ import annotations
@@ -46,7 +50,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--fill-missing-with-reference", action="store_true",
                         help="treat defining positions absent from the VCF as homozygous reference (recorded in "
                              "the output); without it, missing positions leave alleles not ruled out")
-    parser.add_argument("--genes", nargs="+", metavar="GENE", help="genes to call (default: all 20)")
+    parser.add_argument("--genes", nargs="+", metavar="GENE",
+                        help="genes to call (default: the 20 PharmCAT/CPIC genes; 'all' adds the 64 genes only PyPGx "
+                             "defines, e.g. CYP2C8; 'pypgx' calls only those)")
     parser.add_argument("--sex", choices=("male", "female"), help="sample sex for G6PD (default: inferred from "
                         "chrX ploidy when possible)")
     parser.add_argument("--build", default="GRCh38", help="genome build of the VCF (only GRCh38 is supported "
@@ -59,6 +65,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="CPIC/DPWG guidance for these drugs (single-sample runs)")
     parser.add_argument("--positions", action="store_true",
                         help="include the per-position genotype table in JSON output")
+    parser.add_argument("--cyp2d6-without-copy-number", action="store_true",
+                        help="use a CYP2D6 call made from SNVs/indels without any copy-number source as a normal "
+                             "call (default: provisional, not used for guidance)")
+    parser.add_argument("--each-file", action="store_true",
+                        help="treat every VCF as a separate input (default: the files hold the same samples)")
     parser.add_argument("--quiet", action="store_true", help="no progress messages on stderr")
 
 
@@ -83,7 +94,7 @@ def _warning_lines(profile) -> list[str]:
     for gene, call in profile.genes.items():
         for w in call.warnings:
             out.append(f"{profile.sample}\t{gene}\t{w}")
-        if call.status in ("not_called", "incomplete"):
+        if call.status in ("not_called", "incomplete", "provisional"):
             out.append(f"{profile.sample}\t{gene}\t{call.status}: {', '.join(call.reasons)}")
         for lim in call.limitations:
             out.append(f"{profile.sample}\t{gene}\t{lim}")
@@ -115,7 +126,18 @@ def _print_table(profile, guidance) -> None:
         if c.rule:
             notes.append(f"rule {c.rule}")
         if gene == "CYP2D6" and c.source == "vcf":
-            notes.append("SNV/indel only: no CNV/hybrids")
+            if c.status == "provisional":
+                shown = "; ".join(f"{d.name}: {d.phenotype}" for d in c.diplotypes if d.phenotype)
+                notes.append("PROVISIONAL: copy number not assessed, not used for guidance"
+                             + (f" (SNV/indel-only phenotype {shown})" if shown else ""))
+            elif "copy_number_from_vcf" in c.reasons:
+                notes.append("copy number from the VCF")
+            else:
+                notes.append("SNV/indel only: no CNV/hybrids")
+        if "possible_cyp2d6_deletion" in c.reasons:
+            notes.append("possible *5 deletion (see warnings)")
+        if "partial_genotype" in c.reasons:
+            notes.append("half-missing genotype(s)")
         if c.status == "not_called":
             notes.append(", ".join(r for r in c.reasons if r not in ("filled_with_reference",)))
         pheno = c.phenotype or "-"
@@ -141,7 +163,7 @@ def _guidance(profile, drugs: list[str] | None):
 
 def run(args: argparse.Namespace) -> int:
     from genomics.errors import DegradedResultWarning
-    from genomics.pgx import call_pgx, call_pgx_cohort
+    from genomics.pgx.caller import call_pgx, call_pgx_cohort
 
     for path in args.vcf:
         if not Path(path).exists():
@@ -157,23 +179,36 @@ def run(args: argparse.Namespace) -> int:
             raise _usage("--all-samples needs an output", "add --tsv OUT (and --warnings OUT) or --json")
         return _run_all(args, call_pgx_cohort)
 
+    inputs = [[p] for p in args.vcf] if args.each_file else [list(args.vcf)]
+    profiles = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DegradedResultWarning)  # warnings are part of the output
-        profile = call_pgx(args.vcf, sample=args.sample, outside_calls=args.outside_calls,
-                           fill_missing_with_reference=args.fill_missing_with_reference, genes=args.genes,
-                           sex=args.sex, build=args.build, include_positions=args.positions)
-    guidance = _guidance(profile, args.drug)
+        for paths in inputs:
+            profiles.append(call_pgx(paths, sample=args.sample, outside_calls=args.outside_calls,
+                                     fill_missing_with_reference=args.fill_missing_with_reference, genes=args.genes,
+                                     sex=args.sex, build=args.build, include_positions=args.positions,
+                                     accept_cyp2d6_without_copy_number=args.cyp2d6_without_copy_number))
+    guidances = [_guidance(profile, args.drug) for profile in profiles]
     if args.tsv:
-        write_atomic(args.tsv, _rows_tsv(profile.summary_rows(), header=True))
+        write_atomic(args.tsv, "".join(_rows_tsv(p.summary_rows(), header=k == 0) for k, p in enumerate(profiles)))
     if args.warnings:
-        write_atomic(args.warnings, "".join(f"{line}\n" for line in _warning_lines(profile)))
+        write_atomic(args.warnings, "".join(f"{line}\n" for p in profiles for line in _warning_lines(p)))
     if args.json:
-        data = profile.to_dict()
-        if guidance is not None:
-            data["guidance"] = [g.to_dict() for g in guidance]
-        print_json(data)
+        for profile, guidance in zip(profiles, guidances):
+            data = profile.to_dict()
+            if len(profiles) > 1:
+                data["input"] = profile.provenance.vcf
+            if guidance is not None:
+                data["guidance"] = [g.to_dict() for g in guidance]
+            if len(profiles) > 1:
+                sys.stdout.write(json.dumps(data, separators=(",", ":")) + "\n")
+            else:
+                print_json(data)
     elif not args.tsv:
-        _print_table(profile, guidance)
+        for profile, guidance in zip(profiles, guidances):
+            if len(profiles) > 1:
+                sys.stdout.write(f"== {profile.provenance.vcf}\n")
+            _print_table(profile, guidance)
     return 0
 
 
@@ -198,9 +233,12 @@ def _run_all(args: argparse.Namespace, call_pgx_cohort) -> int:
     n = 0
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DegradedResultWarning)
-        for profile in call_pgx_cohort(args.vcf, fill_missing_with_reference=args.fill_missing_with_reference,
-                                       genes=args.genes, sex=args.sex, build=args.build,
-                                       include_positions=args.positions, progress=progress):
+        inputs = [[p] for p in args.vcf] if args.each_file else [list(args.vcf)]
+        profiles = (profile for paths in inputs for profile in call_pgx_cohort(
+            paths, fill_missing_with_reference=args.fill_missing_with_reference, genes=args.genes, sex=args.sex,
+            build=args.build, include_positions=args.positions, progress=progress,
+            accept_cyp2d6_without_copy_number=args.cyp2d6_without_copy_number))
+        for profile in profiles:
             n += 1
             if args.tsv:
                 tsv_parts.append(_rows_tsv(profile.summary_rows(), header=n == 1))

@@ -36,6 +36,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-model", action="store_true", help="skip the model: guidance and evidence only")
     parser.add_argument("--fill-missing-with-reference", action="store_true",
                         help="treat PGx positions absent from the VCF as reference (recorded in the output)")
+    parser.add_argument("--cyp2d6-without-copy-number", action="store_true",
+                        help="use a CYP2D6 call made from SNVs/indels alone for guidance (default: without a "
+                             "copy-number source it is provisional, not used for guidance; recorded in the output)")
     parser.add_argument("--allow-avoid-first", action="store_true",
                         help="rank by the model alone even above guidance 'avoid' flags (the result says so)")
     parser.add_argument("--json", action="store_true", help="print the Recommendation as JSON on stdout")
@@ -66,8 +69,10 @@ def _summary(rec) -> str:
                     pfs += f" ({s.low:.0f}-{s.high:.0f})"
             if m.utility is not None:
                 util = f"{m.utility:.3f}"
-        flags = [f"{f.drug}:{f.action}" for f in o.pgx if f.action not in ("no_guidance", "standard")]
-        flags += [f"{f.drug}: {', '.join(f.missing_genes)} not genotyped" for f in o.pgx if f.missing_genes]
+        flags = [f"{f.drug}: {f.label or f.action}" for f in o.pgx
+                 if f.action not in ("no_guidance", "standard") or f.missing_genes]
+        if o.eligibility != "eligible":
+            flags.append(o.eligibility_label)
         flags += [f"{b.finding} {b.direction} ({b.level_for_patient or b.evidence_level})" for b in o.biomarkers]
         if m.ood.flag:
             flags.append("outside training data")
@@ -87,7 +92,8 @@ def _summary(rec) -> str:
 def run(args: argparse.Namespace) -> int:
     from genomics.errors import UsageError
     from recommender.report import render_report
-    from recommender.scoring import score_patient
+    from recommender.requests import PatientInputs, RankingOptions
+    from recommender.scoring import ScoringContext, score_patient
 
     if args.demo and args.patient:
         raise UsageError("give a PATIENT file or --demo, not both", fix="drop one of them")
@@ -103,10 +109,13 @@ def run(args: argparse.Namespace) -> int:
         check_pdf_backend()  # no Chromium or Playwright: say so before scoring, not after
     patient = DEMO_PATIENT if args.demo else Path(args.patient)
     bundle = False if args.no_model else args.bundle
-    rec = score_patient(patient, args.treatments, germline_vcf=args.vcf, sample=args.sample, tumour=args.tumour,
-                        bundle=bundle, outside_calls=args.outside_calls,
-                        fill_missing_with_reference=args.fill_missing_with_reference,
-                        allow_avoid_first=args.allow_avoid_first)
+    inputs = PatientInputs(germline_vcf=args.vcf, sample=args.sample, tumour=args.tumour,
+                           outside_calls=args.outside_calls,
+                           fill_missing_with_reference=args.fill_missing_with_reference,
+                           cyp2d6_without_copy_number=args.cyp2d6_without_copy_number)
+    rec = score_patient(patient, args.treatments, inputs=inputs,
+                        ranking=RankingOptions(allow_avoid_first=args.allow_avoid_first),
+                        context=ScoringContext(bundle))
     if args.out:
         write_atomic(args.out, rec.to_json() + "\n")
     html = render_report(rec) if args.html or args.pdf else None

@@ -18,8 +18,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1: this machine "
                         "only; put a TLS-terminating proxy in front before exposing it)")
     parser.add_argument("--port", type=int, default=8000, help="port (default 8000)")
-    parser.add_argument("--tokens", metavar="FILE", help="file of token hashes (default: $RECOMMENDER_HOME/api_tokens "
-                        "or ~/.config/recommender/api_tokens); $RECOMMENDER_API_TOKENS adds more")
+    parser.add_argument("--tokens", metavar="FILE", help="file of token hashes (default: <data home>/api_tokens, "
+                        "the same folder as the store and the KB); $RECOMMENDER_API_TOKENS adds more")
     parser.add_argument("--create-token", action="store_true",
                         help="create a new bearer token, store its hash, print the token once, and exit")
     parser.add_argument("--label", default="", help="label stored beside the new token's hash (with --create-token)")
@@ -28,6 +28,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--bundle", metavar="DIR", help="model bundle directory (default: the one shipped)")
     parser.add_argument("--max-request-mb", type=float, default=64.0, help="request size limit in MB (default 64)")
     parser.add_argument("--log-level", default="info", choices=("debug", "info", "warning", "error"))
+    parser.add_argument("--allow-insecure-permissions", action="store_true",
+                        help="open an SQLite store that other users can read (refused by default)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -46,7 +48,8 @@ def run(args: argparse.Namespace) -> int:
     if args.db:
         from recommender.store import open_database
 
-        engine = open_database(args.db)  # fail here, with a one-line message, not at the first request
+        engine = open_database(args.db, allow_insecure_permissions=True if args.allow_insecure_permissions
+                               else None)  # fail here, with a one-line message, not at the first request
     if not hashes and engine is None:
         raise UsageError("no API token configured", field="tokens",
                          fix=f"run `recommender serve --create-token` (or set {ENV_VAR}=sha256:<hex>), or give "

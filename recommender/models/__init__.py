@@ -8,7 +8,10 @@ Public API
 ----------
 :class:`ResponseModel` / :class:`CalibratedBoostedClassifier`   calibrated xgboost classifier
 :class:`CoxBaseline`, :class:`BoostedSurvival`                   survival curves and medians
+:class:`BlendedSurvival`, :class:`NeuralCox`                     blends of those (recalibrated), DeepSurv-style MLP
 :class:`ToxicityModel`                                           P(grade >= 3) per CTCAE term
+:class:`InteractionLogit`, :class:`InteractionCox`, :class:`InteractionToxicity`   ridge models with explicit
+                                                                 drug x covariate interactions (default bundle)
 :class:`PropensityModel`, :class:`BootstrapEnsemble`, :class:`OodDetector`   counterfactual comparison
 :func:`explain_probability`, :func:`explain_hazard`, :class:`Driver`         physician-readable drivers
 :class:`ModelBundle`, :class:`OptionPrediction`                  versioned bundle + the scoring call
@@ -23,14 +26,16 @@ from recommender.models._base import (
 )
 from recommender.models.bundle import BUNDLE_FORMAT, ModelBundle, OptionPrediction
 from recommender.models.counterfactual import BootstrapEnsemble, OodDetector, OodResult, PropensityModel
+from recommender.models.effects import InteractionCox, InteractionDesign, InteractionLogit, InteractionToxicity
 from recommender.models.explain import Driver, explain_hazard, explain_probability
 from recommender.models.response import CalibratedBoostedClassifier, ResponseModel
-from recommender.models.survival import BoostedSurvival, CoxBaseline
+from recommender.models.survival import BlendedSurvival, BoostedSurvival, CoxBaseline, NeuralCox
 from recommender.models.toxicity import ToxicityModel, severe_toxicity_labels
 from recommender.models.training import TrainingConfig, examples_from_tables, model_card, train_bundle
 
 __all__ = [
     "BUNDLE_FORMAT",
+    "BlendedSurvival",
     "BoostedSurvival",
     "BootstrapEnsemble",
     "BundleIntegrityError",
@@ -38,8 +43,13 @@ __all__ = [
     "CoxBaseline",
     "Driver",
     "FeatureSchemaMismatchError",
+    "InteractionCox",
+    "InteractionDesign",
+    "InteractionLogit",
+    "InteractionToxicity",
     "ModelBundle",
     "ModelError",
+    "NeuralCox",
     "NotFittedModelError",
     "OodDetector",
     "OodResult",

@@ -33,7 +33,7 @@ class NotFittedModelError(ModelError, NotFittedError):
     """An estimator was used before ``fit`` (also a :class:`sklearn.exceptions.NotFittedError`)."""
 
 
-class FeatureSchemaMismatchError(ModelError):
+class FeatureSchemaMismatchError(ModelError, ValueError):
     """Model input or a bundle does not match the feature schema it was trained with."""
 
 
@@ -74,13 +74,15 @@ def as_frame(X: Any, columns: Sequence[str] | None = None, *, estimator: str = "
         return frame.astype("float64")
     arr = np.asarray(X, dtype="float64")
     if arr.ndim != 2:
-        raise ValueError(f"expected a 2-D feature matrix, got shape {arr.shape}")
+        raise ValueError(f"expected a 2-D feature matrix, got shape {arr.shape}. Reshape your data either using "
+                         "array.reshape(-1, 1) if your data has a single feature or array.reshape(1, -1) if it "
+                         "contains a single sample.")
     if columns is None:
         columns = [f"f{i}" for i in range(arr.shape[1])]
     elif arr.shape[1] != len(columns):
         raise FeatureSchemaMismatchError(
-            f"the {estimator} expects {len(columns)} features, got {arr.shape[1]}", field="features",
-            fix="build features with the bundle's feature schema (bundle.schema)")
+            f"X has {arr.shape[1]} features, but {estimator} is expecting {len(columns)} features as input",
+            field="features", fix="build features with the bundle's feature schema (bundle.schema)")
     return pd.DataFrame(arr, columns=list(columns))
 
 

@@ -47,9 +47,10 @@ from recommender.models._base import (
     write_json,
 )
 from recommender.models.counterfactual import BootstrapEnsemble, OodDetector, PropensityModel
+from recommender.models.effects import InteractionCox, InteractionLogit, InteractionToxicity
 from recommender.models.explain import explain_hazard, explain_probability
 from recommender.models.response import CalibratedBoostedClassifier, ResponseModel
-from recommender.models.survival import BoostedSurvival, CoxBaseline
+from recommender.models.survival import BoostedSurvival, CoxBaseline, load_survival_model
 from recommender.models.toxicity import ToxicityModel
 
 __all__ = ["BUNDLE_FORMAT", "ModelBundle", "OptionPrediction", "package_version", "sha256_file"]
@@ -57,7 +58,9 @@ __all__ = ["BUNDLE_FORMAT", "ModelBundle", "OptionPrediction", "package_version"
 BUNDLE_FORMAT = "model-bundle/1"
 SAFE_SUFFIXES = (".json", ".ubj", ".md")
 _MEMBER_CLASSES = {"CalibratedBoostedClassifier": CalibratedBoostedClassifier, "ResponseModel": ResponseModel,
-                   "BoostedSurvival": BoostedSurvival, "CoxBaseline": CoxBaseline, "ToxicityModel": ToxicityModel}
+                   "BoostedSurvival": BoostedSurvival, "CoxBaseline": CoxBaseline, "ToxicityModel": ToxicityModel,
+                   "InteractionLogit": InteractionLogit, "InteractionCox": InteractionCox,
+                   "InteractionToxicity": InteractionToxicity}
 
 
 def package_version() -> str:
@@ -274,11 +277,14 @@ class ModelBundle:
                 for kind, name in kinds.items():
                     if kind == "ensemble":
                         bundle.survival[endpoint][kind] = BootstrapEnsemble.load(root, name, _MEMBER_CLASSES)
-                    else:
+                    elif kind in ("cox", "boosted"):
                         klass = {"cox": CoxBaseline, "boosted": BoostedSurvival}[kind]
                         bundle.survival[endpoint][kind] = klass.load(root, name)
+                    else:  # e.g. "selected": the cross-validated choice, any survival model class
+                        bundle.survival[endpoint][kind] = load_survival_model(root, name, _MEMBER_CLASSES)
             if "toxicity" in c:
-                bundle.toxicity = ToxicityModel.load(root, c["toxicity"])
+                tox_class = read_json(root / f"{c['toxicity']}.json").get("class", "ToxicityModel")
+                bundle.toxicity = _MEMBER_CLASSES[tox_class].load(root, c["toxicity"])
             if "toxicity_ensemble" in c:
                 bundle.toxicity_ensemble = BootstrapEnsemble.load(root, c["toxicity_ensemble"], _MEMBER_CLASSES)
             if "propensity" in c:
@@ -296,6 +302,13 @@ class ModelBundle:
         bundle.metadata["_manifest_sha256"] = sha256_file(root / "MANIFEST.json")
         bundle.model_card = (root / "MODEL_CARD.md").read_text(encoding="utf-8")
         return bundle
+
+    def without_ensembles(self) -> ModelBundle:
+        """A shallow copy sharing the fitted models, without bootstrap ensembles (point predictions only)."""
+        import dataclasses
+
+        survival = {ep: {k: m for k, m in models.items() if k != "ensemble"} for ep, models in self.survival.items()}
+        return dataclasses.replace(self, response_ensemble=None, toxicity_ensemble=None, survival=survival)
 
     def _models(self) -> list[Any]:
         out = [self.response, self.toxicity, self.propensity, self.ood]
@@ -339,11 +352,12 @@ class ModelBundle:
                 r["not_modelled"]["response"] = "no response model in this bundle"
         for endpoint, models in self.survival.items():
             boosted, cox, ens = models.get("boosted"), models.get("cox"), models.get("ensemble")
-            main = boosted or cox
+            main = survival_main(models)
             if main is None:
                 continue
             med = main.predict_median(X)
             curves = main.predict_survival(X)
+            risk = main.predict_risk(X)
             cox_med = cox.predict_median(X) if cox is not None else np.full(n, np.nan)
             lo = hi = np.full(n, np.nan)
             if ens is not None:
@@ -354,10 +368,12 @@ class ModelBundle:
             for i in range(n):
                 entry = {"median_days": _num(med[i]), "low": _num(lo[i]), "high": _num(hi[i]),
                          "cox_median_days": _num(cox_med[i]), "times": list(times),
-                         "survival": [float(s) for s in curve_values[i]], "drivers": []}
-                if explain and boosted is not None:
+                         "survival": [float(s) for s in curve_values[i]], "drivers": [], "risk": _num(risk[i])}
+                explainer = main if isinstance(main, InteractionCox) else boosted  # the model behind the numbers
+                if explain and explainer is not None:
                     entry["drivers"] = [d.to_dict() for d in explain_hazard(
-                        boosted, X.iloc[[i]], self.schema, f"{endpoint.upper()} hazard", top=top, display=frame.iloc[i])]
+                        explainer, X.iloc[[i]], self.schema, f"{endpoint.upper()} hazard", top=top,
+                        display=frame.iloc[i])]
                 rows[i]["survival"][endpoint] = entry
         if self.toxicity is not None:
             probs = self.toxicity.predict_proba(X)
@@ -403,18 +419,9 @@ class ModelBundle:
         """
         frame = build_feature_frame(list(patients), options, pgx=pgx, biomarkers=biomarkers, dnalm=dnalm,
                                     covariates=covariates, schema=self.schema)
-        saved = self.response_ensemble, self.toxicity_ensemble, {k: v.get("ensemble") for k, v in self.survival.items()}
-        if not intervals:
-            self.response_ensemble = self.toxicity_ensemble = None
-            for models in self.survival.values():
-                models.pop("ensemble", None)
-        try:
-            rows = self.predict_frame(frame, explain=False)
-        finally:
-            self.response_ensemble, self.toxicity_ensemble = saved[0], saved[1]
-            for k, ens in saved[2].items():
-                if ens is not None:
-                    self.survival[k]["ensemble"] = ens
+        # no intervals: predict with a shallow view of the bundle without ensembles (never mutate self: a
+        # bundle is shared by concurrent sessions)
+        rows = (self if intervals else self.without_ensembles()).predict_frame(frame, explain=False)
         out: dict[str, list[Any]] = {"patient_id": [i[0] for i in frame.index], "regimen": [i[1] for i in frame.index]}
         for r in rows:
             flat: dict[str, Any] = {}
@@ -570,6 +577,11 @@ class ModelBundle:
             self.__dict__["_columns_cache"] = cached
         return cached[1]
 
+
+
+def survival_main(models: Mapping[str, Any]) -> Any:
+    """The survival model an endpoint's predictions come from: the cross-validated choice, else boosted, else Cox."""
+    return models.get("selected") or models.get("boosted") or models.get("cox")
 
 
 def _centred_interval(point: np.ndarray, mid: np.ndarray, low: np.ndarray, high: np.ndarray,

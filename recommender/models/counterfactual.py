@@ -6,7 +6,9 @@ Every outcome model is trained on patient x *received* treatment rows where the 
 (drugs, classes, modality, gene-drug interactions) are model inputs. Predicting for every candidate
 treatment of a patient means building one row per candidate and asking the same model
 (:func:`recommender.features.build_feature_frame`); the treatment can interact with genomics through
-the trees.
+the trees. With ``TrainingConfig(learner="interaction")`` (the default bundle) the same rows feed models
+with explicit drug x covariate interactions instead (:mod:`recommender.models.effects`): shallow trees over a
+pooled table rarely split on a drug and then on a biomarker, so they under-estimate such effects.
 
 Confounding adjustment (observational training data)
 ----------------------------------------------------
@@ -161,6 +163,27 @@ class PropensityModel(BaseEstimator):
         for k in np.unique(idx):
             w[idx == k] /= w[idx == k].mean()
         return np.clip(w, 1.0 / self.max_weight, self.max_weight)
+
+    def overlap(self, X: Any, treatment: Any, threshold: float = 0.05) -> dict[str, dict[str, float]]:
+        """Overlap check per received regimen: how likely patients like these were to receive what they got.
+
+        ``{regimen: {"n", "p_received_min", "p_received_p05", "share_below"}}``: rows with ``P(received) <
+        threshold`` are where inverse-propensity weights hit their clip and the effect estimate leans on few
+        comparable patients.
+        """
+        p = self.predict_proba(X)
+        t = np.asarray(treatment).astype(str)
+        col = {c: i for i, c in enumerate(self.classes_)}
+        out: dict[str, dict[str, float]] = {}
+        values = p.to_numpy()
+        for reg in np.unique(t):
+            if reg not in col:
+                continue
+            pr = values[t == reg, col[reg]]
+            out[str(reg)] = {"n": int(len(pr)), "p_received_min": float(pr.min()),
+                             "p_received_p05": float(np.quantile(pr, 0.05)),
+                             "share_below": float((pr < threshold).mean()), "threshold": threshold}
+        return out
 
     def save(self, directory: str | Path, name: str = "propensity") -> list[Path]:
         check_fitted(self, "coef_")

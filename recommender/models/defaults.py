@@ -1,4 +1,7 @@
-"""The default model bundle shipped in the package (trained on the default simulated cohort).
+"""The default model bundle shipped in the package (trained on 10,000 simulated patients, seed 0).
+
+Learner ``"interaction"`` (:mod:`recommender.models.effects`: explicit drug x covariate interactions), chosen
+over the xgboost S-learner on the simulator's oracle (``benchmarks/EVAL_SIMULATED.md``).
 
 Its numbers illustrate the method and are not clinical evidence (see its ``MODEL_CARD.md``). Rebuild
 it with the command in :data:`REBUILD_COMMAND` (the cohorts package simulates the cohort and calls
@@ -8,21 +11,39 @@ it with the command in :data:`REBUILD_COMMAND` (the cohorts package simulates th
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from recommender.models._base import BundleIntegrityError
 from recommender.models.bundle import ModelBundle
 
-__all__ = ["DEFAULT_BUNDLE_DIR", "REBUILD_COMMAND", "default_bundle_path", "load_default_bundle"]
+__all__ = ["DEFAULT_BUNDLE_DIR", "REBUILD_COMMAND", "build_default_bundle", "default_bundle_path",
+           "default_training_config", "load_default_bundle"]
 
 #: Where the default bundle lives inside the installed package.
 DEFAULT_BUNDLE_DIR = Path(__file__).resolve().parent.parent / "data" / "bundles" / "default"
 
-#: The command that rebuilds the default bundle (also written into its model card).
+#: The command that rebuilds the default bundle (also written into its model card): the bundle's training
+#: cohort is :func:`cohorts.default_cohort.training_cohort_spec` (10,000 simulated patients, seed 0).
 REBUILD_COMMAND = (
     "python -c \"from cohorts.germline import RealGenotypeSource; from cohorts.simulate import simulate_cohort; "
     "from recommender.models.defaults import build_default_bundle; "
-    "build_default_bundle(simulate_cohort(2000, 0, germline=RealGenotypeSource()))\""
+    "build_default_bundle(simulate_cohort(10000, 0, germline=RealGenotypeSource()))\""
 )
+
+
+def default_training_config(**changes: Any) -> Any:
+    """The default bundle's :class:`~recommender.models.training.TrainingConfig` (``changes`` override fields).
+
+    Learner ``"interaction"`` (explicit drug x covariate interactions, :mod:`recommender.models.effects`);
+    4 bootstrap members for response and survival intervals, 2 for toxicity (the bundle ships in the package).
+    """
+    from recommender.models.training import TrainingConfig
+
+    base = {"learner": "interaction", "n_bootstrap": 4, "n_bootstrap_toxicity": 2}
+    base.update(changes)
+    if "n_bootstrap" in changes and "n_bootstrap_toxicity" not in changes:
+        base["n_bootstrap_toxicity"] = min(base["n_bootstrap_toxicity"], changes["n_bootstrap"])
+    return TrainingConfig(**base)
 
 _cache: dict[str, ModelBundle] = {}
 
@@ -48,13 +69,13 @@ def build_default_bundle(cohort, out_dir: str | Path | None = None, **kwargs) ->
 
     ``cohort`` needs ``tables``, ``name`` and ``provenance`` attributes; nothing of ``cohorts`` is imported.
     """
-    from recommender.models.training import TrainingConfig, train_bundle
+    from recommender.models.training import train_bundle
 
     prov = getattr(cohort, "provenance", None)
     notes = "; ".join(getattr(prov, "notes", ()) or ())
     description = (f"Synthetic cohort '{cohort.name}' from cohorts.simulate "
                    f"({getattr(prov, 'source_version', '')}); {notes}. Rebuild: {REBUILD_COMMAND}")
-    kwargs.setdefault("config", TrainingConfig())
+    kwargs.setdefault("config", default_training_config())
     kwargs.setdefault("trained_on", f"the default simulated cohort ({cohort.name}); synthetic data, not patients")
     return train_bundle(cohort.tables, out_dir or DEFAULT_BUNDLE_DIR, cohort_description=description,
                         overwrite=True, **kwargs)

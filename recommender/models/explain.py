@@ -12,6 +12,14 @@ log-odds contributions (exact in total, proportional in the split). Survival out
 as a hazard ratio ``exp(contribution)``.
 
 Example phrase: ``"DPYD activity score 1.0: severe toxicity risk +12.5 points"``.
+
+Two wordings per driver: ``phrase`` keeps the model's own units (the "model details": points,
+hazard multipliers, feature codes) and ``clinical`` says the same for a clinician
+(:func:`clinical_phrase`): ``"absolute neutrophil count not known: response probability +2.2 points"``
+becomes ``"Absolute neutrophil count not recorded (the model assumed a typical value): chance of response
+about 2 percentage points higher"``; ordinal codes are decoded (``smoking 1`` -> ``smoking: former``).
+The result (:class:`recommender.recommendation.ResponsePrediction` etc.) shows ``clinical`` as its drivers
+and keeps ``phrase`` in ``driver_details``.
 """
 
 from __future__ import annotations
@@ -25,7 +33,8 @@ import pandas as pd
 
 from recommender.features.schema import MISSING_SUFFIX, FeatureSchema
 
-__all__ = ["Driver", "describe_value", "explain_hazard", "explain_probability", "group_contributions"]
+__all__ = ["Driver", "clinical_phrase", "decode_ordinal", "describe_value", "explain_hazard", "explain_probability",
+           "group_contributions"]
 
 _PHENOTYPE_WORDS = {0: "poor", 1: "intermediate", 2: "normal", 3: "rapid", 4: "ultrarapid"}
 
@@ -40,11 +49,66 @@ class Driver:
     unit: str  # "points" or "hazard ratio"
     value: str
     features: tuple[str, ...]
+    clinical: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["features"] = list(self.features)
         return d
+
+
+def decode_ordinal(coding: str, value: float) -> str | None:
+    """The word of an ordinal code from its coding text (``"0=never 1=former 2=current"``, 1 -> ``former``)."""
+    words = {}
+    for part in str(coding or "").split():
+        code, sep, word = part.partition("=")
+        if sep and code.lstrip("-").isdigit():
+            words[int(code)] = word.replace("_", " ")
+    return words.get(int(round(value))) if words else None
+
+
+_HAZARD_WORDS = {"pfs hazard": "risk of progression or death", "os hazard": "risk of death",
+                 "progression hazard": "risk of progression"}
+
+
+def _subject(desc: str) -> str:
+    if desc == "the treatment itself":
+        return "The regimen itself (compared with the average patient the model learned from)"
+    if desc.endswith(" not known"):
+        return f"{desc[:-len(' not known')]} not recorded (the model assumed a typical value)"
+    if desc.endswith(": no"):
+        return f"not {desc[:-len(': no')]}"
+    if ": " in desc:  # "smoking: former" -> "smoking (former)"
+        name, word = desc.rsplit(": ", 1)
+        return f"{name} ({word})"
+    return desc
+
+
+def _amount(points: float) -> str:
+    size = abs(points)
+    text = f"{size:.0f}" if size >= 1.5 else f"{size:.1f}"
+    unit = "percentage point" if text in ("1", "1.0") else "percentage points"
+    return f"about {text} {unit} {'higher' if points > 0 else 'lower'}"
+
+
+def clinical_phrase(desc: str, outcome: str, effect: float, unit: str) -> str:
+    """A driver in a clinician's words (see the module docstring); ``effect`` in points or hazard ratio."""
+    subject = _subject(desc)
+    subject = subject[0].upper() + subject[1:] if subject else subject
+    o = outcome.strip()
+    if unit == "hazard ratio":
+        what = _HAZARD_WORDS.get(o.lower(), o)
+        if abs(effect - 1.0) < 0.005:
+            return f"{subject}: {what} about the same"
+        pct = abs(effect - 1.0) * 100
+        return f"{subject}: {what} about {pct:.0f}% {'higher' if effect > 1 else 'lower'}"
+    if o.lower() == "response probability":
+        what = "chance of response"
+    elif o.lower().startswith("severe ") and o.lower().endswith(" risk"):
+        what = f"risk of grade 3 or worse {o[len('severe '):-len(' risk')]}"
+    else:
+        what = o
+    return f"{subject}: {what} {_amount(effect)}"
 
 
 def describe_value(schema: FeatureSchema, row: pd.Series, columns: list[str], driver: str) -> str:
@@ -77,6 +141,10 @@ def describe_value(schema: FeatureSchema, row: pd.Series, columns: list[str], dr
         if "phenotype" in s.name and s.dtype == "ordinal":
             word = _PHENOTYPE_WORDS.get(round(v), f"{v:g}")
             return f"{s.label}: {word}"
+        if s.dtype == "ordinal":
+            word = decode_ordinal(s.unit, v)
+            if word is not None:  # regression: "smoking 1" -> "smoking: former"
+                return f"{s.label}: {word}"
         if "activity score" in s.label:
             return f"{s.label} {v:.1f}"
         unit = f" {s.unit}" if s.unit and s.dtype == "float" and len(s.unit) <= 12 else ""
@@ -126,7 +194,7 @@ def explain_probability(model: Any, X_row: pd.DataFrame, schema: FeatureSchema, 
             continue
         desc = describe_value(schema, row, cols, driver)
         drivers.append(Driver(driver, f"{desc}: {outcome} {points:+.1f} points", round(points, 2), "points", desc,
-                              tuple(cols)))
+                              tuple(cols), clinical_phrase(desc, outcome, points, "points")))
     drivers.sort(key=lambda d: -abs(d.effect))
     return drivers[:top]
 
@@ -144,6 +212,7 @@ def explain_hazard(model: Any, X_row: pd.DataFrame, schema: FeatureSchema, outco
             continue
         hr = math.exp(value)
         desc = describe_value(schema, row, cols, driver)
-        drivers.append(Driver(driver, f"{desc}: {outcome} x{hr:.2f}", round(hr, 3), "hazard ratio", desc, tuple(cols)))
+        drivers.append(Driver(driver, f"{desc}: {outcome} x{hr:.2f}", round(hr, 3), "hazard ratio", desc, tuple(cols),
+                              clinical_phrase(desc, outcome, hr, "hazard ratio")))
     drivers.sort(key=lambda d: -abs(math.log(d.effect)))
     return drivers[:top]

@@ -32,7 +32,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from numbers import Integral, Real
+
 from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.model_selection import train_test_split
 
 from recommender.models._base import (
@@ -134,22 +137,71 @@ class CalibratedBoostedClassifier(ClassifierMixin, BaseEstimator):
         self.random_state = random_state
         self.n_jobs = n_jobs
 
+    #: scikit-learn parameter validation (checked by ``fit``).
+    _parameter_constraints: dict = {
+        "n_estimators": [Interval(Integral, 1, None, closed="left")],
+        "max_depth": [Interval(Integral, 1, None, closed="left")],
+        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "subsample": [Interval(Real, 0, 1, closed="right")],
+        "colsample_bytree": [Interval(Real, 0, 1, closed="right")],
+        "min_child_weight": [Interval(Real, 0, None, closed="left")],
+        "reg_lambda": [Interval(Real, 0, None, closed="left")],
+        "early_stopping_rounds": [Interval(Integral, 1, None, closed="left")],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "calibration": [StrOptions({"auto", "isotonic", "sigmoid", "none"})],
+        "min_calibration_rows": [Interval(Integral, 0, None, closed="left")],
+        "isotonic_min_rows": [Interval(Integral, 0, None, closed="left")],
+        "random_state": ["random_state"],
+        "n_jobs": [Interval(Integral, 1, None, closed="left")],
+    }
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True  # xgboost learns a default direction for missing values
+        tags.classifier_tags.multi_class = False  # binary only
+        return tags
+
     # -- fitting -------------------------------------------------------------------------------------
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> CalibratedBoostedClassifier:
-        """Fit the booster (early stopping) and the calibrator; returns ``self``."""
-        import xgboost as xgb
+        """Fit the booster (early stopping) and the calibrator; returns ``self``.
 
-        if self.calibration not in ("auto", "isotonic", "sigmoid", "none"):
-            raise ValueError(f"calibration must be 'auto', 'isotonic', 'sigmoid' or 'none', not {self.calibration!r}")
-        frame = as_frame(X, estimator=type(self).__name__)
-        y = np.asarray(y)
-        if y.ndim != 1 or len(y) != len(frame):
-            raise ValueError("y must be 1-D with one label per row of X")
-        classes = np.unique(y)
-        if not set(classes.tolist()) <= {0, 1} or len(classes) < 2:
-            raise ValueError(f"y must contain both classes 0 and 1 (got {classes.tolist()})")
+        ``y`` holds two labels (any type); ``classes_`` are their sorted values and ``predict_proba[:, 1]``
+        is the probability of ``classes_[1]``.
+        """
+        import xgboost as xgb
+        from sklearn.utils.multiclass import type_of_target
+        from sklearn.utils.validation import check_consistent_length, column_or_1d
+
+        self._validate_params()
+        if isinstance(X, pd.DataFrame):
+            frame = as_frame(X, estimator=type(self).__name__)
+            if not np.isfinite(frame.to_numpy()[~np.isnan(frame.to_numpy())]).all():
+                raise ValueError("X holds infinite values")
+        else:
+            from sklearn.utils.validation import check_array
+
+            arr = check_array(X, ensure_all_finite="allow-nan", dtype="float64")
+            frame = pd.DataFrame(arr, columns=[f"f{i}" for i in range(arr.shape[1])])
+        if y is None:
+            raise ValueError("requires y to be passed, but the target y is None")
+        y = column_or_1d(y, warn=True)
+        check_consistent_length(frame, y)
+        kind = type_of_target(y, input_name="y", raise_unknown=True)
+        if kind not in ("binary",):
+            raise ValueError(f"{type(self).__name__} is a binary classifier; y is {kind} "
+                             f"(labels {np.unique(y).tolist()[:5]})")
+        self.classes_, y = np.unique(y, return_inverse=True)
+        if len(self.classes_) < 2:
+            raise ValueError(f"y must contain both classes; got one class: {self.classes_.tolist()}")
         y = y.astype("float64")
-        w = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, dtype="float64")
+        if sample_weight is None:
+            w = np.ones(len(y))
+        else:
+            from sklearn.utils.validation import _check_sample_weight
+
+            w = _check_sample_weight(sample_weight, frame.to_numpy(), dtype=np.float64, ensure_non_negative=True)
+            if w.sum() <= 0:
+                raise ValueError("sample weights sum to zero: nothing to fit")
         idx = np.arange(len(y))
         n_val = round(len(y) * self.validation_fraction)
         can_split = n_val >= 4 and min(np.bincount(y.astype(int))) >= 4
@@ -178,7 +230,6 @@ class CalibratedBoostedClassifier(ClassifierMixin, BaseEstimator):
         self.best_iteration_ = best
         self.feature_names_in_ = np.array(names, dtype=object)
         self.n_features_in_ = len(names)
-        self.classes_ = np.array([0, 1])
         method = self.calibration
         if method == "auto":
             method = "isotonic" if len(va) >= self.isotonic_min_rows else "sigmoid"
@@ -245,7 +296,9 @@ class CalibratedBoostedClassifier(ClassifierMixin, BaseEstimator):
         return np.column_stack([1 - p, p])
 
     def predict(self, X: Any) -> np.ndarray:
-        return (self.predict_proba(X)[:, 1] >= 0.5).astype(int)
+        """The label (from ``classes_``) with calibrated probability >= 0.5."""
+        positive = self.predict_proba(X)[:, 1] >= 0.5  # checks fitted first
+        return self.classes_[positive.astype(int)]
 
     def contributions(self, X: Any) -> pd.DataFrame:
         """Per-feature log-odds contributions (xgboost ``pred_contribs``; column ``bias`` last).
@@ -265,7 +318,7 @@ class CalibratedBoostedClassifier(ClassifierMixin, BaseEstimator):
         meta = {
             "class": type(self).__name__, "params": self.get_params(), "feature_names": list(self.feature_names_in_),
             "best_iteration": self.best_iteration_, "calibration": self.calibration_, "calibrator": self.calibrator_,
-            "training_summary": self.training_summary_,
+            "training_summary": self.training_summary_, "classes": self.classes_.tolist(),
         }
         return [ubj, write_json(directory / f"{name}.json", meta)]
 
@@ -281,7 +334,7 @@ class CalibratedBoostedClassifier(ClassifierMixin, BaseEstimator):
         est.booster_.set_param({"nthread": int(est.n_jobs)})
         est.feature_names_in_ = np.array(meta["feature_names"], dtype=object)
         est.n_features_in_ = len(meta["feature_names"])
-        est.classes_ = np.array([0, 1])
+        est.classes_ = np.asarray(meta.get("classes", [0, 1]))
         est.best_iteration_ = int(meta["best_iteration"])
         est.calibration_ = meta["calibration"]
         cal = meta["calibrator"]

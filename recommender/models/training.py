@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -38,15 +38,17 @@ import pandas as pd
 
 from recommender import vocab
 from recommender.features.build import _float_or_none, build_feature_frame
+from recommender.features.covariates import CovariateSpec, covariate_values, specs_from_dicts
 from recommender.features.schema import FeatureSchema, default_feature_schema
 from recommender.models._base import ModelError
 from recommender.models.bundle import ModelBundle, package_version
 from recommender.models.counterfactual import BootstrapEnsemble, OodDetector, PropensityModel
 from recommender.models.response import ResponseModel
-from recommender.models.survival import BoostedSurvival, CoxBaseline
+from recommender.models.survival import BlendedSurvival, BoostedSurvival, CoxBaseline
 from recommender.models.toxicity import ToxicityModel, severe_toxicity_labels
 
-__all__ = ["TrainingConfig", "TrainingExamples", "examples_from_tables", "table_fingerprint", "train_bundle"]
+__all__ = ["SURVIVAL_CANDIDATES", "TrainingConfig", "calibration_slope", "TrainingExamples", "examples_from_tables", "patient_covariates",
+           "select_survival_model", "table_fingerprint", "train_bundle"]
 
 RESPONDERS = ("CR", "PR")
 
@@ -69,6 +71,18 @@ class TrainingConfig:
     endpoints: tuple[str, ...] = ("pfs", "os")
     random_state: int = 0
     n_jobs: int = 1
+    #: Folds of the cross-validation that selects the survival model on the training rows (< 2: no selection).
+    cv_folds: int = 5
+    #: Survival candidates compared by cross-validated Harrell's C (see :data:`SURVIVAL_CANDIDATES`).
+    survival_candidates: tuple[str, ...] = ("boosted", "boosted_shallow", "cox", "blend")
+    #: Refit every model on all training rows after the held-out / cross-validated evaluation.
+    refit: bool = True
+    #: Shrink the selected survival model's log hazard by its out-of-fold calibration slope.
+    recalibrate: bool = True
+    #: Outcome learner: ``"slearner"`` (xgboost on the pooled patient x received-treatment table, treatment
+    #: features as inputs) or ``"interaction"`` (ridge logistic / Cox models with explicit drug x covariate
+    #: interactions, :mod:`recommender.models.effects`; the default bundle's learner).
+    learner: str = "slearner"
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -159,14 +173,43 @@ def _patient_dict(rec: Mapping[str, Any], tvs: list[dict[str, Any]], treatment: 
     return data
 
 
+def patient_covariates(rec: Mapping[str, Any], schema: FeatureSchema,
+                       specs: Sequence[CovariateSpec] = ()) -> dict[str, Any]:
+    """The ``covariates`` block of one ``patients`` row: ER/MSI/TMB/thiopurine columns plus declared covariates.
+
+    The one reading of a patients row shared by training, ``cohort evaluate`` and ``cohort score``.
+    ``specs`` (declared covariates, e.g. from the bundle metadata) are expanded with
+    :func:`~recommender.features.covariates.covariate_values`; any other name in ``schema.covariates`` is read
+    as a number from the column of that name.
+    """
+    cov: dict[str, Any] = {}
+    declared = {n for sp in specs for n in sp.feature_names}
+    for key in ("er_positive", "msi_high", "tmb", *(c for c in schema.covariates if c not in declared)):
+        if _na(rec.get(key)) is not None:
+            cov[key] = rec[key]
+    if specs:
+        cov.update(covariate_values(rec, specs))
+    if "er_positive" not in cov:
+        for alias in ("er_status", "er_ihc"):
+            er = _na(rec.get(alias))
+            if isinstance(er, str) and er.strip().lower() in ("positive", "pos", "+", "negative", "neg", "-"):
+                cov["er_positive"] = er.strip().lower() in ("positive", "pos", "+")
+    thio = _na(rec.get("pgx_thiopurine_function"))
+    if thio is not None:
+        cov["thiopurine_phenotype"] = _THIO.get(str(thio).lower(), str(thio))
+    return cov
+
+
 def examples_from_tables(tables: Mapping[str, pd.DataFrame], *, schema: FeatureSchema | None = None,
-                         dnalm: Mapping[str, Any] | None = None, pgx: Mapping[str, Any] | None = None
-                         ) -> TrainingExamples:
+                         dnalm: Mapping[str, Any] | None = None, pgx: Mapping[str, Any] | None = None,
+                         covariates: Sequence[CovariateSpec | Mapping[str, Any]] = ()) -> TrainingExamples:
     """Feature rows (received course) and labels from cohort tables (module docstring, step 1).
 
     ``pgx`` / ``dnalm`` (``patient_id -> block``) override or add to what the tables hold (e.g. PGx
-    calls from the cohort's VCF, DNA LM gene pools).
+    calls from the cohort's VCF, DNA LM gene pools). ``covariates``: declared covariates (specs), read
+    from the patients table with :func:`patient_covariates`.
     """
+    specs = specs_from_dicts(covariates)
     from recommender.schema import patient_from_dict
 
     schema = schema or default_feature_schema()
@@ -202,19 +245,7 @@ def examples_from_tables(tables: Mapping[str, pd.DataFrame], *, schema: FeatureS
             extra = pgx[pid]
             block = {**block, **(dict(getattr(extra, "genes", extra)))}
         pgx_blocks[pid] = block
-        cov: dict[str, Any] = {}
-        for key in ("er_positive", "msi_high", "tmb", *schema.covariates):
-            if _na(rec.get(key)) is not None:
-                cov[key] = rec[key]
-        if "er_positive" not in cov:
-            for alias in ("er_status", "er_ihc"):
-                er = _na(rec.get(alias))
-                if isinstance(er, str) and er.strip().lower() in ("positive", "pos", "+", "negative", "neg", "-"):
-                    cov["er_positive"] = er.strip().lower() in ("positive", "pos", "+")
-        thio = _na(rec.get("pgx_thiopurine_function"))
-        if thio is not None:
-            cov["thiopurine_phenotype"] = _THIO.get(str(thio).lower(), str(thio))
-        covs[pid] = cov
+        covs[pid] = patient_covariates(rec, schema, specs)
     if not patients:
         raise ModelError("no patient has both a treatment and an outcome", field="treatments",
                          fix="check that the tables share patient_id values")
@@ -264,6 +295,24 @@ def _brier(y: np.ndarray, p: np.ndarray) -> float:
     return float(np.mean((p - y) ** 2))
 
 
+def _replace(cfg: TrainingConfig, **changes: Any) -> TrainingConfig:
+    import dataclasses
+
+    return dataclasses.replace(cfg, **changes)
+
+
+def _subset(ex: TrainingExamples, keep: np.ndarray) -> TrainingExamples:
+    """The examples of the rows where ``keep`` is true (order kept)."""
+    if keep.all():
+        return ex
+    idx = np.flatnonzero(keep)
+    return TrainingExamples(
+        X=ex.X.iloc[idx], regimen=ex.regimen[idx], response=ex.response[idx],
+        time={k: v[idx] for k, v in ex.time.items()}, event={k: v[idx] for k, v in ex.event.items()},
+        toxicity=ex.toxicity.iloc[idx].reset_index(drop=True), patient_ids=ex.patient_ids[idx],
+        groups=ex.groups.iloc[idx].reset_index(drop=True) if len(ex.groups.columns) else ex.groups)
+
+
 def _split(n: int, strat: np.ndarray, frac: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     from sklearn.model_selection import train_test_split
 
@@ -271,6 +320,198 @@ def _split(n: int, strat: np.ndarray, frac: float, seed: int) -> tuple[np.ndarra
     counts = pd.Series(strat).value_counts()
     ok = strat if counts.min() >= 2 else None
     return train_test_split(idx, test_size=frac, stratify=ok, random_state=seed)
+
+
+SURVIVAL_CANDIDATES: dict[str, str] = {
+    "boosted": "xgboost survival:cox with the configured booster parameters",
+    "boosted_shallow": "xgboost survival:cox, depth 2, learning rate 0.03, min_child_weight 5, up to 600 rounds",
+    "cox": "lifelines Cox proportional hazards (ridge), median-imputed standardised features",
+    "blend": "equal-weight blend of the standardised log hazards of 'boosted' and 'cox' (one Breslow baseline)",
+    "neural": "DeepSurv-style MLP (one hidden layer of 32, dropout 0.2, Cox partial likelihood, early stopping; "
+              "needs torch to train)",
+    "blend_neural": "equal-weight blend of 'boosted_shallow', 'neural' and 'cox'",
+}
+#: Members of the blend candidates.
+_BLENDS = {"blend": ("boosted", "cox"), "blend_neural": ("boosted_shallow", "neural", "cox")}
+
+
+def _response_estimator(cfg: TrainingConfig, bp: Mapping[str, Any], penalty: float | None = None) -> Any:
+    """The response classifier of ``cfg.learner`` (``penalty``: a ridge penalty already chosen, interaction only)."""
+    if cfg.learner == "interaction":
+        from recommender.models.effects import InteractionLogit
+
+        return InteractionLogit(penalty=penalty, random_state=cfg.random_state)
+    return ResponseModel(**bp, calibration=cfg.calibration)
+
+
+def _toxicity_estimator(cfg: TrainingConfig, bp: Mapping[str, Any], *, terms: list[str] | None = None,
+                        min_events: int | None = None, penalty: float | None = None) -> Any:
+    """The per-term toxicity model of ``cfg.learner``."""
+    min_events = cfg.min_toxicity_events if min_events is None else min_events
+    if cfg.learner == "interaction":
+        from recommender.models.effects import InteractionToxicity
+
+        return InteractionToxicity(terms=terms, min_events=min_events, logit_params={"penalty": penalty},
+                                   random_state=cfg.random_state)
+    return ToxicityModel(terms=terms, min_events=min_events,
+                         classifier_params={**bp, "calibration": cfg.calibration})
+
+
+def _penalty(model: Any) -> float | None:
+    """The ridge penalty an interaction model chose (reused by its refit and bootstrap members)."""
+    if hasattr(model, "penalty_"):
+        return float(model.penalty_)
+    first = next(iter(getattr(model, "models_", {}).values()), None)
+    return float(first.penalty_) if first is not None and hasattr(first, "penalty_") else None
+
+
+def _interaction_survival(X: pd.DataFrame, t: np.ndarray, e: np.ndarray, w: np.ndarray, cfg: TrainingConfig
+                          ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``learner="interaction"``: the survival models of one endpoint (``selected`` + bootstrap ensemble) and metrics."""
+    from recommender.models.effects import InteractionCox
+
+    main = InteractionCox(random_state=cfg.random_state).fit(X, t, e, sample_weight=w)
+    models: dict[str, Any] = {"selected": main}
+    if cfg.n_bootstrap:
+        models["ensemble"] = BootstrapEnsemble(InteractionCox(penalty=main.penalty_, random_state=cfg.random_state),
+                                               cfg.n_bootstrap, cfg.interval, cfg.random_state).fit(
+            X, t, e, sample_weight=w, stratify=e)
+    note = ("ridge Cox with drug x covariate interactions (recommender.models.effects.InteractionCox); penalty "
+            f"{main.penalty_:g} chosen by held-out partial likelihood {main.selection_}")
+    return models, {"n_train": len(t), "events_train": int(e.sum()), "selected_model": "interaction",
+                    "model_selection": {"selected": "interaction", "note": note}}
+
+
+def _candidate(name: str, bp: Mapping[str, Any], cfg: TrainingConfig) -> Any:
+    if name == "boosted":
+        return BoostedSurvival(**bp)
+    if name == "boosted_shallow":
+        return BoostedSurvival(**{**bp, "max_depth": 2, "learning_rate": 0.03, "min_child_weight": 5.0,
+                                  "n_estimators": 600})
+    if name == "cox":
+        return CoxBaseline(penalizer=cfg.cox_penalizer)
+    if name == "neural":
+        from recommender.models.survival import NeuralCox
+
+        return NeuralCox(random_state=int(bp.get("random_state", 0)))
+    raise ValueError(f"unknown survival candidate {name!r}; choose from {', '.join(SURVIVAL_CANDIDATES)}")
+
+
+def _c_index(t: np.ndarray, e: np.ndarray, risk: np.ndarray) -> float | None:
+    from lifelines.utils import concordance_index
+
+    return float(concordance_index(t, -risk, e)) if e.sum() >= 1 and np.isfinite(risk).all() else None
+
+
+def select_survival_model(X: pd.DataFrame, time: np.ndarray, event: np.ndarray, *, weights: np.ndarray | None = None,
+                          config: TrainingConfig | None = None, booster: Mapping[str, Any] | None = None
+                          ) -> tuple[str, dict[str, Any]]:
+    """Choose a survival model by K-fold cross-validation on the training rows only.
+
+    Every candidate of ``config.survival_candidates`` (:data:`SURVIVAL_CANDIDATES`) is fitted on K-1 folds
+    and scored on the held-out fold (Harrell's C of its log hazard, events-stratified folds, the same folds
+    for every candidate); the candidate with the highest mean C wins (ties: the earlier one). Nothing of a
+    test split is seen. Returns ``(name, report)`` with the per-fold and mean C of every candidate.
+    """
+    from sklearn.model_selection import StratifiedKFold
+
+    cfg = config or TrainingConfig()
+    bp = dict(booster) if booster is not None else {**cfg.booster, "random_state": cfg.random_state,
+                                                    "n_jobs": cfg.n_jobs}
+    w = np.ones(len(time)) if weights is None else np.asarray(weights, dtype="float64")
+    names = [c for c in cfg.survival_candidates if c in SURVIVAL_CANDIDATES]
+    if not names:
+        raise ModelError("no known survival candidate in the configuration", field="survival_candidates",
+                         fix=f"choose from {', '.join(SURVIVAL_CANDIDATES)}")
+    folds = StratifiedKFold(n_splits=cfg.cv_folds, shuffle=True, random_state=cfg.random_state)
+    scores: dict[str, list[float]] = {n: [] for n in names}
+    errors: dict[str, str] = {}
+    oof = {n: np.full(len(time), np.nan) for n in names}  # fold-standardised out-of-fold log hazards
+    for fit_idx, val_idx in folds.split(np.zeros(len(time)), event.astype(int)):
+        Xf, Xv = X.iloc[fit_idx], X.iloc[val_idx]
+        fitted: dict[str, Any] = {}
+        needed = list(dict.fromkeys([m for n in names for m in _BLENDS.get(n, (n,))]))
+        for name in needed:
+            if name in errors:
+                continue
+            try:
+                fitted[name] = _candidate(name, bp, cfg).fit(Xf, time[fit_idx], event[fit_idx],
+                                                             sample_weight=w[fit_idx])
+            except (ModelError, ValueError) as err:
+                errors[name] = str(getattr(err, "message", err))
+                continue
+            if name in scores:
+                rv = fitted[name].predict_risk(Xv)
+                c = _c_index(time[val_idx], event[val_idx], rv)
+                if c is not None:
+                    scores[name].append(c)
+                rf = fitted[name].predict_risk(Xf)
+                oof[name][val_idx] = (rv - rf.mean()) / (rf.std() or 1.0)
+        for bname, members in _BLENDS.items():
+            if bname in names and all(m in fitted for m in members):
+                blend = BlendedSurvival.from_fitted([fitted[m] for m in members], Xf, time[fit_idx],
+                                                    event[fit_idx], sample_weight=w[fit_idx])
+                rv = blend.predict_risk(Xv)
+                c = _c_index(time[val_idx], event[val_idx], rv)
+                if c is not None:
+                    scores[bname].append(c)
+                rf = blend.predict_risk(Xf)
+                oof[bname][val_idx] = (rv - rf.mean()) / (rf.std() or 1.0)
+    mean = {n: (float(np.mean(v)) if len(v) == cfg.cv_folds else None) for n, v in scores.items()}
+    ok = {n: m for n, m in mean.items() if m is not None}
+    if not ok:
+        raise ModelError("no survival candidate could be cross-validated", field="survival_candidates",
+                         fix="check that the training rows have events; " + "; ".join(errors.values()))
+    best = max(ok, key=lambda n: (round(ok[n], 10), -names.index(n)))
+    slope = calibration_slope(oof[best], time, event, w) if np.isfinite(oof[best]).all() else None
+    report = {"selected": best, "folds": cfg.cv_folds, "metric": "mean Harrell's C over folds (log hazard)",
+              "calibration_slope": slope,
+              "calibration_slope_method": ("Cox regression of the event times on the out-of-fold standardised "
+                                           "log hazard of the selected model (1 = well calibrated, < 1 = "
+                                           "over-confident); the final model's log hazard is multiplied by it"),
+              "cv_c_index": mean, "cv_c_index_folds": {n: [float(x) for x in v] for n, v in scores.items()},
+              "failed": errors, "candidates": {n: SURVIVAL_CANDIDATES[n] for n in names}}
+    return best, report
+
+
+def calibration_slope(lp: np.ndarray, time: np.ndarray, event: np.ndarray, weights: np.ndarray | None = None
+                      ) -> float | None:
+    """Maximum partial-likelihood slope ``b`` of a Cox model with the single covariate ``lp`` (Breslow ties).
+
+    Out-of-fold, ``b < 1`` says the model's log hazard is over-confident (Van Houwelingen's calibration slope).
+    Returns ``None`` when it cannot be estimated; clipped to [0.05, 2].
+    """
+    from scipy.optimize import minimize_scalar
+
+    lp, t, e = np.asarray(lp, float), np.asarray(time, float), np.asarray(event, bool)
+    w = np.ones(len(t)) if weights is None else np.asarray(weights, float)
+    if e.sum() < 5 or not np.isfinite(lp).all() or np.ptp(lp) == 0:
+        return None
+    order = np.argsort(-t, kind="stable")
+    lp, t, e, w = lp[order], t[order], e[order], w[order]
+    # risk set of each row: all rows with time >= its time (ties share the last position of their time)
+    last = np.searchsorted(-t, -t, side="right") - 1
+
+    def negll(b: float) -> float:
+        x = b * lp
+        m = x.max()
+        cum = np.cumsum(w * np.exp(x - m))
+        return -float(np.sum(w[e] * (x[e] - (np.log(cum[last[e]]) + m))))
+
+    res = minimize_scalar(negll, bounds=(0.05, 2.0), method="bounded")
+    return float(res.x) if res.success else None
+
+
+def _fit_selected(name: str, X: pd.DataFrame, t: np.ndarray, e: np.ndarray, w: np.ndarray, bp: Mapping[str, Any],
+                  cfg: TrainingConfig, fitted: Mapping[str, Any]) -> Any:
+    """The selected survival candidate fitted on all training rows (reusing ``fitted`` members)."""
+    if name in _BLENDS:
+        members = [fitted[m] if m in fitted else _candidate(m, bp, cfg).fit(X, t, e, sample_weight=w)
+                   for m in _BLENDS[name]]
+        return BlendedSurvival.from_fitted(members, X, t, e, sample_weight=w)
+    if name in fitted:
+        return fitted[name]
+    return _candidate(name, bp, cfg).fit(X, t, e, sample_weight=w)
 
 
 def train_bundle(
@@ -285,6 +526,10 @@ def train_bundle(
     pgx: Mapping[str, Any] | None = None,
     dnalm: Mapping[str, Any] | None = None,
     overwrite: bool = False,
+    covariates: Sequence[CovariateSpec | Mapping[str, Any]] = (),
+    train_ids: Sequence[str] | None = None,
+    split_description: str | None = None,
+    licence: str | None = None,
 ) -> ModelBundle:
     """Fit every model from cohort tables and (when ``out_dir`` is given) save the bundle.
 
@@ -300,94 +545,158 @@ def train_bundle(
         Plain words for the model card ("simulated cohort, 2,000 patients, seed 0").
     knowledge_bases
         Versions of the knowledge tables in force (recorded, shown in outputs).
+    covariates
+        Declared covariates (:class:`~recommender.features.covariates.CovariateSpec`) read from the
+        patients table; their feature names must be ``schema.covariates``. Recorded in the metadata, so
+        evaluation and scoring read the same columns the same way.
+    train_ids
+        Patient ids of the training part (e.g. a cohort's stored split); the other rows are never used.
+        ``None``: every row is a training row.
+    split_description, licence
+        Plain words for the model card (which split, the training data's licence).
+
+    Notes
+    -----
+    Response and toxicity models are evaluated on a stratified hold-out of ``test_fraction`` of the
+    training rows, survival models by ``cv_folds``-fold cross-validation (the candidate with the best
+    mean C is selected); with ``refit`` (default) every final model is then fitted on all training rows.
     """
     cfg = config or TrainingConfig()
     schema = schema or default_feature_schema()
+    specs = specs_from_dicts(covariates)
+    wanted = [n for sp in specs for n in sp.feature_names]
+    if wanted and tuple(wanted) != tuple(c for c in schema.covariates if c in set(wanted)):
+        raise ModelError("the declared covariates are not the feature schema's covariates", field="covariates",
+                         fix="build the schema with default_feature_schema(covariates=covariate_feature_names(specs))")
     started = datetime.now(UTC)
-    ex = examples_from_tables(tables, schema=schema, pgx=pgx, dnalm=dnalm)
+    ex_all = examples_from_tables(tables, schema=schema, pgx=pgx, dnalm=dnalm, covariates=specs)
+    keep = (np.ones(len(ex_all.patient_ids), dtype=bool) if train_ids is None
+            else np.isin(ex_all.patient_ids, np.asarray(list(train_ids), dtype=object)))
+    if keep.sum() < 10:
+        raise ModelError(f"only {int(keep.sum())} training rows", field="train_ids",
+                         fix="check the split column: it must mark the training rows")
+    ex = _subset(ex_all, keep)
     X = ex.X.reset_index(drop=True)
     n = len(X)
+    all_rows = np.arange(n)
     tr, te = _split(n, ex.regimen, cfg.test_fraction, cfg.random_state)
+    fit_rows = all_rows if cfg.refit else tr
     bp = {**cfg.booster, "random_state": cfg.random_state, "n_jobs": cfg.n_jobs}
     patient_cols = list(schema.columns_in(patient_level=True))
-    metrics: dict[str, Any] = {"n_rows": n, "n_train": len(tr), "n_test": len(te)}
+    metrics: dict[str, Any] = {"n_rows": n, "n_train": len(fit_rows), "n_test": len(te),
+                               "n_excluded_by_split": int((~keep).sum()),
+                               "protocol": ("response/toxicity: stratified hold-out of "
+                                            f"{cfg.test_fraction:.0%} of the training rows; survival: "
+                                            + ("ridge Cox with interactions, penalty chosen on a held-out "
+                                               "quarter; " if cfg.learner == "interaction" else
+                                               f"{cfg.cv_folds}-fold cross-validation on the training rows; ")
+                                            + ("final models refitted on all training rows" if cfg.refit
+                                               else "final models are the held-out-evaluated ones"))}
 
-    propensity = PropensityModel().fit(X.iloc[tr][patient_cols], ex.regimen[tr])
+    propensity = PropensityModel().fit(X.iloc[fit_rows][patient_cols], ex.regimen[fit_rows])
     w_all = propensity.weights(X[patient_cols], ex.regimen) if cfg.ipw else np.ones(n)
-    metrics["ipw"] = {"enabled": cfg.ipw, "weight_min": float(w_all[tr].min()), "weight_max": float(w_all[tr].max()),
-                      "effective_sample_size": float(w_all[tr].sum() ** 2 / (w_all[tr] ** 2).sum())}
+    metrics["ipw"] = {"enabled": cfg.ipw, "weight_min": float(w_all[fit_rows].min()),
+                      "weight_max": float(w_all[fit_rows].max()),
+                      "effective_sample_size": float(w_all[fit_rows].sum() ** 2 / (w_all[fit_rows] ** 2).sum()),
+                      "overlap": propensity.overlap(X.iloc[fit_rows][patient_cols], ex.regimen[fit_rows])}
 
     # response ------------------------------------------------------------------------------------
     response = response_ens = None
     ok = ~np.isnan(ex.response)
-    tr_r, te_r = tr[ok[tr]], te[ok[te]]
+    tr_r, te_r, all_r = tr[ok[tr]], te[ok[te]], fit_rows[ok[fit_rows]]
     if len(tr_r) >= 40 and len(np.unique(ex.response[tr_r])) == 2:
         y = ex.response.astype(float)
-        response = ResponseModel(**bp, calibration=cfg.calibration).fit(X.iloc[tr_r], y[tr_r], sample_weight=w_all[tr_r])
-        if cfg.n_bootstrap:
-            response_ens = BootstrapEnsemble(ResponseModel(**bp, calibration=cfg.calibration), cfg.n_bootstrap,
-                                             cfg.interval, cfg.random_state).fit(
-                X.iloc[tr_r], y[tr_r], sample_weight=w_all[tr_r], stratify=y[tr_r])
-        p = response.predict_proba(X.iloc[te_r])[:, 1]
+        held = _response_estimator(cfg, bp).fit(X.iloc[tr_r], y[tr_r], sample_weight=w_all[tr_r])
+        p = held.predict_proba(X.iloc[te_r])[:, 1]
         prev = float(np.average(y[tr_r]))
         metrics["response"] = {"auroc": _auroc(y[te_r], p), "brier": _brier(y[te_r], p),
                                "brier_prevalence_baseline": _brier(y[te_r], np.full(len(te_r), prev)),
-                               "n_test": len(te_r), "calibration": response.calibration_,
+                               "n_test": len(te_r), "calibration": held.calibration_,
                                "calibration_bins": _calibration_bins(y[te_r], p)}
-        if response_ens is not None:
+        response = (_response_estimator(cfg, bp, _penalty(held)).fit(X.iloc[all_r], y[all_r],
+                                                                          sample_weight=w_all[all_r])
+                    if cfg.refit else held)
+        if cfg.n_bootstrap:
+            response_ens = BootstrapEnsemble(_response_estimator(cfg, bp, _penalty(response)), cfg.n_bootstrap,
+                                             cfg.interval, cfg.random_state).fit(
+                X.iloc[all_r], y[all_r], sample_weight=w_all[all_r], stratify=y[all_r])
             _, lo, hi = response_ens.interval_of(lambda m: m.predict_proba(X.iloc[te_r])[:, 1])
             metrics["response"]["mean_interval_width"] = float(np.nanmean(hi - lo))
 
-    # survival ------------------------------------------------------------------------------------
+    # survival: cross-validated selection on the training rows, then a refit on all of them -------------
     survival: dict[str, dict[str, Any]] = {}
     for end in cfg.endpoints:
         if end not in ex.time:
             continue
         t, e = ex.time[end], ex.event[end]
-        okk = ~np.isnan(t)
-        tr_s, te_s = tr[okk[tr]], te[okk[te]]
-        if e[tr_s].sum() < 10:
+        rows_s = fit_rows[~np.isnan(t[fit_rows])]
+        if e[rows_s].sum() < 10:
             continue
-        boosted = BoostedSurvival(**bp).fit(X.iloc[tr_s], t[tr_s], e[tr_s], sample_weight=w_all[tr_s])
-        models: dict[str, Any] = {"boosted": boosted}
+        Xs, ts, es, ws = X.iloc[rows_s], t[rows_s], e[rows_s], w_all[rows_s]
+        if cfg.learner == "interaction":  # one ridge Cox with drug x covariate interactions (no xgboost candidates)
+            survival[end], metrics[end] = _interaction_survival(Xs, ts, es, ws, cfg)
+            continue
+        models: dict[str, Any] = {}
+        fitted: dict[str, Any] = {"boosted": BoostedSurvival(**bp).fit(Xs, ts, es, sample_weight=ws)}
+        models["boosted"] = fitted["boosted"]
         try:
-            models["cox"] = CoxBaseline(penalizer=cfg.cox_penalizer).fit(X.iloc[tr_s], t[tr_s], e[tr_s],
-                                                                         sample_weight=w_all[tr_s])
+            fitted["cox"] = CoxBaseline(penalizer=cfg.cox_penalizer).fit(Xs, ts, es, sample_weight=ws)
+            models["cox"] = fitted["cox"]
         except ModelError as err:
             metrics.setdefault("warnings", []).append(f"{end}: Cox baseline not fitted: {err.message}")
+        m_end: dict[str, Any] = {"n_train": len(rows_s), "events_train": int(es.sum())}
+        if cfg.cv_folds >= 2 and es.sum() >= 2 * cfg.cv_folds and (~es).sum() >= cfg.cv_folds:
+            cands = cfg.survival_candidates if "cox" in fitted else tuple(
+                c for c in cfg.survival_candidates if c != "cox" and "cox" not in _BLENDS.get(c, ()))
+            name, report = select_survival_model(Xs, ts, es, weights=ws, booster=bp,
+                                                 config=_replace(cfg, survival_candidates=cands))
+            m_end["model_selection"] = report
+            chosen = _fit_selected(name, Xs, ts, es, ws, bp, cfg, fitted)
+            slope = report.get("calibration_slope")
+            if slope is not None and cfg.recalibrate:
+                # the chosen model, its log hazard standardised and shrunk by the out-of-fold slope, baseline re-fitted
+                members = chosen.members_ if isinstance(chosen, BlendedSurvival) else [chosen]
+                weights = chosen.weights if isinstance(chosen, BlendedSurvival) else None
+                chosen = BlendedSurvival.from_fitted(members, Xs, ts, es, sample_weight=ws, weights=weights,
+                                                     scale=slope)
+            if chosen is not fitted.get("boosted"):
+                models["selected"] = chosen
+            m_end["selected_model"] = name
+            m_end["c_index_cv"] = report["cv_c_index"][name]
+        else:
+            m_end["selected_model"] = "boosted"
+            m_end["model_selection"] = {"selected": "boosted", "note": "too few events or folds for cross-validation"}
         if cfg.n_bootstrap:
             models["ensemble"] = BootstrapEnsemble(BoostedSurvival(**bp), cfg.n_bootstrap, cfg.interval,
-                                                   cfg.random_state).fit(
-                X.iloc[tr_s], t[tr_s], e[tr_s], sample_weight=w_all[tr_s], stratify=e[tr_s])
-        yt = np.column_stack([t[te_s], e[te_s]])
-        metrics[end] = {"c_index_boosted": boosted.score(X.iloc[te_s], yt), "n_test": len(te_s),
-                        "events_test": int(e[te_s].sum())}
-        if "cox" in models:
-            metrics[end]["c_index_cox"] = models["cox"].score(X.iloc[te_s], yt)
+                                                   cfg.random_state).fit(Xs, ts, es, sample_weight=ws, stratify=es)
+        metrics[end] = m_end
         survival[end] = models
 
     # toxicity ------------------------------------------------------------------------------------
     toxicity = tox_ens = None
     if ex.toxicity.shape[1]:
         Y = ex.toxicity
-        toxicity = ToxicityModel(min_events=cfg.min_toxicity_events,
-                                 classifier_params={**bp, "calibration": cfg.calibration}).fit(
-            X.iloc[tr], Y.iloc[tr], sample_weight=w_all[tr])
-        if toxicity.terms_ and cfg.n_bootstrap_toxicity:
-            tox_ens = BootstrapEnsemble(ToxicityModel(terms=toxicity.terms_, min_events=3,
-                                                      classifier_params={**bp, "calibration": cfg.calibration}),
-                                        cfg.n_bootstrap_toxicity, cfg.interval, cfg.random_state).fit(
-                X.iloc[tr], Y.iloc[tr], sample_weight=w_all[tr])
-        if toxicity.terms_:
-            probs = toxicity.predict_proba(X.iloc[te])
+        held_tox = _toxicity_estimator(cfg, bp).fit(X.iloc[tr], Y.iloc[tr], sample_weight=w_all[tr])
+        if held_tox.terms_:
+            probs = held_tox.predict_proba(X.iloc[te])
             metrics["toxicity"] = {}
-            for term in toxicity.terms_:
+            for term in held_tox.terms_:
                 yy = Y.iloc[te][term].to_numpy()
                 prev = float(Y.iloc[tr][term].mean())
                 metrics["toxicity"][term] = {
                     "auroc": _auroc(yy, probs[term].to_numpy()), "brier": _brier(yy, probs[term].to_numpy()),
                     "brier_prevalence_baseline": _brier(yy, np.full(len(yy), prev)), "events_test": int(yy.sum())}
-            metrics["toxicity_not_modelled"] = toxicity.skipped_terms_
+        toxicity = held_tox
+        if cfg.refit:
+            toxicity = _toxicity_estimator(cfg, bp, penalty=_penalty(held_tox)).fit(
+                X.iloc[fit_rows], Y.iloc[fit_rows], sample_weight=w_all[fit_rows])
+        if toxicity.terms_ and cfg.n_bootstrap_toxicity:
+            tox_ens = BootstrapEnsemble(_toxicity_estimator(cfg, bp, terms=toxicity.terms_, min_events=3,
+                                                            penalty=_penalty(toxicity)),
+                                        cfg.n_bootstrap_toxicity, cfg.interval, cfg.random_state).fit(
+                X.iloc[fit_rows], Y.iloc[fit_rows], sample_weight=w_all[fit_rows])
+        metrics["toxicity_not_modelled"] = toxicity.skipped_terms_
+    tr = fit_rows  # the rows the final models saw (OOD detector, regimen counts)
 
     labels = {c: schema.spec(c).label for c in schema.columns}
     ood = OodDetector(distance_columns=patient_cols, labels=labels).fit(X.iloc[tr])
@@ -403,6 +712,10 @@ def train_bundle(
         "package_version": package_version(), "created": started.isoformat(timespec="seconds"),
         "training_seconds": round((datetime.now(UTC) - started).total_seconds(), 1),
         "feature_schema_hash": schema.hash, "library_versions": _library_versions(),
+        "covariates": [sp.to_dict() for sp in specs],
+        "split": split_description or ("all rows of the cohort are training rows" if train_ids is None
+                                       else f"{n} training rows given by train_ids"),
+        "training_licence": licence,
     }
     bundle = ModelBundle(schema=schema, response=response, response_ensemble=response_ens, survival=survival,
                          toxicity=toxicity, toxicity_ensemble=tox_ens, propensity=propensity, ood=ood,
@@ -459,6 +772,22 @@ def _fmt(v: Any) -> str:
     return "n/a" if v is None else f"{v:.3f}" if isinstance(v, float) else str(v)
 
 
+def _simulated(meta: Mapping[str, Any]) -> bool:
+    text = f"{meta.get('trained_on', '')} {meta.get('cohort_description', '')}".lower()
+    return "simulat" in text or "synthetic" in text or not meta.get("training_licence")
+
+
+_INTERACTION_CARD = [
+    ("- learner: explicit drug x covariate interactions (recommender.models.effects): every drug indicator times "
+     "every tumour biomarker, pharmacogenomic phenotype, cancer type, smoking, age, ECOG, creatinine clearance and "
+     "bilirubin (non-zero for >= 5 training rows), plus all features as main effects; ridge penalty chosen on a "
+     "held-out quarter of the training rows"),
+    "- response: ridge logistic regression on that design (probabilities not recalibrated)",
+    "- survival: ridge Cox proportional hazards on that design (Breslow ties and baseline hazard), per endpoint",
+    "- toxicity: one ridge logistic regression per CTCAE term (grade >= 3) on that design",
+]
+
+
 def model_card(bundle: ModelBundle) -> str:
     """MODEL_CARD.md text: what the bundle was trained on, how, how well, and what it must not be used for."""
     m = bundle.metadata
@@ -467,8 +796,18 @@ def model_card(bundle: ModelBundle) -> str:
         "# Model card", "",
         f"**Trained on:** {m.get('trained_on')}. {m.get('cohort_description', '')}".rstrip(), "",
         ("**Intended use:** research and demonstration of the method. **Not for clinical decisions.** "
-         "Numbers from a simulated cohort illustrate the method and are not clinical evidence."), "",
-        f"- training rows: {m.get('training_rows')} (train {met.get('n_train')}, held-out test {met.get('n_test')})",
+         + ("Numbers from a simulated cohort illustrate the method and are not clinical evidence."
+            if _simulated(m) else
+            "Trained on observational real-world data: treatment was not randomised, so predicted differences "
+            "between options mix treatment effects with who received which treatment (confounding by "
+            "indication); they are associations, not causal effects.")), "",
+        f"- training data licence: {m.get('training_licence') or 'not recorded'}",
+        f"- split: {m.get('split') or 'not recorded'}",
+        f"- protocol: {met.get('protocol') or 'held-out test split of the training rows'}",
+        (f"- covariates: {', '.join(c['name'] for c in m.get('covariates', []))}" if m.get("covariates")
+         else "- covariates: none beyond the standard feature schema"),
+        f"- training rows: {m.get('training_rows')} (models fitted on {met.get('n_train')}; response/toxicity "
+        f"hold-out {met.get('n_test')})",
         f"- training-data sha256: `{m.get('training_data_sha256')}`",
         (f"- feature schema sha256: `{bundle.schema.hash}` ({len(bundle.schema)} columns, builder "
          f"{bundle.schema.builder_version})"),
@@ -476,17 +815,24 @@ def model_card(bundle: ModelBundle) -> str:
         + ", ".join(f"{k} {v}" for k, v in m.get("library_versions", {}).items()),
         f"- knowledge bases: {m.get('knowledge_bases') or 'none recorded'}",
         "", "## Models", "",
-        (f"- response: xgboost + held-out calibration ({(met.get('response') or {}).get('calibration')}); "
-         "S-learner (treatment features are inputs)"),
-        "- survival: lifelines Cox (ridge) baseline and xgboost survival:cox, Breslow baseline hazard",
-        "- toxicity: one calibrated xgboost classifier per CTCAE term (grade >= 3)",
+        *(_INTERACTION_CARD if m.get("hyper_parameters", {}).get("learner") == "interaction" else [
+            (f"- response: xgboost + held-out calibration ({(met.get('response') or {}).get('calibration')}); "
+             "S-learner (treatment features are inputs)"),
+            ("- survival: lifelines Cox (ridge) baseline and xgboost survival:cox, Breslow baseline hazard; the model "
+             "behind the predictions is chosen per endpoint by cross-validated Harrell's C among: "
+             + "; ".join(f"{k} ({v})" for k, v in SURVIVAL_CANDIDATES.items())),
+            "- toxicity: one calibrated xgboost classifier per CTCAE term (grade >= 3)"]),
         (f"- confounding: inverse propensity weighting ({'on' if met.get('ipw', {}).get('enabled') else 'off'}), "
          "multinomial logistic propensity model on patient-level features (adjusts for measured confounders only)"),
+        *([("- overlap: share of each regimen's recipients with P(received | patient) < 0.05 (patients who rarely receive "
+            "it; their inverse-propensity weights are large or clipped): " + ", ".join(
+                f"{k} {v['share_below']:.0%}" for k, v in sorted(met["ipw"]["overlap"].items())))]
+          if met.get("ipw", {}).get("overlap") else []),
         (f"- uncertainty: bootstrap ensembles ({m.get('hyper_parameters', {}).get('n_bootstrap')} members; "
          f"{m.get('hyper_parameters', {}).get('interval')} intervals: the members' spread, centred on the "
          "full-data estimate; model-estimation uncertainty only, not one patient's outcome variability)"),
         "- out-of-distribution check: Mahalanobis distance (Ledoit-Wolf) + training ranges + unseen categories",
-        "", "## Held-out test metrics", "",
+        "", "## Metrics on the training rows (hold-out / cross-validation)", "",
     ]
     r = met.get("response")
     if r:
@@ -495,8 +841,22 @@ def model_card(bundle: ModelBundle) -> str:
     for end in ("pfs", "os"):
         if end in met:
             s = met[end]
-            lines.append(f"- {end.upper()}: Harrell's C boosted {_fmt(s.get('c_index_boosted'))}, "
-                         f"Cox {_fmt(s.get('c_index_cox'))} (n = {s.get('n_test')}, events {s.get('events_test')})")
+            if "c_index_boosted" in s:  # bundles trained before cross-validated selection
+                lines.append(f"- {end.upper()}: Harrell's C boosted {_fmt(s.get('c_index_boosted'))}, "
+                             f"Cox {_fmt(s.get('c_index_cox'))} (n = {s.get('n_test')}, events {s.get('events_test')})")
+                continue
+            if s.get("selected_model") == "interaction":
+                lines.append(f"- {end.upper()}: {(s.get('model_selection') or {}).get('note')} "
+                             f"(n = {s.get('n_train')}, events {s.get('events_train')})")
+                continue
+            cv = (s.get("model_selection") or {}).get("cv_c_index") or {}
+            lines.append(f"- {end.upper()}: selected {s.get('selected_model')}; {len(cv) and (s.get('model_selection') or {}).get('folds')}-fold "
+                         "cross-validated Harrell's C on the training rows: "
+                         + ", ".join(f"{k} {_fmt(v)}" for k, v in cv.items())
+                         + f" (n = {s.get('n_train')}, events {s.get('events_train')})")
+    ev = m.get("evaluation")
+    if ev:
+        lines += ["", "## Test-split evaluation (`recommender cohort evaluate`)", "", ev]
     for term, t in met.get("toxicity", {}).items():
         lines.append(f"- severe {term}: AUROC {_fmt(t.get('auroc'))}, Brier {_fmt(t.get('brier'))} "
                      f"(baseline {_fmt(t.get('brier_prevalence_baseline'))}), events {t.get('events_test')}")

@@ -22,17 +22,14 @@ import json
 import logging
 import os
 import re
-import shutil
-import tempfile
 import threading
 import time
 import uuid
-from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, File, Form, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -89,20 +86,33 @@ class _LimitAndLog:
 
         headers = dict(scope.get("headers") or [])
         length = headers.get(b"content-length")
+        seen = {"n": 0, "over": False}
+
+        async def guarded_send(message: dict) -> None:
+            if seen["over"]:  # the body went over the limit: whatever the app answers, the client gets 413
+                return
+            await send_wrapper(message)
+
         try:
-            if length is not None and int(length) > self.max_bytes:
+            if length is not None and (not length.isdigit() or int(length) > self.max_bytes):
                 raise _TooLarge
-            seen = {"n": 0}
 
             async def receive_wrapper() -> dict:
                 message = await receive()
                 if message["type"] == "http.request":
                     seen["n"] += len(message.get("body", b""))
-                    if seen["n"] > self.max_bytes:
+                    if seen["n"] > self.max_bytes:  # e.g. chunked: no Content-Length to check up front
+                        seen["over"] = True
                         raise _TooLarge
                 return message
 
-            await self.app(scope, receive_wrapper, send_wrapper)
+            try:
+                await self.app(scope, receive_wrapper, guarded_send)
+            except Exception:
+                if not seen["over"]:
+                    raise
+            if seen["over"]:
+                raise _TooLarge
         except _TooLarge:
             if not status["started"]:
                 body = json.dumps({"error": "RequestTooLarge", "message": f"request body above {self.max_bytes} bytes",
@@ -131,10 +141,25 @@ def _status_for(err: RecommenderError) -> int:
     return 400
 
 
+#: Longest text of one error-body field; longer values (they may quote the input) are cut.
+MAX_ECHO_CHARS = 300
+
+
+def _cap(value: Any, limit: int = MAX_ECHO_CHARS) -> Any:
+    """``value`` with any text cut to ``limit`` characters (an error never echoes a large input back)."""
+    if isinstance(value, str) and len(value) > limit:
+        return value[:limit] + f"... ({len(value) - limit} more characters not shown)"
+    if isinstance(value, dict):
+        return {k: _cap(v, limit) for k, v in list(value.items())[:20]}
+    if isinstance(value, (list, tuple)):
+        return [_cap(v, limit) for v in list(value)[:20]]
+    return value
+
+
 def _error_body(err: RecommenderError, request: Request) -> dict[str, Any]:
-    body = err.to_dict()
-    if body.get("file"):  # never reveal server paths (temporary upload folders)
-        body["file"] = Path(str(body["file"])).name
+    from recommender.inputs import public_error
+
+    body = _cap(public_error(err))
     body["request_id"] = _request_id(request)
     return body
 
@@ -157,26 +182,15 @@ class _State:
 
 
 def _parse_patient(text: str | bytes) -> Any:
-    from recommender.schema import PatientRecordError
+    from recommender.inputs import read_patient
 
-    try:
-        data = json.loads(text)
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise PatientRecordError(f"patient is not valid JSON: {err}", field="patient",
-                                 fix="send one JSON object (our patient schema or a Phenopacket)") from None
-    return _patient_from_data(data)
+    return read_patient(text)  # the one patient reader of the CLI, the service and the app
 
 
 def _patient_from_data(data: Any) -> Any:
-    from recommender.schema import PatientRecordError, patient_from_dict
+    from recommender.inputs import read_patient
 
-    if not isinstance(data, dict):
-        raise PatientRecordError("patient must be one JSON object", field="patient", fix="wrap the record in {...}")
-    if "metaData" in data or "meta_data" in data:
-        from recommender.phenopackets_io import patient_from_phenopacket_dict
-
-        return patient_from_phenopacket_dict(data)
-    return patient_from_dict(data)
+    return read_patient(data)
 
 
 def _treatments(text: str | None) -> list[str] | None:
@@ -195,17 +209,58 @@ def _treatments(text: str | None) -> list[str] | None:
     return [t.strip() for t in text.split(",") if t.strip()]
 
 
-def _save_upload(upload: UploadFile, folder: Path, stem: str, allowed: tuple[str, ...]) -> Path:
-    name = (upload.filename or "").lower()
-    suffix = next((s for s in allowed if name.endswith(s)), None)
-    if suffix is None:
-        head = upload.file.read(2)
-        upload.file.seek(0)
-        suffix = allowed[0] if head == b"\x1f\x8b" and allowed[0].endswith(".gz") else allowed[-1]
-    path = folder / f"{stem}{suffix}"
-    with open(path, "wb") as out:
-        shutil.copyfileobj(upload.file, out)
-    return path
+def _stage(upload: UploadFile, stem: str, allowed: tuple[str, ...], staged: list[Any]) -> Any:
+    from recommender.inputs import StagedUpload
+
+    item = StagedUpload(upload.filename, upload.file, stem=stem, suffixes=allowed, default_suffix=allowed[-1])
+    staged.append(item)
+    return item
+
+
+def _client(request: Request) -> str:
+    """The client's address (the limiter's key; behind a proxy, the proxy's unless it passes the address)."""
+    return request.client.host if request.client is not None else "-"
+
+
+def _offline_docs(app: FastAPI) -> None:
+    """``/docs`` and ``/redoc`` with Swagger UI / ReDoc served from this service (no CDN, no Google Fonts)."""
+    from pathlib import Path
+
+    import fastapi_offline
+    from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
+    from fastapi.staticfiles import StaticFiles
+
+    static = Path(fastapi_offline.__file__).resolve().parent / "static"
+    prefix = "/static-offline-docs"
+    # ReDoc's menu footer shows its logo from cdn.redoc.ly: served with that one URL pointed at a local icon
+    redoc_js = (static / "redoc.standalone.js").read_text(encoding="utf-8").replace(
+        "https://cdn.redoc.ly/redoc/logo-mini.svg", f"{prefix}/favicon.png")
+
+    @app.get(f"{prefix}/redoc.local.js", include_in_schema=False)
+    async def redoc_script() -> Response:
+        return Response(redoc_js, media_type="application/javascript")
+
+    app.mount(prefix, StaticFiles(directory=str(static)), name="static-offline-docs")
+
+    @app.get("/docs", include_in_schema=False)
+    async def swagger_ui(request: Request) -> HTMLResponse:
+        root = request.scope.get("root_path", "")
+        return get_swagger_ui_html(openapi_url=f"{root}{app.openapi_url}", title=f"{app.title} - Swagger UI",
+                                   oauth2_redirect_url=f"{root}/docs/oauth2-redirect",
+                                   swagger_js_url=f"{root}{prefix}/swagger-ui-bundle.js",
+                                   swagger_css_url=f"{root}{prefix}/swagger-ui.css",
+                                   swagger_favicon_url=f"{root}{prefix}/favicon.png")
+
+    @app.get("/docs/oauth2-redirect", include_in_schema=False)
+    async def swagger_redirect() -> HTMLResponse:
+        return get_swagger_ui_oauth2_redirect_html()
+
+    @app.get("/redoc", include_in_schema=False)
+    async def redoc(request: Request) -> HTMLResponse:
+        root = request.scope.get("root_path", "")
+        return get_redoc_html(openapi_url=f"{root}{app.openapi_url}", title=f"{app.title} - ReDoc",
+                              redoc_js_url=f"{root}{prefix}/redoc.local.js",
+                              redoc_favicon_url=f"{root}{prefix}/favicon.png", with_google_fonts=False)
 
 
 def _store_user(engine: Any, token: str) -> Any:
@@ -215,7 +270,7 @@ def _store_user(engine: Any, token: str) -> Any:
 
 
 def create_app(*, token_hashes: Any = None, tokens_file: str | os.PathLike[str] | None = None, bundle: Any = None,
-               max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES, db: Any = None) -> FastAPI:
+               max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES, db: Any = None, limiter: Any = None) -> FastAPI:
     """Build the service.
 
     Parameters
@@ -230,7 +285,16 @@ def create_app(*, token_hashes: Any = None, tokens_file: str | os.PathLike[str] 
     db
         Review-store database (URL, path or SQLAlchemy engine): tokens issued per user with
         ``recommender admin create-token`` are accepted too (revoked tokens and disabled users refused).
+    limiter
+        A :class:`~recommender.service.ratelimit.ClientLimiter` (default: 120 requests per minute per client;
+        back-off after 5 bad tokens). Over the limit or locked: 429 with ``Retry-After``.
+
+    ``/docs`` (Swagger UI) and ``/redoc`` load their scripts and styles from this service
+    (``/static-offline-docs``, the files of the ``fastapi-offline`` package): nothing comes from a CDN.
     """
+    from recommender.service.ratelimit import ClientLimiter
+
+    limiter = limiter if limiter is not None else ClientLimiter()
     tokens = TokenSet(token_hashes if token_hashes is not None else load_token_hashes(tokens_file))
     store_engine = None
     if db is not None:
@@ -238,22 +302,40 @@ def create_app(*, token_hashes: Any = None, tokens_file: str | os.PathLike[str] 
 
         store_engine = db if hasattr(db, "connect") else open_database(db)
     state = _State(bundle)
+    def rate_limit(request: Request) -> None:
+        if request.url.path == "/v1/health":
+            return
+        wait = limiter.hit(_client(request))
+        if wait > 0:
+            raise StarletteHTTPException(status_code=429, detail="too many requests from this client",
+                                         headers={"Retry-After": str(max(1, int(wait + 0.999)))})
+
     app = FastAPI(
         title="Genomics-aware treatment recommender",
         version=package_version(),
         description="Research use only; not a medical device. Scores a patient's treatment options with "
                     "pharmacogenomic guidance (CPIC/DPWG, verbatim), tumour biomarker evidence and model numbers.",
+        docs_url=None, redoc_url=None, dependencies=[Depends(rate_limit)],
     )
+    _offline_docs(app)
     bearer = HTTPBearer(auto_error=False)
 
     def require_token(request: Request,
                       creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> None:
+        client = _client(request)
+        locked = limiter.locked(client)
+        if locked > 0:
+            raise StarletteHTTPException(status_code=429, detail="too many bad bearer tokens from this client",
+                                         headers={"Retry-After": str(max(1, int(locked + 0.999)))})
         ok = creds is not None and creds.scheme.lower() == "bearer" and (
             tokens.check(creds.credentials)
             or (store_engine is not None and _store_user(store_engine, creds.credentials) is not None))
         if not ok:
+            if limiter.failure(client) > 0:
+                ERROR_LOG.warning("bearer-token back-off: client locked after repeated bad tokens")
             raise StarletteHTTPException(status_code=401, detail="missing, unknown or revoked bearer token",
                                          headers={"WWW-Authenticate": "Bearer"})
+        limiter.success(client)
 
     @app.exception_handler(RecommenderError)
     async def _recommender_error(request: Request, err: RecommenderError) -> JSONResponse:
@@ -263,16 +345,18 @@ def create_app(*, token_hashes: Any = None, tokens_file: str | os.PathLike[str] 
     async def _validation_error(request: Request, err: RequestValidationError) -> JSONResponse:
         first = err.errors()[0] if err.errors() else {}
         field = ".".join(str(x) for x in first.get("loc", ()) if x not in ("body", "query", "form"))
-        return JSONResponse({"error": "RequestValidationError", "message": first.get("msg", "invalid request"),
-                             "file": None, "record": None, "field": field or None,
+        return JSONResponse({"error": "RequestValidationError",
+                             "message": _cap(str(first.get("msg", "invalid request"))),
+                             "file": None, "record": None, "field": _cap(field) or None,
                              "fix": "see the OpenAPI schema at /openapi.json", "request_id": _request_id(request)},
                             status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, err: StarletteHTTPException) -> JSONResponse:
         fix = "send Authorization: Bearer <token> (create one with `recommender serve --create-token`)" \
-            if err.status_code == 401 else None
-        return JSONResponse({"error": "HTTPError", "message": str(err.detail), "file": None, "record": None,
+            if err.status_code == 401 else ("wait the Retry-After seconds" if err.status_code == 429 else None)
+        kind = "TooManyRequests" if err.status_code == 429 else "HTTPError"
+        return JSONResponse({"error": kind, "message": _cap(str(err.detail)), "file": None, "record": None,
                              "field": None, "fix": fix, "request_id": _request_id(request)},
                             status_code=err.status_code, headers=getattr(err, "headers", None))
 
@@ -323,9 +407,13 @@ def create_app(*, token_hashes: Any = None, tokens_file: str | os.PathLike[str] 
         treatments: Annotated[str | None, Form(description="regimens, comma-separated or a JSON list")] = None,
         tumour: Annotated[UploadFile | None, File(description="tumour somatic VCF or MAF (optional)")] = None,
         allow_avoid_first: Annotated[bool, Form()] = False,
+        cyp2d6_without_copy_number: Annotated[bool, Form(
+            description="use a CYP2D6 call from SNVs/indels alone for guidance (default: provisional, not used; "
+                        "recorded in the result)")] = False,
         format: Annotated[str, Query(pattern="^(json|html)$")] = "json",
     ) -> Any:
         """Score one patient (multipart form). Same inputs and result as ``recommender score``."""
+        from recommender.requests import PatientInputs, RankingOptions
         from recommender.scoring import score_patient
 
         if (patient is None) == (patient_file is None):
@@ -333,34 +421,66 @@ def create_app(*, token_hashes: Any = None, tokens_file: str | os.PathLike[str] 
                              fix="send the patient JSON once")
         text = patient if patient is not None else patient_file.file.read()
         record = _parse_patient(text)
-        folder = Path(tempfile.mkdtemp(prefix="recommender-upload-"))
+        staged: list[Any] = []
         try:
             vcf_path = tumour_path = None
             if vcf is not None:
-                vcf_path = _save_upload(vcf, folder, "germline", (".vcf.gz", ".bcf", ".vcf"))
+                germline = _stage(vcf, "germline", (".vcf.gz", ".bcf", ".vcf"), staged)
+                vcf_path = germline.path
                 if vcf_index is not None:
                     idx_suffix = ".csi" if (vcf_index.filename or "").lower().endswith(".csi") else ".tbi"
-                    with open(str(vcf_path) + idx_suffix, "wb") as out:
-                        shutil.copyfileobj(vcf_index.file, out)
+                    germline.write_sibling(idx_suffix, vcf_index.file)
             if tumour is not None:
-                tumour_path = _save_upload(tumour, folder, "tumour", (".vcf.gz", ".maf.gz", ".maf", ".vcf"))
-            rec = score_patient(record, _treatments(treatments), germline_vcf=vcf_path, sample=sample,
-                                tumour=tumour_path, allow_avoid_first=allow_avoid_first, allow_record_paths=False,
+                tumour_path = _stage(tumour, "tumour", (".vcf.gz", ".maf.gz", ".maf", ".vcf"), staged).path
+            rec = score_patient(record, _treatments(treatments),
+                                inputs=PatientInputs(germline_vcf=vcf_path, sample=sample, tumour=tumour_path,
+                                                     allow_record_paths=False,
+                                                     cyp2d6_without_copy_number=cyp2d6_without_copy_number),
+                                ranking=RankingOptions(allow_avoid_first=allow_avoid_first),
                                 context=state.context())
             return _respond(rec, format)
         finally:
-            shutil.rmtree(folder, ignore_errors=True)
+            for item in staged:
+                item.discard()
 
     @app.post("/v1/score/json", tags=["scoring"], response_model=Recommendation,
               responses={200: {"content": {"text/html": {}}}}, dependencies=[Depends(require_token)])
     def score_json(body: ScoreRequest, format: Annotated[str, Query(pattern="^(json|html)$")] = "json") -> Any:
         """Score one patient from a JSON body (no files: guidance needs the multipart form with a VCF)."""
+        from recommender.requests import PatientInputs, RankingOptions
         from recommender.scoring import score_patient
 
         record = _patient_from_data(body.patient)
-        rec = score_patient(record, body.treatments, allow_avoid_first=body.allow_avoid_first,
-                            allow_record_paths=False, context=state.context())
+        rec = score_patient(record, body.treatments, inputs=PatientInputs(allow_record_paths=False),
+                            ranking=RankingOptions(allow_avoid_first=body.allow_avoid_first),
+                            context=state.context())
         return _respond(rec, format)
+
+    @app.post("/v1/notes/extract", tags=["notes"], dependencies=[Depends(require_token)])
+    def notes_extract(
+        note: Annotated[str | None, Form(description="note text (plain text)")] = None,
+        note_file: Annotated[UploadFile | None, File(description="note file: .txt, .pdf (text layer) or FHIR "
+                                                                   "DocumentReference/Bundle .json")] = None,
+        patient: Annotated[str | None, Form(description="patient JSON to compare with (conflicts shown)")] = None,
+    ) -> Any:
+        """Propose history fields from a clinical note (masked text, values with evidence, excluded mentions).
+
+        Nothing is stored and nothing is applied: the caller shows the proposals to a physician, who decides
+        (``recommender.notes.apply_decisions``). Identifiers are masked before anything is returned.
+        """
+        from recommender.notes import extract_note, propose, read_note_bytes
+
+        if (note is None) == (note_file is None):
+            raise UsageError("give exactly one of `note` (form field) or `note_file` (upload)", field="note",
+                             fix="send the note once")
+        data = note.encode("utf-8") if note is not None else note_file.file.read()
+        record = _parse_patient(patient) if patient is not None else None
+        out = []
+        for item in read_note_bytes(data, name="uploaded note"):
+            extraction = extract_note(item.text)
+            out.append({"source": item.kind, "title": item.title, **extraction.model_dump(mode="json"),
+                        "proposals": [p.model_dump(mode="json") for p in propose(record, extraction)]})
+        return JSONResponse({"notes": out})
 
     app.add_middleware(_LimitAndLog, max_bytes=max_request_bytes)
     return app

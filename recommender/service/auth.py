@@ -2,7 +2,7 @@
 
 Where the hashes come from (all are merged):
 
-* a tokens file (``recommender serve --tokens FILE``; default ``~/.config/recommender/api_tokens``): one
+* a tokens file (``recommender serve --tokens FILE``; default ``<data home>/api_tokens``, :mod:`recommender.settings`): one
   entry per line, ``sha256:<64 hex>`` optionally followed by a label; ``#`` starts a comment;
 * the ``RECOMMENDER_API_TOKENS`` environment variable: comma-separated ``sha256:<64 hex>`` entries.
 
@@ -31,10 +31,10 @@ _ENTRY = re.compile(r"^sha256:([0-9a-f]{64})$")
 
 
 def default_tokens_file() -> Path:
-    """``$RECOMMENDER_HOME/api_tokens`` or ``~/.config/recommender/api_tokens``."""
-    home = os.environ.get("RECOMMENDER_HOME")
-    base = Path(home) if home else Path.home() / ".config" / "recommender"
-    return base / "api_tokens"
+    """``<data home>/api_tokens``: the same folder as the store and the KB (:mod:`recommender.settings`)."""
+    from recommender.settings import get_settings
+
+    return get_settings().tokens_file
 
 
 def _parse_entries(lines: Iterable[str], *, source: str) -> set[str]:
@@ -70,8 +70,11 @@ def load_token_hashes(tokens_file: str | os.PathLike[str] | None = None,
 def create_token(tokens_file: str | os.PathLike[str] | None = None, label: str = "") -> str:
     """A new random token; its hash is appended to ``tokens_file``. Returns the clear token (show it once)."""
     from recommender.commands._output import write_atomic
+    from recommender.paths import private_dir
 
     path = Path(tokens_file) if tokens_file is not None else default_tokens_file()
+    if not path.parent.exists():
+        private_dir(path.parent)
     token = secrets.token_urlsafe(32)
     old = path.read_text(encoding="utf-8") if path.is_file() else "# recommender API token hashes (sha256)\n"
     if old and not old.endswith("\n"):

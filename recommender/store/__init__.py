@@ -45,14 +45,17 @@ from recommender.store.engine import (
     write_session,
 )
 from recommender.store.errors import (
+    AccountLockedError,
     AuthError,
     DatabaseUnavailableError,
+    InsecurePermissionsError,
     PermissionDeniedError,
     StoreError,
     StoreUsageError,
 )
 from recommender.store.migrations import current_revision, head_revision, upgrade_database
 from recommender.store.models import DECISIONS, ImmutableRecordError
+from recommender.store.note_reviews import record_note_review
 from recommender.store.patients import pseudonymise
 from recommender.store.reviews import (
     RecordProblem,
@@ -66,6 +69,7 @@ from recommender.store.reviews import (
     record_review,
     verify_records,
 )
+from recommender.store.throttle import unlock_user
 from recommender.store.tokens import (
     ApiTokenInfo,
     create_api_token,
@@ -88,22 +92,24 @@ __all__ = [  # noqa: RUF022 - grouped by topic
     # patients, recommendations, reviews
     "pseudonymise", "DECISIONS", "StoredRecommendation", "StoredReview", "RecordProblem", "json_sha256",
     "record_recommendation", "get_recommendation", "list_recommendations", "record_review", "list_reviews",
-    "verify_records",
+    "verify_records", "record_note_review",
     # audit
     "append", "canonical_json", "verify_chain", "AuditReport", "BrokenLink",
     # errors
     "StoreError", "StoreUsageError", "DatabaseUnavailableError", "AuthError", "PermissionDeniedError",
+    "AccountLockedError", "InsecurePermissionsError", "unlock_user",
     "ImmutableRecordError",
 ]
 
 
-def open_database(url=None, *, upgrade: bool = True):
+def open_database(url=None, *, upgrade: bool = True, allow_insecure_permissions: bool | None = None):
     """An engine for ``url`` (default database when ``None``), upgraded to the newest schema.
 
     The app calls this once per process (``st.cache_resource``) and passes the engine to the
-    service functions.
+    service functions. An SQLite file readable by others is refused unless ``allow_insecure_permissions``
+    (default ``$RECOMMENDER_ALLOW_INSECURE_PERMISSIONS``).
     """
-    engine = make_engine(url)
+    engine = make_engine(url, allow_insecure_permissions=allow_insecure_permissions)
     if upgrade:
         upgrade_database(engine)
     return engine

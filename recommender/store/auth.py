@@ -26,7 +26,13 @@ from sqlalchemy.orm import Session
 
 from recommender.store import audit
 from recommender.store.engine import read_session, write_session
-from recommender.store.errors import AuthError, PermissionDeniedError, StoreError, StoreUsageError
+from recommender.store.errors import (
+    AccountLockedError,
+    AuthError,
+    PermissionDeniedError,
+    StoreError,
+    StoreUsageError,
+)
 from recommender.store.models import ROLES, User, utcnow
 
 __all__ = [
@@ -218,33 +224,66 @@ def create_demo_account(engine: Engine) -> tuple[UserInfo, str]:
     return info, password
 
 
-def authenticate(engine: Engine, username: str, password: str) -> UserInfo:
+def _throttle_keys(name: str, client: str | None) -> list[tuple[str, str]]:
+    keys = [("user", name)]
+    if client:
+        keys.append(("client", str(client)[:100]))
+    return keys
+
+
+def authenticate(engine: Engine, username: str, password: str, *, client: str | None = None) -> UserInfo:
     """Check a sign-in; returns the user or raises :class:`AuthError` (same message for every failure).
 
     Both outcomes are audit entries; a successful sign-in updates ``last_login_at`` and upgrades an
-    outdated hash.
+    outdated hash. Repeated failures lock the account name and the ``client`` (the browser's address,
+    when known) for a growing time (:mod:`recommender.store.throttle`): while locked every attempt is refused
+    with :class:`AccountLockedError` before the password is checked.
     """
+    from recommender.store import throttle
+
     failure = AuthError("sign-in failed: unknown user, wrong password or disabled account", field="username",
                         fix="check the user name and password, or ask an administrator")
     name = username if isinstance(username, str) else ""
+    keys = _throttle_keys(name[:64], client)
+    locked = None
     with write_session(engine) as session:
-        row = _user_row(session, name) if name else None
-        ok = verify_password(row.password_hash if row is not None else _dummy_hash(), password or "")
-        if row is None or not ok or not row.active:
-            audit.append(session, action="auth.login_failed", actor=None, entity_type="user",
-                         entity_id=None if row is None else row.id,
-                         payload={"username": name[:64], "known_user": row is not None})
+        locked = throttle.check(session, keys)
+        if locked is not None:
+            audit.append(session, action="auth.login_failed", actor=None, entity_type="user", entity_id=None,
+                         payload={"username": name[:64], "locked": True})
             info = None
         else:
-            if _HASHER.check_needs_rehash(row.password_hash):
-                row.password_hash = hash_password(password)
-            row.last_login_at = utcnow()
-            audit.append(session, action="auth.login", actor=row.username, entity_type="user", entity_id=row.id,
-                         payload={"username": row.username, "role": row.role})
-            info = UserInfo.from_row(row)
+            row = _user_row(session, name) if name else None
+            ok = verify_password(row.password_hash if row is not None else _dummy_hash(), password or "")
+            info = _finish_sign_in(session, row, ok, name, password, keys)
+    if locked is not None:
+        wait = max(1, int(locked.retry_after + 0.999))
+        raise AccountLockedError(
+            f"too many failed sign-ins: try again in {wait} s", field="username", retry_after=locked.retry_after,
+            fix="wait, or ask an administrator ('recommender admin unlock-user NAME')")
     if info is None:
         raise failure
     return info
+
+
+def _finish_sign_in(session: Session, row: User | None, ok: bool, name: str, password: str,
+                    keys: list[tuple[str, str]]) -> UserInfo | None:
+    """Audit the outcome; count a failure against ``keys`` or clear them on success."""
+    from recommender.store import throttle
+
+    if row is None or not ok or not row.active:
+        audit.append(session, action="auth.login_failed", actor=None, entity_type="user",
+                     entity_id=None if row is None else row.id,
+                     payload={"username": name[:64], "known_user": row is not None})
+        throttle.record_failure(session, keys)
+        return None
+    throttle.clear(session, keys)
+    if _HASHER.check_needs_rehash(row.password_hash):
+        row.password_hash = hash_password(password)
+    row.last_login_at = utcnow()
+    audit.append(session, action="auth.login", actor=row.username, entity_type="user", entity_id=row.id,
+                 payload={"username": row.username, "role": row.role})
+    return UserInfo.from_row(row)
 
 
 def authenticate_identity(engine: Engine, email: str | None, *, issuer: str | None = None) -> UserInfo:

@@ -30,7 +30,7 @@ from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import StaticPool
 
-from recommender.store.errors import DatabaseUnavailableError, StoreUsageError
+from recommender.store.errors import DatabaseUnavailableError, InsecurePermissionsError, StoreUsageError
 
 __all__ = [
     "ENV_DB_URL",
@@ -56,13 +56,11 @@ SQLITE_BUSY_TIMEOUT = 30.0
 
 
 def data_home() -> Path:
-    """``$RECOMMENDER_HOME``, else ``$XDG_DATA_HOME/recommender``, else ``~/.local/share/recommender``."""
-    env = os.environ.get(ENV_HOME)
-    if env:
-        return Path(env).expanduser()
-    xdg = os.environ.get("XDG_DATA_HOME")
-    base = Path(xdg).expanduser() if xdg else Path.home() / ".local" / "share"
-    return base / "recommender"
+    """``$RECOMMENDER_HOME``, else ``$XDG_DATA_HOME/recommender``, else ``~/.local/share/recommender``
+    (:attr:`recommender.settings.Settings.home`, shared with the KB and the API tokens)."""
+    from recommender.settings import get_settings
+
+    return get_settings().home
 
 
 def _sqlite_file_url(path: str | os.PathLike[str]) -> str:
@@ -171,24 +169,59 @@ def _install_sqlite_hooks(engine: Engine) -> None:
         conn.exec_driver_sql(f"BEGIN {mode}")
 
 
-def make_engine(url: str | os.PathLike[str] | None = None, *, echo: bool = False) -> Engine:
-    """Create an engine for ``url`` (see :func:`resolve_url`); creates the SQLite file's folder.
+def _insecure_allowed(flag: bool | None) -> bool:
+    if flag is not None:
+        return flag
+    from recommender.settings import get_settings
+
+    return get_settings().allow_insecure_permissions
+
+
+def _private_sqlite_file(file: Path, *, allow_insecure: bool | None) -> None:
+    """Create the store's folder 0700 and file 0600; refuse an existing file readable by others."""
+    from recommender.paths import private_dir
+
+    folder = file.parent
+    try:
+        private_dir(folder)
+        if not file.exists():
+            fd = os.open(file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            os.close(fd)
+    except FileExistsError:
+        pass
+    except OSError as err:
+        raise DatabaseUnavailableError(
+            f"cannot create the database folder or file: {err.strerror}", file=str(file),
+            fix="choose a writable location with --db or $RECOMMENDER_HOME",
+        ) from None
+    mode = file.stat().st_mode & 0o777
+    if mode & 0o077 and not _insecure_allowed(allow_insecure):
+        raise InsecurePermissionsError(
+            f"the database file is readable by other users (mode {mode:03o}); it holds password hashes, the "
+            "pseudonymisation key and recommendations", file=str(file),
+            fix=f"chmod 600 {file} (and chmod 700 its folder), or start with --allow-insecure-permissions / "
+                "$RECOMMENDER_ALLOW_INSECURE_PERMISSIONS=1 if you mean it",
+        )
+
+
+def make_engine(url: str | os.PathLike[str] | None = None, *, echo: bool = False,
+                allow_insecure_permissions: bool | None = None) -> Engine:
+    """Create an engine for ``url`` (see :func:`resolve_url`); creates the SQLite file's folder (0700) and file (0600).
 
     The engine is not connected yet; :func:`recommender.store.migrations.upgrade_database` or the
     first session connects.
+
+    Raises
+    ------
+    InsecurePermissionsError
+        An SQLite file readable by group or others, unless ``allow_insecure_permissions`` (default:
+        ``$RECOMMENDER_ALLOW_INSECURE_PERMISSIONS``).
     """
     resolved = resolve_url(url)
     parsed = make_url(resolved)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            folder = Path(parsed.database).parent
-            try:
-                folder.mkdir(parents=True, exist_ok=True)
-            except OSError as err:
-                raise DatabaseUnavailableError(
-                    f"cannot create the database folder: {err.strerror}", file=str(folder),
-                    fix="choose a writable location with --db or $RECOMMENDER_HOME",
-                ) from None
+            _private_sqlite_file(Path(parsed.database), allow_insecure=allow_insecure_permissions)
             engine = create_engine(resolved, echo=echo, connect_args={"timeout": SQLITE_BUSY_TIMEOUT})
         else:
             engine = create_engine(resolved, echo=echo, poolclass=StaticPool,

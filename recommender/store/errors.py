@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from genomics.errors import RecommenderError, UsageError
 
-__all__ = ["AuthError", "DatabaseUnavailableError", "PermissionDeniedError", "StoreError", "StoreUsageError"]
+__all__ = ["AccountLockedError", "AuthError", "DatabaseUnavailableError", "InsecurePermissionsError",
+           "PermissionDeniedError", "StoreError", "StoreUsageError"]
 
 
 class StoreError(RecommenderError):
@@ -17,6 +18,18 @@ class DatabaseUnavailableError(StoreError):
 
 class AuthError(StoreError):
     """A sign-in failed (unknown user, wrong password, disabled account)."""
+
+
+class AccountLockedError(AuthError):
+    """Too many failed sign-ins: the account or the client waits (exponential back-off, temporary lock)."""
+
+    def __init__(self, message: str, *, retry_after: float, **kwargs) -> None:
+        super().__init__(message, **kwargs)
+        self.retry_after = retry_after
+
+
+class InsecurePermissionsError(DatabaseUnavailableError):
+    """The store's file is readable by other users (refused unless told)."""
 
 
 class PermissionDeniedError(StoreError):

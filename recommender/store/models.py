@@ -49,6 +49,7 @@ __all__ = [
     "RecommendationRow",
     "Review",
     "Setting",
+    "SignInThrottle",
     "User",
     "utcnow",
 ]
@@ -128,6 +129,18 @@ class ApiToken(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+
+class SignInThrottle(Base):
+    """Failed sign-ins of one account name or client, and its lock (revision 0004; :mod:`recommender.store.throttle`)."""
+
+    __tablename__ = "sign_in_throttle"
+
+    #: ``user:<name>`` or ``client:<address>``.
+    key: Mapped[str] = mapped_column(String(140), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failure_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
 
 class Patient(Base):

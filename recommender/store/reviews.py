@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session
 
 from recommender.store import audit
 from recommender.store.engine import read_session, write_session
-from recommender.store.errors import PermissionDeniedError, StoreError, StoreUsageError
+from recommender.store.errors import AuthError, PermissionDeniedError, StoreError, StoreUsageError
 from recommender.store.models import DECISIONS, AuditEntry, Patient, RecommendationRow, Review, User, utcnow
 from recommender.store.patients import find_patient, get_or_create_patient, normalise_mrn
 
@@ -322,6 +322,23 @@ def _patient_filter(session: Session, mrn: str | None, pseudonym: str | None) ->
 # ---------------------------------------------------------------------------------------------
 
 
+def _check_signature(engine: Engine, reviewer: str, password: str) -> None:
+    """Check the password typed at signing; a mismatch is audited (own transaction) and raises ``AuthError``."""
+    from recommender.store.auth import verify_password
+
+    with read_session(engine) as session:
+        row = session.execute(select(User).where(User.username == reviewer)).scalar_one_or_none()
+        ok = row is not None and row.active and verify_password(row.password_hash, password or "")
+        user_id = None if row is None else row.id
+    if ok:
+        return
+    with write_session(engine) as session:
+        audit.append(session, action="review.signature_failed", actor=reviewer if user_id is not None else None,
+                     entity_type="user", entity_id=user_id, payload={"username": str(reviewer)[:64]})
+    raise AuthError("signature refused: the password does not match the signed-in account", field="password",
+                    fix="type your own password to sign; nothing was stored")
+
+
 def record_review(
     engine: Engine,
     *,
@@ -332,6 +349,7 @@ def record_review(
     chosen_option: str | None = None,
     dose_note: str | None = None,
     reason: str | None = None,
+    signature_password: str | None = None,
 ) -> StoredReview:
     """Record and sign a physician's decision on a stored recommendation.
 
@@ -352,9 +370,16 @@ def record_review(
         Free-text dose adjustment (``modify``).
     reason
         Why; required for ``modify`` and ``reject``.
+    signature_password
+        The reviewer's password typed again at signing (an electronic signature of two components, user
+        name and password). When given it is checked against the account before anything is stored; a
+        mismatch is an audit entry (``review.signature_failed``) and an :class:`AuthError`, and a match
+        is recorded in the review's audit entry (``signature: password re-entered``).
 
     Raises
     ------
+    AuthError
+        ``signature_password`` given and wrong.
     StoreUsageError
         Unknown decision, or a required field missing.
     PermissionDeniedError
@@ -372,6 +397,8 @@ def record_review(
     if decision == "modify" and not (chosen_option or dose_note):
         raise StoreUsageError("a modify decision needs the option chosen instead or a dose note",
                               field="chosen_option", fix="choose another option or write the dose adjustment")
+    if signature_password is not None:
+        _check_signature(engine, reviewer, signature_password)
     with write_session(engine) as session:
         user = _user(session, reviewer, "reviewer")
         assert user is not None
@@ -402,7 +429,8 @@ def record_review(
             payload={"recommendation_id": rec.id, "patient": pseudonym, "decision": decision,
                      "chosen_option": chosen_option, "shown_sha256": shown_sha256,
                      "model_bundle_id": rec.model_bundle_id, "model_bundle_hash": rec.model_bundle_hash,
-                     "review_sha256": hashlib.sha256(audit.canonical_json(content)).hexdigest()},
+                     "review_sha256": hashlib.sha256(audit.canonical_json(content)).hexdigest(),
+                     **({"signature": "password re-entered"} if signature_password is not None else {})},
         )
         row.audit_hash = entry.entry_hash
         session.flush()

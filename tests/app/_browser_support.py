@@ -58,6 +58,7 @@ class AppServer:
     proc: subprocess.Popen[bytes]
     url: str
     log: Path
+    output_root: Path | None = None
 
     def log_tail(self, n: int = 40) -> str:
         try:
@@ -79,10 +80,15 @@ class AppServer:
 
 
 def start_app(db_url: str, log: Path, *, port: int | None = None,
-              timeout_s: float = START_TIMEOUT_S) -> AppServer:
-    """Start the app against ``db_url`` and wait until ``/_stcore/health`` answers ``ok``."""
+              timeout_s: float = START_TIMEOUT_S, home: Path | None = None,
+              env: dict[str, str] | None = None) -> AppServer:
+    """Start the app against ``db_url`` and wait until ``/_stcore/health`` answers ``ok``.
+
+    ``home`` (default: the log's folder) is the app's ``$RECOMMENDER_HOME`` (its session-cookie secret).
+    """
     port = port or free_port()
-    env = dict(os.environ, RECOMMENDER_DB_URL=db_url, STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")
+    env = dict(os.environ, RECOMMENDER_DB_URL=db_url, STREAMLIT_BROWSER_GATHER_USAGE_STATS="false",
+               RECOMMENDER_HOME=str(home or log.parent), **(env or {}))
     from app.launch import build_command
 
     cmd = [*build_command(port), "--server.fileWatcherType", "none"]  # the command `recommender app` runs
@@ -173,6 +179,13 @@ def open_page(page: Any, title: str) -> None:
     page.get_by_test_id("stSidebarNav").get_by_role("link", name=title).click()
     page.get_by_role("heading", name=title, level=1).wait_for()
     wait_idle(page)
+
+
+def sign_review(page: Any, username: str, password: str) -> None:
+    """Type the electronic signature (user name and password) and sign."""
+    page.get_by_label("Signing as (user name)").fill(username)
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_role("button", name="Confirm and sign").click()
 
 
 def load_demo_patient(page: Any) -> None:

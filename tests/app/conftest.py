@@ -17,6 +17,7 @@ def db(tmp_path, monkeypatch):
 
     url = f"sqlite:///{tmp_path / 'app.db'}"
     monkeypatch.setenv("RECOMMENDER_DB_URL", url)
+    monkeypatch.setenv("RECOMMENDER_HOME", str(tmp_path / "home"))  # the session-cookie secret goes here
     engine = open_database(url)
     _, pw = create_user(engine, "dr.test", "physician")
     _, pw2 = create_user(engine, "res.test", "researcher")
@@ -44,7 +45,7 @@ def button(at, label: str):
 
 def texts(at) -> str:
     parts = []
-    for kind in ("markdown", "caption", "error", "warning", "info", "success", "title", "subheader"):
+    for kind in ("markdown", "caption", "error", "warning", "info", "success", "title", "subheader", "text"):
         parts += [str(e.value) for e in getattr(at, kind)]
     return "\n".join(parts)
 

@@ -13,7 +13,8 @@ SSO = {"redirect_uri": "http://127.0.0.1:8501/oauth2callback", "cookie_secret": 
 def test_every_role_has_pages_and_only_physicians_sign_reviews():
     from recommender.store import ROLES
 
-    assert set(PAGE_ROLES) == {"patient", "compare", "pharmacogenomics", "review", "report", "cohort", "admin"}
+    assert set(PAGE_ROLES) == {"patient", "compare", "pharmacogenomics", "notes", "evidence", "review", "report",
+                               "cohort", "admin"}
     for role in ROLES:
         assert pages_for(role), role
     assert [p for p in PAGE_ROLES if "physician" in PAGE_ROLES[p]] == pages_for("physician")
@@ -77,7 +78,7 @@ def test_single_sign_on_identity_becomes_the_matching_local_account(db):
     at.user = {"is_logged_in": True, "email": "Dr.SSO@example.org", "iss": "https://idp.example.org"}
     at.run()
     assert not at.exception, at.exception
-    assert at.session_state["user"].username == "dr.sso@example.org"
+    assert at.session_state["app"].user.username == "dr.sso@example.org"
     assert at.title[0].value == "Patient"
 
 
@@ -87,6 +88,6 @@ def test_single_sign_on_without_an_account_is_refused_with_the_fix(db):
     at.user = {"is_logged_in": True, "email": "stranger@example.org"}
     at.run()
     assert not at.exception, at.exception
-    assert "user" not in at.session_state
+    assert at.session_state["app"].user is None
     assert "create-user" in texts(at) or any("create-user" in e.value for e in at.error)
     assert "Load demo patient" not in [b.label for b in at.button]

@@ -91,19 +91,35 @@ def test_launcher_rejects_bad_port():
         launch.run(argparse.Namespace(db=None, port=0, demo=False))
 
 
-def test_survival_chart_frames_hold_every_option_curve_and_median_interval():
-    from app.core import survival_chart_frames
-    from recommender.scoring import score_patient
+def test_survival_frames_are_in_months_in_rank_order_with_bands_and_median_intervals():
+    from app.views import DAYS_PER_MONTH, curves_indistinguishable, survival_frames
     from recommender.commands.score import DEMO_PATIENT
+    from recommender.scoring import score_patient
 
     rec = score_patient(DEMO_PATIENT)
     for endpoint in ("pfs", "os"):
-        curves, medians = survival_chart_frames(rec.options, endpoint)
-        assert set(curves["option"]) == {o.regimen for o in rec.options}
+        curves, medians = survival_frames(rec.options, endpoint)
+        assert list(dict.fromkeys(curves["option"])) == [o.regimen for o in sorted(rec.options, key=lambda o: o.rank)]
         assert curves["survival"].between(0, 1).all()
+        banded = curves.dropna(subset=["low", "high"])
+        assert len(banded) and (banded["low"] <= banded["high"]).all()
         for r in medians.itertuples():
             pred = next(s for o in rec.options if o.regimen == r.option for s in o.model.survival
                         if s.endpoint == endpoint)
-            assert r.median == pred.median_days and r.low <= r.median <= r.high
-            assert r.label.startswith(f"{pred.median_days:.0f} d")
-    assert survival_chart_frames([], "pfs")[0].empty
+            assert abs(r.median - pred.median_days / DAYS_PER_MONTH) < 1e-9 and r.low <= r.median <= r.high
+            assert r.label.startswith(f"{pred.median_days / DAYS_PER_MONTH:.1f} mo")
+    assert survival_frames([], "pfs")[0].empty
+    # identical curves are said to be identical rather than drawn four times
+    same = [rec.options[0].model_copy(update={"rank": i + 1, "regimen": f"R{i}"}) for i in range(3)]
+    assert curves_indistinguishable(same, "pfs") and not curves_indistinguishable(same[:1], "pfs")
+
+
+def test_words_replace_internal_codes():
+    from app.views import evidence_badge, gene_status_words, months, months_interval, pmid_links
+
+    assert gene_status_words("not_called", "no_data") == "not callable from the data — no position of the gene is " \
+                                                         "in the VCF"
+    assert "cyp2d6" not in gene_status_words("provisional", "cyp2d6_snv_indel_only")
+    assert months(182.6) == "6.0 mo" and months_interval(None, None, None, reached=False) == "not reached"
+    assert pmid_links(["123", "javascript:alert(1)", "45 6"]) == "[PMID 123](https://pubmed.ncbi.nlm.nih.gov/123/)"
+    assert evidence_badge("R1").startswith(":red-badge[level R1")

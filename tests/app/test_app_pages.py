@@ -23,7 +23,7 @@ def test_wrong_password_is_refused(db):
     at = sign_in(new_app(), users["physician"][0], "not-the-password-at-all")
     assert not at.exception
     assert any("sign-in failed" in e.value for e in at.error)
-    assert at.session_state["user"] is None if "user" in at.session_state else True
+    assert at.session_state["app"].user is None
     assert [t.value for t in at.title] == ["Sign in"]
 
 
@@ -35,7 +35,7 @@ def test_demo_patient_scored_and_options_compared(db):
     button(at, "Load demo patient").click()
     at.run()
     assert not at.exception
-    rec = at.session_state["rec"]
+    rec = at.session_state["app"].recommendation
     assert len(rec.options) == 4
     assert "Ranked first" in texts(at)
 
@@ -53,20 +53,32 @@ def test_demo_patient_scored_and_options_compared(db):
     at.selectbox(key="sort_key").set_value("response probability").run()
     probs = [o.model.response.probability for o in rec.options]
     assert at.dataframe[0].value["option"].iloc[0] == rec.options[probs.index(max(probs))].regimen
-    # one survival chart for all options, PFS by default, OS on request; medians with intervals in the caption
+    # one survival chart for all options (PFS by default, OS on request) and one toxicity chart; months everywhere
     assert "Progression-free survival (model)" in [h.value for h in at.subheader]
-    assert len(at.get("vega_lite_chart")) == 1
+    assert "Severe toxicity (grade ≥3 risk, model)" in [h.value for h in at.subheader]
+    assert len(at.get("vega_lite_chart")) == 2
+    assert "PFS median (months)" in table.columns and table["PFS median (months)"].str.contains(" mo").all()
     at.segmented_control(key="surv_endpoint").set_value("OS").run()
     assert not at.exception
     assert "Overall survival (model)" in [h.value for h in at.subheader]
-    assert any("median (dot) with its interval" in c.value and "d (" in c.value for c in at.caption)
+    assert any("median (dot) with its interval" in c.value and " mo (" in c.value for c in at.caption)
+    page = texts(at)
+    for code in ("no_guidance", "not_called", "GREY", "no_data", " d ("):
+        assert code not in page, code  # internal codes and days are never shown
+    assert "pubmed.ncbi.nlm.nih.gov/" in page  # PMIDs are links
 
     at.switch_page("pages/pharmacogenomics.py").run()
     assert not at.exception
-    genes = at.dataframe[0].value
-    assert {"gene", "diplotype", "phenotype"} <= set(genes.columns)
-    assert "DPYD" in set(genes["gene"])
-    assert "DPYD" in texts(at)  # not called, with the reason
+    genes = at.table[0].value  # a static table: every row and column shown, long text wrapped
+    assert {"gene", "diplotype", "phenotype", "allele function", "call"} <= set(genes.columns)
+    page = texts(at)
+    assert "Genes that matter for the candidate drugs" in page
+    # drug first (PharmCAT layout): each candidate drug once, its genes under it; no guideline text twice
+    drugs = [m.value for m in at.markdown if m.value.startswith("#### ")]
+    assert len(drugs) == len(set(drugs)) and any("irinotecan" in d for d in drugs)
+    verbatim = [e.label for e in at.expander if "verbatim" in e.label]
+    assert len(verbatim) == len(set(verbatim))
+    assert "DPYD" in page
 
     at.switch_page("pages/report.py").run()
     assert not at.exception
@@ -97,6 +109,17 @@ def test_review_is_confirmed_stored_and_listed(db):
     at.run()
     assert any("Please confirm" in i.value for i in at.info)
     assert list_reviews(engine, mrn="DEMO-COAD-001") == []  # nothing stored before confirmation
+    # signing re-asks the password (user name + password): a wrong one stores nothing and is audited
+    name, password = users["physician"]
+    at.text_input(key="sign_username").input(name)
+    at.text_input(key="sign_password").input("not-my-password-at-all")
+    button(at, "Confirm and sign").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert any("signature refused" in e.value.replace("\\", "") for e in at.error)
+    assert list_reviews(engine, mrn="DEMO-COAD-001") == []
+    at.text_input(key="sign_username").input(name)
+    at.text_input(key="sign_password").input(password)
     button(at, "Confirm and sign").click()
     at.run()
     assert not at.exception, at.exception
@@ -105,14 +128,28 @@ def test_review_is_confirmed_stored_and_listed(db):
     r = reviews[0]
     assert (r.decision, r.chosen_option, r.dose_note, r.reviewer) == ("modify", "FOLFIRI", "start at 80% dose",
                                                                        "dr.test")
-    assert r.shown_sha256 == json_sha256(at.session_state["rec_json"])
+    assert r.shown_sha256 == json_sha256(at.session_state["app"].recommendation_json)
     assert any("stored and signed" in s.value for s in at.success)
+    with engine.connect() as conn:
+        from sqlalchemy import text
+
+        actions = [row[0] for row in conn.execute(text("SELECT action FROM audit_log ORDER BY seq"))]
+        payloads = [row[0] for row in conn.execute(text("SELECT payload FROM audit_log WHERE action = 'review.record'"))]
+    assert "review.signature_failed" in actions and "review.record" in actions
+    assert "password re-entered" in payloads[-1]
     listed = at.dataframe[0].value
     assert list(listed["decision"]) == ["modify"]
     assert verify_chain(engine).ok
     # once signed, no form is left open: a second review needs an explicit amendment
     labels = [b.label for b in at.button]
     assert "Continue to confirmation" not in labels
+    # the report carries the signed review and says that it shows the signed version
+    at.switch_page("pages/report.py").run()
+    assert not at.exception, at.exception
+    assert any("Signed version" in s.value and "dr.test" in s.value for s in at.success)
+    html = next(b.proto for b in at.get("download_button") if b.proto.label == "Download HTML report")
+    assert html is not None
+    at.switch_page("pages/review.py").run()
     button(at, "Amend: record another review of this recommendation").click()
     at.run()
     assert "Continue to confirmation" in [b.label for b in at.button]
@@ -139,8 +176,16 @@ def test_cohort_page_summarises_and_compares_regimens(db, tmp_path, monkeypatch)
     assert not at.exception, at.exception
     assert at.metric[0].value == "150"
     km = at.dataframe[0].value
-    assert km["n"].sum() > 100 and "regimen" in km.columns
-    assert "log-rank" in texts(at)
+    assert km["n"].sum() > 100 and {"cancer type", "regimen"} <= set(km.columns)
+    # per cancer type, top N regimens + "other regimens"; the test is within a cancer type, never pooled
+    assert (km.groupby("cancer type")["regimen"].nunique() <= 7).all()
+    assert "log-rank test within this cancer type" in texts(at) or "not shown" in texts(at)
+    assert "no test pools different cancer types" in texts(at)
+    assert len(at.get("vega_lite_chart")) == 1
+    at.number_input(key="cohort_top_n").set_value(2).run()
+    km2 = at.dataframe[0].value
+    assert set(km2["regimen"]) - set(km["regimen"]) <= {"other regimens"} and (
+        km2.groupby("cancer type")["regimen"].nunique() <= 3).all()
     at.text_input(key="cohort_where").input("no_such_column > 1").run()
     assert not at.exception
     assert at.error  # a bad filter is a message, not a traceback

@@ -1,7 +1,9 @@
 """End to end in a real browser: the Streamlit server process and a headless Chromium (Playwright).
 
-Sign in, load the demo patient, compare the options, accept the first-ranked one with a reason and
-sign, check the review in the database, download the PDF report. A screenshot of each step goes to
+Sign in, reload (still signed in: the signed session cookie), load the demo patient, compare the options,
+accept the first-ranked one with a reason and sign with user name and password, check the review in the
+database, see it in the report, download the PDF report; a form patient without genotype and without
+tumour data, and what its summary card says. A screenshot of each step goes to
 ``test-artifacts/e2e/`` (gitignored). Needs Debian's ``chromium`` and the playwright package: skipped on
 a developer machine without them, a failure when ``CI=true`` (``.ci/run`` installs ``chromium``).
 """
@@ -25,13 +27,17 @@ def app_server(tmp_path_factory):
     require(problem is None, f"browser tests need Chromium and playwright: {problem}")
     from recommender.store import create_user, open_database
 
-    for old in browser.ARTIFACTS.glob("*.png"):  # screenshots of this run only
-        old.unlink()
+    for old in browser.ARTIFACTS.glob("zz-failure*.png"):  # failure shots of this run only; the step shots are
+        old.unlink()  # overwritten by name (a partial run, e.g. -k cohort, keeps the others)
     folder = tmp_path_factory.mktemp("e2e")
     url = f"sqlite:///{folder / 'app.db'}"
     engine = open_database(url)
     _, password = create_user(engine, "dr.e2e", "physician")
-    server = browser.start_app(url, folder / "streamlit.log")
+    # the cohort page opens cohorts and writes scores only under these folders (app.cohort_paths)
+    roots = {"RECOMMENDER_COHORT_ROOTS": str(tmp_path_factory.getbasetemp()),
+             "RECOMMENDER_OUTPUT_ROOT": str(folder / "outputs")}
+    server = browser.start_app(url, folder / "streamlit.log", env=roots)
+    server.output_root = folder / "outputs"
     try:
         yield server, engine, ("dr.e2e", password)
     finally:
@@ -68,6 +74,14 @@ def test_sign_in_compare_review_and_report(app_server, chromium, tmp_path):
     with browser.page_for(chromium, server, "zz-failure") as page:
         browser.sign_in(page, server.url, username, password)
         browser.screenshot(page, "01-signed-in")
+        # a reload opens a new Streamlit session: the signed session cookie signs the user in again
+        cookies = {c["name"]: c for c in page.context.cookies()}
+        assert cookies["gtr_session"]["sameSite"] == "Strict" and "." in cookies["gtr_session"]["value"]
+        assert password not in cookies["gtr_session"]["value"]
+        page.reload()
+        page.get_by_role("button", name="Load demo patient").wait_for()
+        browser.wait_idle(page)
+        assert page.get_by_text(f"Signed in as {username}").count() == 1
 
         browser.load_demo_patient(page)
         browser.screenshot(page, "02-demo-patient")
@@ -78,7 +92,7 @@ def test_sign_in_compare_review_and_report(app_server, chromium, tmp_path):
         top = card.get_by_role("heading").first.inner_text()
         assert top.startswith("Ranked first:")
         for what in ("Response probability", "interval", "PFS median", "Highest severe-toxicity risk",
-                     "Pharmacogenomic flags", "Why first", "Main drivers"):
+                     "Pharmacogenomics", "Biomarker eligibility", "Why first", "Main drivers"):
             assert what in card.inner_text(), what
         assert page.get_by_text("Model and guidance disagree").first.is_visible()
         browser.screenshot(page, "03-compare")
@@ -89,7 +103,7 @@ def test_sign_in_compare_review_and_report(app_server, chromium, tmp_path):
         page.get_by_text("Please confirm").wait_for()
         browser.wait_idle(page)
         browser.screenshot(page, "04-review-confirm")
-        page.get_by_role("button", name="Confirm and sign").click()
+        browser.sign_review(page, username, password)
         page.get_by_text("stored and signed").wait_for()
         browser.wait_idle(page)
         browser.screenshot(page, "05-review-signed")
@@ -102,10 +116,21 @@ def test_sign_in_compare_review_and_report(app_server, chromium, tmp_path):
         assert len(r.shown_sha256) == 64
         assert verify_chain(engine).ok
 
+        browser.open_page(page, "Pharmacogenomics")
+        page.get_by_text("Genes that matter for the candidate drugs").wait_for()
+        browser.screenshot(page, "04b-pharmacogenomics")
+
         browser.open_page(page, "Report")
+        page.get_by_text("Signed version").wait_for()
+        assert username in page.get_by_text("Signed version").inner_text()
         pdf_button = page.get_by_role("button", name="Download PDF")
         assert pdf_button.is_enabled()
         assert page.get_by_role("button", name="Download HTML report").is_enabled()
+        page.get_by_text("Preview").click()
+        frame = page.frame_locator("iframe").first
+        frame.get_by_role("heading", name="Decision in the record").wait_for()
+        assert username in frame.locator("#decision").inner_text()
+        browser.wait_idle(page)
         browser.screenshot(page, "06-report")
         with page.expect_download(timeout=browser.STEP_TIMEOUT_MS) as info:
             pdf_button.click()
@@ -114,9 +139,62 @@ def test_sign_in_compare_review_and_report(app_server, chromium, tmp_path):
         saved = tmp_path / "report.pdf"
         download.save_as(saved)
         assert saved.read_bytes().startswith(b"%PDF")
+        # signing out revokes the session cookie: a reload shows the sign-in page again
+        page.get_by_role("button", name="Sign out").click()
+        page.get_by_role("heading", name="Sign in").wait_for()
+        browser.wait_idle(page)
+        page.reload()
+        page.get_by_role("heading", name="Sign in").wait_for()
+        browser.wait_idle(page)
+        assert page.get_by_role("button", name="Load demo patient").count() == 0
         # patient identifiers never reach the server's log (MRN / pseudonym, germline sample)
         log = server.log.read_text(errors="replace")
         assert "DEMO-COAD-001" not in log and "NA19625" not in log
+
+
+@pytest.mark.slow
+def test_form_patient_without_genotype_or_tumour_data_summary_card(app_server, chromium):
+    """The summary card of a form patient with neither germline nor tumour data: every fluoropyrimidine gap is
+    amber "not assessed: DPYD not genotyped", never a green "none"; the anti-EGFR option is not first and its
+    eligibility is said to be not established, with the test."""
+    server, engine, (username, password) = app_server
+    with browser.page_for(chromium, server, "zz-failure-form") as page:
+        browser.sign_in(page, server.url, username, password)
+        page.get_by_text("Enter clinical data (form)").click()
+        browser.wait_idle(page)
+        page.get_by_role("textbox", name="Patient pseudonym").fill("FORM-E2E")
+        box = page.get_by_role("combobox", name="Cancer type (OncoTree)")
+        box.click()
+        page.keyboard.type("COAD - Colon")
+        page.keyboard.press("Enter")
+        browser.wait_idle(page)
+        page.get_by_role("textbox", name="Patient pseudonym").fill("FORM-E2E")
+        page.get_by_role("button", name="Check clinical data").click()
+        page.get_by_text("Clinical data are valid").wait_for()
+        browser.wait_idle(page)
+        page.get_by_role("button", name="Score this patient").click()
+        page.get_by_text("Ranked first:").wait_for()
+        browser.wait_idle(page)
+        browser.screenshot(page, "10-form-patient")
+
+        browser.open_page(page, "Compare options")
+        browser.wait_compare_rendered(page)
+        card = page.locator(".st-key-top_option")
+        text = card.inner_text()
+        assert "Ranked first: FOLFOX+panitumumab" not in text
+        assert "not assessed: DPYD not genotyped" in text, text
+        assert "none" not in text.split("Biomarker eligibility")[0].split("Pharmacogenomics")[1]
+        # the badge is amber (Streamlit's orange badge), not green
+        badge = card.get_by_text("not assessed: DPYD not genotyped").first
+        colour = badge.evaluate("e => getComputedStyle(e).color")
+        r, g = (int(v) for v in colour[colour.index("(") + 1:].split(",")[:2])
+        assert r > g, colour  # orange/amber text (red channel above green), never a green badge
+        body = page.locator("[data-testid='stMain']").inner_text()
+        assert "eligibility not established" in body and "panitumumab" in body and "KRAS" in body
+        assert "No tumour variants were given" in body
+        for code in ("no_guidance", "not_called", "GREY", "no_data"):
+            assert code not in body, code
+        browser.screenshot(page, "03b-compare-form-patient")
 
 
 def test_report_page_says_when_chromium_is_missing(db, monkeypatch, tmp_path):
@@ -153,7 +231,7 @@ def test_cohort_scoring_runs_in_the_background_cancels_resumes_and_reports(app_s
 
     server, engine, _ = app_server
     _, password = create_user(engine, "res.e2e", "researcher")
-    out = tmp_path / "scores.parquet"
+    out = server.output_root / "res.e2e" / "scores.parquet"  # the researcher's own output folder
     with browser.page_for(chromium, server, "zz-failure-cohort") as page:
         browser.sign_in(page, server.url, "res.e2e", password)
         browser.open_page(page, "Cohort")

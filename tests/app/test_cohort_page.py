@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from app.cohort_jobs import CANCELLED, FINISHED, IDLE, CohortJob, default_scores_path
+from app.cohort_jobs import CANCELLED, FINISHED, IDLE, CohortJob
 from cohorts.errors import ScoringCancelled
 from tests.app.conftest import button, new_app, sign_in, texts
 
@@ -31,9 +31,15 @@ def cohort_dir(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def finished_job(cohort_dir) -> CohortJob:
-    """A job that scored the cohort into the page's default per-cohort file and built the report."""
-    job = CohortJob(cohort_dir, default_scores_path(cohort_dir), chunk_size=12).start()
+def out_root(tmp_path_factory) -> Path:
+    """$RECOMMENDER_OUTPUT_ROOT of the page tests: the researcher's own folder is ``out_root/res.test``."""
+    return tmp_path_factory.mktemp("outputs")
+
+
+@pytest.fixture(scope="module")
+def finished_job(cohort_dir, out_root) -> CohortJob:
+    """A job that scored the cohort into the page's default per-user file and built the report."""
+    job = CohortJob(cohort_dir, out_root / "res.test" / "cohort" / "scores.parquet", chunk_size=12).start()
     assert job.wait(timeout=240)
     assert job.status == FINISHED, job.error
     return job
@@ -82,22 +88,24 @@ def test_report_only_job_and_failure_is_stored(cohort_dir, finished_job, tmp_pat
     assert bad.wait(timeout=60) and bad.status == "failed" and "not found" in bad.error.one_line()
 
 
-def _open_page(db, monkeypatch, cohort_dir: Path, job: CohortJob | None = None):
+def _open_page(db, monkeypatch, cohort_dir: Path, job: CohortJob | None = None, out_root: Path | None = None):
     monkeypatch.setenv("RECOMMENDER_COHORT_DIR", str(cohort_dir))
+    if out_root is not None:
+        monkeypatch.setenv("RECOMMENDER_OUTPUT_ROOT", str(out_root))
     _, _, users = db
     at = sign_in(new_app(), *users["researcher"])
     if job is not None:
-        at.session_state["cohort_job"] = job
+        at.session_state["app"].cohort_job = job
     return at.switch_page("pages/cohort.py").run()
 
 
-def test_page_shows_the_finished_report_and_downloads(db, monkeypatch, cohort_dir, finished_job):
-    at = _open_page(db, monkeypatch, cohort_dir, finished_job)
+def test_page_shows_the_finished_report_and_downloads(db, monkeypatch, cohort_dir, finished_job, out_root):
+    at = _open_page(db, monkeypatch, cohort_dir, finished_job, out_root)
     assert not at.exception, at.exception
     page = texts(at)
     assert "Research use only" in page
-    assert "Scored 24 patients" in page and str(default_scores_path(cohort_dir)) in page
-    assert "per-cohort default" in page
+    assert "Scored 24 patients" in page and str(finished_job.output) in page
+    assert "per-cohort default in your output folder" in page
     assert "confounding by indication" in page
     labels = [b.label for b in at.get("download_button")]
     assert {"Download the scores (Parquet)", "Download the HTML report",
@@ -113,12 +121,12 @@ def test_page_shows_the_finished_report_and_downloads(db, monkeypatch, cohort_di
     assert "Cancel" not in [b.label for b in at.button] and "Resume" not in [b.label for b in at.button]
 
 
-def test_page_offers_resume_for_a_cancelled_job(db, monkeypatch, cohort_dir, tmp_path):
-    out = default_scores_path(cohort_dir).with_name("cancelled.parquet")
+def test_page_offers_resume_for_a_cancelled_job(db, monkeypatch, cohort_dir, tmp_path, out_root):
+    out = out_root / "res.test" / "cancelled.parquet"
     job = CohortJob(cohort_dir, out, chunk_size=CHUNK,
                     on_progress=lambda done, total: job.cancel() if done else None)
     assert job.start().wait(timeout=240) and job.status == CANCELLED
-    at = _open_page(db, monkeypatch, cohort_dir, job)
+    at = _open_page(db, monkeypatch, cohort_dir, job, out_root)
     at.text_input(key="cohort_scores_out").input(str(out)).run()
     assert not at.exception, at.exception
     assert "Scoring cancelled after 6 of 24 patients" in texts(at)
@@ -126,15 +134,15 @@ def test_page_offers_resume_for_a_cancelled_job(db, monkeypatch, cohort_dir, tmp
     assert "Resume" in [b.label for b in at.button]
 
 
-def test_page_starts_a_job_in_the_background(db, monkeypatch, cohort_dir, tmp_path):
-    at = _open_page(db, monkeypatch, cohort_dir)
+def test_page_starts_a_job_in_the_background(db, monkeypatch, cohort_dir, tmp_path, out_root):
+    at = _open_page(db, monkeypatch, cohort_dir, out_root=out_root)
     assert not at.exception, at.exception
-    out = tmp_path / "page_scores.parquet"
+    out = out_root / "res.test" / "page_scores.parquet"
     at.text_input(key="cohort_scores_out").input(str(out)).run()
     button(at, "Score this cohort").click()
     at.run()
     assert not at.exception, at.exception
-    job = at.session_state["cohort_job"]
+    job = at.session_state["app"].cohort_job
     assert job.matches(cohort_dir, out)
     assert job.wait(timeout=240) and job.status == FINISHED, job.error
     at.run()

@@ -74,10 +74,10 @@ def test_demo_vcf_is_inspected_build_samples_and_pgx_positions():
         assert not str(staged.path).startswith(str(REPO_ROOT))
         info = inspect_vcf(staged)
         assert list(info.samples) == DEMO_SAMPLES
-        assert (info.build, info.build_assumed, info.records) == ("GRCh38", False, 6208)
+        assert (info.build, info.build_assumed, info.records) == ("GRCh38", False, 6291)
         assert "contig lengths" in info.build_text()
         s = info.summary("NA19625")
-        assert s.records == 6208 and s.het > 0 and s.missing_rate == 0.0
+        assert s.records == 6291 and s.het > 0 and s.missing_rate == 0.0
         assert 0 < s.pgx_positions_called <= info.pgx_positions_present <= info.pgx_positions_total
     finally:
         staged.discard()
@@ -89,7 +89,7 @@ def test_plain_and_gzip_vcf_are_read_too(tmp_path):
     for name, data in (("p.vcf", text), ("p.vcf.gz", gzip.compress(text))):  # plain gzip, not bgzip
         staged = StagedVcf(name, data)
         try:
-            assert inspect_vcf(staged).records == 6208
+            assert inspect_vcf(staged).records == 6291
         finally:
             staged.discard()
 
@@ -109,9 +109,9 @@ def test_replacing_an_upload_removes_the_old_file():
 @pytest.mark.parametrize(("name", "make", "error", "words"), [
     ("cut.vcf.gz", lambda: DEMO_VCF.read_bytes()[:30000], VcfError, "truncated"),
     ("cut_plain.vcf.gz", lambda: gzip.compress(_demo_text().encode())[:30000], VcfError, "truncated"),
-    ("cut.vcf", lambda: _cut_text(150000, 3), VcfError, "without tab-separated columns"),  # ends in "chr"
-    ("cut_cols.vcf", lambda: _cut_text(150000, 12), VcfError, "cannot parse record"),  # ends mid-columns
-    ("spaces.vcf", lambda: _demo_text().replace("\t", " ").encode(), VcfError, "without tab-separated columns"),
+    ("cut.vcf", lambda: _cut_text(150000, 3), VcfError, "tab-separated column"),  # ends in "chr"
+    ("cut_cols.vcf", lambda: _cut_text(150000, 12), VcfError, "tab-separated column"),  # ends mid-columns
+    ("spaces.vcf", lambda: _demo_text().replace("\t", " ").encode(), VcfError, "tab-separated column"),
     ("blank_end.vcf", lambda: (_demo_text() + "\n").encode(), VcfError, "blank line"),
     ("malformed.vcf", malformed_vcf, VcfError, "12x4"),
     ("b37.vcf", grch37_vcf, GenomeBuildError, "GRCh37"),
@@ -190,8 +190,8 @@ def test_record_upload_with_vcf_scores_the_chosen_sample(db):
     assert box.options == DEMO_SAMPLES
     assert box.value == "NA19625"  # the record's germline.sample_id
     page = texts(at)
-    assert "GRCh38" in page and "6208 records" in page and "pharmacogene defining positions" in page
-    staged = at.session_state["vcf_staged"]
+    assert "GRCh38" in page and "6291 records" in page and "pharmacogene defining positions" in page
+    staged = at.session_state["app"].uploads.vcf
     assert staged.path.exists() and staged.name == "germline_of_pseudo7.vcf.gz"
     assert staged.path.name == "germline.vcf.gz"  # neutral on disk: htslib may print paths on stderr
 
@@ -199,21 +199,21 @@ def test_record_upload_with_vcf_scores_the_chosen_sample(db):
     button(at, "Score this patient").click()
     at.run()
     assert not at.exception, at.exception
-    rec = at.session_state["rec"]
+    rec = at.session_state["app"].recommendation
     assert rec.pgx_sample == "HG00171"  # the chosen sample, not the record's NA19625
     assert rec.provenance.inputs["germline_vcf"] == "germline_of_pseudo7.vcf.gz"
     assert any(g.status == "called" for g in rec.pharmacogenes)
     assert "sample HG00171 of germline_of_pseudo7.vcf.gz" in texts(at)
-    assert "gtr-vcf-" not in at.session_state["rec_json"]  # the staged path never reaches the record
+    assert "gtr-vcf-" not in at.session_state["app"].recommendation_json  # the staged path never reaches the record
     assert rec._guidance is not None  # the report's guidance survives the relabelling
 
     # replacing the VCF removes the first temporary file; clearing removes the second
     _upload_vcf(at, "other.vcf", _demo_text().encode())
-    second = at.session_state["vcf_staged"]
+    second = at.session_state["app"].uploads.vcf
     assert not staged.path.exists() and second.path.exists()
     at.file_uploader(key="vcf_upload").clear()
     at.run()
-    assert not second.path.exists() and "vcf_staged" not in at.session_state
+    assert not second.path.exists() and at.session_state["app"].uploads.vcf is None
 
 
 def test_record_upload_without_vcf_still_scores_without_pgx(db):
@@ -224,9 +224,9 @@ def test_record_upload_without_vcf_still_scores_without_pgx(db):
     button(at, "Score this patient").click()
     at.run()
     assert not at.exception, at.exception
-    rec = at.session_state["rec"]
+    rec = at.session_state["app"].recommendation
     assert rec.pgx_sample is None and rec.cancer_type == "COAD"
-    assert "pharmacogenomic guidance not assessed" in texts(at)
+    assert "pharmacogenomic guidance is **not assessed**" in texts(at)
 
 
 @pytest.mark.parametrize(("name", "make", "words"), [
@@ -277,7 +277,7 @@ def test_form_errors_appear_beside_their_fields_then_the_form_scores_with_the_vc
     errors = {e.value for e in at.error}
     assert any("plausible range" in e for e in errors)
     assert any("contradicts" in e for e in errors)
-    assert at.session_state["form_patient"] is None
+    assert at.session_state["app"].form.patient is None
     flat = _flat(at.main)
 
     def follows(widget_key: str, words: str) -> bool:
@@ -299,8 +299,8 @@ def test_form_errors_appear_beside_their_fields_then_the_form_scores_with_the_vc
     button(at, "Check clinical data").click()
     at.run()
     assert not at.exception, at.exception
-    patient = at.session_state["form_patient"]
-    assert patient is not None and not at.session_state["form_errors"]
+    patient = at.session_state["app"].form.patient
+    assert patient is not None and not at.session_state["app"].form.errors
     assert patient.history.lab("albumin") == 38.0 and patient.medications == ("paroxetine",)
     assert [t.regimen for t in patient.candidate_treatments] == ["FOLFOX", "FOLFIRI", "CAPOX",
                                                                   "FOLFOX+panitumumab"]
@@ -311,10 +311,10 @@ def test_form_errors_appear_beside_their_fields_then_the_form_scores_with_the_vc
     button(at, "Score this patient").click()
     at.run()
     assert not at.exception, at.exception
-    rec = at.session_state["rec"]
+    rec = at.session_state["app"].recommendation
     assert rec.patient_id == "PSEUDO-77" and rec.pgx_sample == "NA18942"
     assert len(rec.options) == 4
-    assert at.session_state["patient"] == patient
+    assert at.session_state["app"].patient == patient
 
     # leaving the page and coming back: the source and the checked values are still there (not the VCF)
     at.switch_page("pages/compare.py").run()
@@ -330,7 +330,7 @@ def test_tumour_variant_errors_show_under_the_editor(db):
     at = _page(db)
     # AppTest does not apply data_editor edits: the form is pre-filled through its saved values (the
     # values last checked, which are also what a physician finds when coming back to the page)
-    at.session_state["form_values"] = {
+    at.session_state["app"].form.values = {
         "patient_id": "PSEUDO-8", "cancer_type": "COAD",
         "tumour_variants": [{"gene": "KRAS", "protein_change": "G12D", "variant_type": "missense"},
                             {"gene": "BR AF", "protein_change": "V600E", "variant_type": "missense"}],
@@ -341,7 +341,7 @@ def test_tumour_variant_errors_show_under_the_editor(db):
     button(at, "Check clinical data").click()
     at.run()
     assert not at.exception, at.exception
-    assert at.session_state["form_errors"] == {
+    assert at.session_state["app"].form.errors == {
         "tumour_variants": ["row 2, gene: 'BR AF' is not an HGNC gene symbol"]}
     flat = _flat(at.main)
     i = next(k for k, e in enumerate(flat) if type(e).__name__ == "Dataframe")  # the variant editor
@@ -353,7 +353,7 @@ def test_demo_patient_still_loads(db):
     button(at, "Load demo patient").click()
     at.run()
     assert not at.exception
-    rec = at.session_state["rec"]
+    rec = at.session_state["app"].recommendation
     assert rec.patient_id == "DEMO-COAD-001" and rec.pgx_sample == "NA19625"
     assert "vcf_upload" not in [u.key for u in at.file_uploader]
 
@@ -367,5 +367,5 @@ def test_record_sample_missing_from_vcf_is_said(db, tmp_path):
     at.run()
     _upload_vcf(at, "g.vcf.gz", DEMO_VCF.read_bytes())
     assert _sample_box(at).value == "HG00096"
-    assert any("NOT-IN-FILE" in w.value for w in at.warning)
-    assert Path(at.session_state["vcf_staged"].path).exists()
+    assert any("NOT-IN-FILE" in w.value.replace("\\", "") for w in at.warning)
+    assert Path(at.session_state["app"].uploads.vcf.path).exists()

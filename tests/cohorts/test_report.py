@@ -91,14 +91,19 @@ def test_km_groups_add_up_to_patients_with_a_matching_received_regimen(scored, r
             assert g.at_risk[0] == g.n and list(g.at_risk) == sorted(g.at_risk, reverse=True)
         # both groups have >= 10 patients here, so the log-rank p is shown
         assert min(g.n for g in comp.groups) >= MIN_GROUP_FOR_TEST
-        assert comp.logrank_p is not None and 0 < comp.logrank_p <= 1 and comp.logrank_note is None
+        assert comp.logrank_p is not None and 0 < comp.logrank_p <= 1
+        # several cancer types: the test is stratified by cancer type (never pooled across them), said in the note
+        assert comp.stratified_by == "cancer_type" and "stratified by cancer type" in comp.logrank_note
 
 
 def test_hazard_ratios_are_finite_with_the_estimate_inside_its_interval(report):
     for comp in report.survival:
-        models = {h.model.split(" ")[0]: h for h in comp.hazard_ratios}
+        models = {h.model.split(" ")[0]: h for h in comp.hazard_ratios if "stratified" not in h.model}
         assert set(models) == {"unadjusted", "adjusted"}
         assert set(models["adjusted"].covariates) >= {"age", "ecog"}
+        # several cancer types: Cox stratified by cancer type, alone and with the adjustment
+        stratified = [h.model for h in comp.hazard_ratios if "stratified by cancer type" in h.model]
+        assert stratified == ["stratified by cancer type", f"{models['adjusted'].model}, stratified by cancer type"]
         for h in comp.hazard_ratios:
             assert h.hr is not None, h.note
             assert all(math.isfinite(v) for v in (h.hr, h.low, h.high, h.p))

@@ -57,7 +57,9 @@ def test_one_row_per_patient_and_candidate_option(cohort_dir, reference):
     assert (df["p_response_low"] <= df["p_response"] + 1e-9).all()
     assert (df["p_response"] <= df["p_response_high"] + 1e-9).all()
     assert df["pfs_median_days"].notna().all() and df["model_bundle_id"].notna().all()
-    assert df["guidance_action"].isin(["standard", "adjust_dose", "caution", "avoid", "no_guidance"]).all()
+    from recommender.vocab import GUIDANCE_ACTIONS  # the one action vocabulary (issue 20: not_assessed too)
+
+    assert df["guidance_action"].isin(GUIDANCE_ACTIONS).all()
     assert df["pgx_actions"].map(len).gt(0).all()
     assert df["pgx_sample"].notna().all()
     assert pq.read_schema(summary.output).remove_metadata().equals(ROW_SCHEMA)
@@ -309,6 +311,11 @@ def test_cohort_rows_equal_single_patient_scores_with_dna_lm_features(lm_cohort,
     cohort = load_cohort(lm_cohort, validate=False)
     vcf = str(cohort.vcf_path)
     patients = {p.patient_id: p for p in _patients_from_tables(cohort)}
+    # cohort score reads each patient's covariates (ER status, ...) from the patients table: pass the same ones
+    from recommender.models.training import patient_covariates
+
+    bundle = _default_bundle_or_skip()
+    covs = {str(r["patient_id"]): patient_covariates(r, bundle.schema) for r in cohort.patients.to_dict("records")}
     others = [pid for pid in patients if pid not in carriers][:4]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -316,7 +323,8 @@ def test_cohort_rows_equal_single_patient_scores_with_dna_lm_features(lm_cohort,
             p = patients[pid]
             p = p.model_copy(update={"candidate_treatments": tuple(
                 TreatmentOption(regimen=r) for r in CANDIDATES[p.diagnosis.cancer_type])})
-            rec = score_patient(p, fill_missing_with_reference=True, explain=False)  # reads the VCF itself
+            rec = score_patient(p, fill_missing_with_reference=True, explain=False,  # reads the VCF itself
+                                covariates=covs[pid])
             assert rec.provenance.inputs["germline_vcf"] == "germline.vcf.gz"
             profile = call_pgx(vcf, sample=p.germline.sample_id, fill_missing_with_reference=True,
                                include_positions=False, sex=p.demographics.sex)

@@ -29,12 +29,19 @@ def test_score_json_has_scores_consequence_genes_and_provenance(tiny, tmp_path, 
     assert data == json.loads(out.read_text())
     v0, v1 = data["variants"]
     assert v0["status"] == "ok" and v0["consequence"]["consequence"] == "start_lost"
-    assert v0["combined_score"] == pytest.approx(v0["llr"] - 10.0)
+    ve = v0["variant_effect"]
+    assert v0["combined_score"] == pytest.approx(-ve["log_odds"])
+    assert ve["parts"]["consequence"] == 1.0 and ve["parts"]["lm"] == pytest.approx(-v0["llr"])
+    assert "lm" in ve["not_assessed"]  # regression: a user's own LM's LLR is not combined with weights fitted for another
+    assert 0 < ve["interval"][0] <= ve["probability"] <= ve["interval"][1] < 1
+    assert v1["variant_effect"]["not_assessed"] == ["consequence", "splice", "lm"]
     assert v0["gene"] == "BRCA1" and len(v0["embedding_delta"]) == 32
     assert v1["status"] == "outside_reference" and v1["llr"] is None
     assert data["genes"]["BRCA1"]["n_variants"] == 1
     prov = data["provenance"]
     assert prov["genome_build"] == "GRCh38" and prov["dnalm_model_id"] == "tiny-char" and prov["dnalm_weights_sha256_16"]
+    comb = prov["variant_effect_combination"]
+    assert set(comb["weights"]) == {"consequence", "splice", "lm"} and "BRCA1 held out" in comb["training"]
 
 
 def test_score_ref_mismatch_exit_1_and_no_variants_exit_2(tiny, capsys):

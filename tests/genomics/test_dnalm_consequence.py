@@ -91,8 +91,9 @@ def test_splice_and_indel_classes(ref, brca1):
     assert annotate("chr17", 42500000, "A", "G", ref).consequence == "outside_transcript"
 
 
-def test_combined_score_adds_documented_prior():
-    assert combined_score(-1.5, "stop_gained") == pytest.approx(-11.5)
-    assert combined_score(0.3, "synonymous") == pytest.approx(0.3)
-    assert combined_score(None, "missense") is None
+def test_combined_score_is_fitted_and_never_none():
+    """Regression (issue 17): the combined score was LLR + prior, which measured worse than the prior alone;
+    it is now minus the fitted log-odds, and a missing LLR no longer hides the other parts."""
+    assert combined_score(-1.5, "stop_gained") < combined_score(0.3, "synonymous")
+    assert combined_score(None, "missense") is not None
     assert CONSEQUENCE_PRIOR["frameshift"] < CONSEQUENCE_PRIOR["missense"] < CONSEQUENCE_PRIOR["synonymous"]

@@ -92,8 +92,37 @@ def test_tiny_training_run_writes_loadable_checkpoint(fake_shared, tmp_path):
 
 @pytest.mark.needs_shared
 def test_real_corpus_split_sizes(shared_data):
-    corpus = load_corpus(shared_data / "sequence")
+    from genomics.dnalm.labelled_sets import evaluation_sequences
+
+    corpus = load_corpus(shared_data / "sequence", exclude=evaluation_sequences(shared_data / "variant_effect"))
     summary = corpus.summary()
     assert summary["excluded"]["bases"] == 81_189
-    assert 3_000_000 < summary["train"]["bases"] < 3_600_000
-    assert summary["valid"]["bases"] > 100_000
+    assert 6_300_000 < summary["train"]["bases"] < 6_900_000  # with chr2 and the stitched chr21 contigs
+    assert summary["valid"]["bases"] > 300_000
+    assert 5 <= summary["evaluation_regions_cut_from_training"] <= 50
+    assert any(r.startswith("chr2:") for r in corpus.excluded_regions)  # the Vex-seq exon near chr2:277 kb
+
+
+@pytest.mark.needs_shared
+def test_stitched_chr21_matches_vep_cache_ref_alleles(shared_data):
+    """The chr21 contigs placed with assembly.txt agree with the REF alleles of the VEP cache there."""
+    import gzip
+
+    from genomics.dnalm.pretrain_data import stitch_chr21
+
+    folder = shared_data / "sequence" / "grch38_chr21_vep_testdb"
+    blocks = stitch_chr21(folder)
+    assert 1_100_000 < sum(len(s) for _, s in blocks) < 1_250_000
+    pos = {}
+    for start, seq in blocks:
+        if start <= 25_500_000 < start + len(seq):
+            pos = {p: seq[p - start] for p in range(25_500_000, 25_520_000)}
+    checked = 0
+    with gzip.open(folder / "cache_84_GRCh38_chr21_25000001-26000000_var.gz", "rt") as fh:
+        for line in fh:
+            f = line.split()
+            p, ref = int(f[1]), f[2].split("/")[0]
+            if p in pos and len(ref) == 1:
+                assert pos[p] == ref
+                checked += 1
+    assert checked > 1000

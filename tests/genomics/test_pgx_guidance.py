@@ -111,8 +111,10 @@ def test_every_bundled_row_maps_to_the_vocabulary():
             action, _ = classify_recommendation(row)
             counts[action] += 1
     assert sum(counts.values()) == 2583
-    # every class is used, and the fallbacks stay rare (the rules read the text, not the flags)
-    assert all(counts[a] > 50 for a in ACTIONS), counts
+    # every class a row can have is used, and the fallbacks stay rare (the rules read the text, not the
+    # flags); not_assessed is a state of the patient's data (gene not assessed), never of a guideline row
+    assert counts["not_assessed"] == 0
+    assert all(counts[a] > 50 for a in ACTIONS if a != "not_assessed"), counts
 
 
 def test_html_to_text_keeps_every_word():
@@ -183,7 +185,11 @@ def test_guideline_without_no_result_row_names_missing_gene():
     assert cpic.status == "missing_gene"
     assert cpic.missing_genes == ("HLA-A", "HLA-B")
     assert "HLA-A" in cpic.message and "missing" in cpic.message
-    assert g.action == "no_guidance" and not g.recommendations
+    # a guideline exists but its genes are missing: not assessed (amber), never 'no guidance'
+    assert g.action == "not_assessed" and g.colour == "amber" and not g.recommendations
+    assert g.missing_genes == ("HLA-A", "HLA-B") and g.has_guideline
+    assert g.label == "not assessed: HLA-A not genotyped, HLA-B not genotyped"
+    assert g.testing_advice and "HLA-B*15:02" in g.testing_advice[0].advice
     dpwg = guidance_for_drug("codeine", {"CYP2C19": ("*1", "*1")}, sources=("DPWG",)).per_source["DPWG"]
     assert dpwg.status == "missing_gene" and dpwg.missing_genes == ("CYP2D6",)
 
@@ -201,7 +207,8 @@ def test_ambiguous_gene_reports_candidates_not_a_match():
     g = guidance_for_drug("clopidogrel", {"CYP2C19": [("*1", "*1"), ("*2", "*2")]}, sources=("CPIC",))
     cpic = g.per_source["CPIC"]
     assert cpic.status == "ambiguous"
-    assert g.action == "no_guidance" and not g.recommendations
+    assert g.action == "not_assessed" and not g.recommendations
+    assert g.gene_states == {"CYP2C19": "genotype ambiguous"}
     assert {c["phenotype"] for c in cpic.candidates} == {"Normal Metabolizer", "Poor Metabolizer"}
 
 
@@ -223,10 +230,11 @@ def test_outside_call_by_activity_score():
     assert g.action == "avoid"
 
 
-def test_uncalled_gene_gives_no_guidance_with_reason():
+def test_uncalled_gene_is_not_assessed_with_reason():
     g = guidance_for_drug("codeine", {"CYP2D6": GeneInput("CYP2D6", called=False, note="no_data")})
-    assert g.action == "no_guidance"
+    assert g.action == "not_assessed"
     assert g.per_source["CPIC"].status == "missing_gene"
+    assert g.label == "not assessed: CYP2D6 not callable from the data"
 
 
 def test_unknown_drug_has_no_guideline():
@@ -278,7 +286,59 @@ def test_profile_gene_calls_are_read():
     })
     out = {g.drug: g for g in guidance_for_profile(profile, drugs=["clopidogrel", "codeine", "abacavir"])}
     assert out["clopidogrel"].action == "avoid"
-    # incomplete CYP2D6 (alleles not ruled out) is not guessed: no recommendation, gene named
-    assert out["codeine"].action == "no_guidance"
+    # incomplete CYP2D6 (alleles not ruled out) is not guessed: not assessed, gene named
+    assert out["codeine"].action == "not_assessed"
     assert out["codeine"].per_source["CPIC"].missing_genes == ("CYP2D6",)
     assert out["abacavir"].per_source["CPIC"].action == "avoid"
+
+
+# --------------------------------------------------------------------------------------- issue 20
+
+
+def test_no_genotype_gives_not_assessed_with_testing_advice_for_guideline_drugs():
+    for drug, genes, word in [("fluorouracil", ("DPYD",), "DPYD"), ("capecitabine", ("DPYD",), "DPYD"),
+                              ("irinotecan", ("UGT1A1",), "UGT1A1"), ("mercaptopurine", ("NUDT15", "TPMT"), "TPMT"),
+                              ("abacavir", ("HLA-B",), "HLA-B*57:01"), ("rasburicase", ("G6PD",), "G6PD")]:
+        g = guidance_for_drug(drug, {})
+        assert g.action == "not_assessed" and g.colour == "amber", drug
+        assert g.missing_genes == genes, drug
+        assert g.label.startswith("not assessed: ") and "not genotyped" in g.label
+        assert g.testing_advice and word in g.testing_advice[0].advice, drug
+        assert not g.testing_advice[0].verbatim  # the project's summary, cited, never passed off as a quote
+        assert all(ref["url"].startswith("https://www.pharmgkb.org/") for ref in g.testing_advice[0].guidelines)
+
+
+def test_three_states_are_kept_apart():
+    says = guidance_for_drug("fluorouracil", {"DPYD": ("Reference", "Reference")})
+    missing = guidance_for_drug("fluorouracil", {})
+    none = guidance_for_drug("oxaliplatin", {})
+    assert (says.action, missing.action, none.action) == ("standard", "not_assessed", "no_guidance")
+    assert (says.label, none.label) == ("standard dosing (DPYD Normal Metabolizer)", "no guideline for this drug")
+    assert not says.missing_genes and not none.missing_genes and not none.has_guideline
+
+
+def test_partial_gap_never_green_and_known_dose_kept():
+    # TPMT called, NUDT15 missing: CPIC's 'No Result' row matches; the dose advice stays, the gap is named
+    g = guidance_for_drug("mercaptopurine", {"TPMT": ("*1", "*3A")})
+    assert g.action == "adjust_dose" and g.missing_genes == ("NUDT15",)
+    assert g.label == "adjust dose (TPMT Intermediate Metabolizer); not assessed: NUDT15 not genotyped"
+    normal = guidance_for_drug("mercaptopurine", {"TPMT": ("*1", "*1")})
+    assert normal.action == "not_assessed" and normal.colour != "green"
+
+
+def test_irinotecan_dpwg_text_not_duplicated():
+    g = guidance_for_drug("irinotecan", {"UGT1A1": ("*28", "*28")}, sources=("DPWG",))
+    texts = [r.text_html for r in g.recommendations]
+    assert len(texts) == len(set(texts)) == 1
+
+
+def test_irinotecan_dpwg_text_not_duplicated_on_the_pgx_page():
+    from genomics.pgx import PgxProfile, render_pgx_html
+    from genomics.pgx.profile import Diplotype, GeneCall, PgxProvenance
+
+    profile = PgxProfile(sample="S1", provenance=PgxProvenance(definitions_version="x"), genes={
+        "UGT1A1": GeneCall(gene="UGT1A1", status="called",
+                           diplotypes=[Diplotype(allele1="*28", allele2="*28", name="*28/*28")])})
+    g = guidance_for_drug("irinotecan", profile)
+    html = render_pgx_html(profile, [g], standalone=False)
+    assert html.count("Start with 70% of the normal dose") == 1

@@ -56,3 +56,24 @@ def test_demo_rebuild_is_byte_identical(shared_data, tmp_path):
 
     out = make_demo(shared_data, tmp_path)
     assert out.read_bytes() == DEMO.read_bytes()
+
+
+def test_demo_has_dpyd_from_grch37_at_every_pharmcat_position():
+    """Issue 20: the demo colorectal patient's fluoropyrimidines get DPYD guidance, not a gap."""
+    import warnings
+
+    from genomics.pgx import call_pgx
+
+    r = VcfReader(DEMO)
+    dpyd = list(r.fetch("chr1:97078000-97884000"))
+    assert len(dpyd) == 83 and all(rec.info("FROM_GRCH37") for rec in dpyd)
+    star9a = next(rec for rec in dpyd if rec.pos == 97883329)  # rs1801265: REF differs between the builds
+    assert rec_alleles(star9a) == ("A", "G")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        profile = call_pgx(DEMO, sample="NA19625", include_positions=False)
+    assert profile.genes["DPYD"].status == "called" and profile.genes["DPYD"].activity_score == "2.0"
+
+
+def rec_alleles(rec) -> tuple[str, str]:
+    return rec.ref, rec.alts[0]

@@ -318,6 +318,7 @@ def engine(request, tmp_path):
     template = _migrated_template(backend)
     if backend == "sqlite":
         shutil.copyfile(template, tmp_path / "store.db")
+        os.chmod(tmp_path / "store.db", 0o600)  # the store refuses a file readable by others
         url = f"sqlite:///{tmp_path / 'store.db'}"
     else:
         url = _reset_postgres_work_database(template)

@@ -57,7 +57,8 @@ def test_metadata_records_fingerprint_metrics_and_hyper_parameters(saved):
     assert m["training_data_sha256"] == table_fingerprint(tables)
     assert m["hyper_parameters"]["n_bootstrap"] == 3
     assert m["knowledge_bases"] == {"biomarkers": "test"}
-    assert 0.5 < m["metrics"]["pfs"]["c_index_boosted"] <= 1
+    assert 0.5 < m["metrics"]["pfs"]["c_index_cv"] <= 1  # cross-validated C of the selected model
+    assert m["metrics"]["pfs"]["model_selection"]["selected"] == m["metrics"]["pfs"]["selected_model"]
     assert m["metrics"]["toxicity"]["Neutrophil count decreased"]["auroc"] > 0.6
     assert m["metrics"]["ipw"]["enabled"]
 

@@ -46,8 +46,12 @@ def test_every_drug_gets_a_flag_even_without_guideline(pm_guidance):
 
 
 def test_no_genotype_flags_say_why():
-    flags = pgx_flags_for_option(("fluorouracil",), None, reason_if_none="no germline VCF given")
-    assert flags[0].action == "no_guidance" and flags[0].messages == ("no germline VCF given",)
+    flags = pgx_flags_for_option(("fluorouracil", "oxaliplatin"), None, reason_if_none="no germline VCF given")
+    assert flags[0].action == "not_assessed" and flags[0].messages[0] == "no germline VCF given"
+    assert flags[0].missing_genes == ("DPYD",) and flags[0].colour == "amber"
+    assert flags[0].label == "not assessed: DPYD not genotyped" and flags[0].state == "not_assessed"
+    assert flags[0].testing_advice and "DPYD" in flags[0].testing_advice[0].advice
+    assert flags[1].action == "no_guidance" and flags[1].state == "no_guideline"
 
 
 def test_fluoropyrimidine_dose_guidance_from_outside_dpyd_call(pm_guidance):
@@ -60,7 +64,9 @@ def test_fluoropyrimidine_dose_guidance_from_outside_dpyd_call(pm_guidance):
 def test_phenoconversion_note_for_strong_inhibitor():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        profile = call_pgx(DEMO_VCF, sample="HG00171", include_positions=False)  # CYP2D6 *1/*1 normal
+        # CYP2D6 *1/*1 normal; without copy number the call is provisional unless accepted (issue 12)
+        profile = call_pgx(DEMO_VCF, sample="HG00171", include_positions=False,
+                           accept_cyp2d6_without_copy_number=True)
     notes = phenoconversion_notes(profile, ["paroxetine"])
     assert "CYP2D6" in notes and "paroxetine" in notes["CYP2D6"] and "Poor Metabolizer" in notes["CYP2D6"]
     assert phenoconversion_notes(profile, []) == {}

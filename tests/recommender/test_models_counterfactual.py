@@ -100,3 +100,17 @@ def test_values_never_missing_in_training_are_imputed_and_reported():
     assert filled.loc[0, "bmi"] == 25.5 and filled.loc[1, "bmi"] == 22.0
     assert np.isnan(filled.loc[0, "tmb"])  # missing in training too: the model knows what to do with NaN
     assert notes == [["BMI not known: training median 25.5 used"], []]
+
+
+def test_overlap_reports_recipients_unlikely_to_receive_their_treatment():
+    rng = np.random.default_rng(3)
+    marker = rng.random(600) < 0.3
+    X = pd.DataFrame({"bm_marker": marker.astype(float), "age": rng.normal(60, 8, 600)})
+    # the targeted drug goes to marker carriers, with rare exceptions (poor overlap for non-carriers)
+    t = np.where(marker, np.where(rng.random(600) < 0.95, "targeted", "chemo"),
+                 np.where(rng.random(600) < 0.02, "targeted", "chemo"))
+    ov = PropensityModel(C=10.0).fit(X, t).overlap(X, t, threshold=0.05)
+    assert set(ov) == {"targeted", "chemo"}
+    assert ov["targeted"]["n"] == int((t == "targeted").sum())
+    assert ov["targeted"]["share_below"] > 0 and ov["targeted"]["p_received_min"] < 0.05
+    assert ov["chemo"]["share_below"] <= ov["targeted"]["share_below"]

@@ -65,3 +65,53 @@ def test_point_estimate_lies_inside_its_interval(bundle):
             assert low - 1e-9 <= point <= high + 1e-9, (pred.regimen, block)
             checked += 1
     assert checked >= len(options)
+
+
+# -- issue 14: the default bundle carries the gene x treatment effects the simulator encodes -----------------
+
+def _breast(pid: str, er: bool) -> tuple[Patient, dict]:
+    return (Patient(patient_id=pid, demographics={"age": 55, "sex": "female"},
+                    diagnosis={"cancer_type": "BRCA", "ecog": 0, "stage": "IV"}), {"er_positive": er})
+
+
+def test_default_bundle_learner_represents_interactions(bundle):
+    assert bundle.metadata["hyper_parameters"]["learner"] == "interaction"
+    assert type(bundle.response).__name__ == "InteractionLogit"
+
+
+def test_tamoxifen_not_favoured_for_er_negative_breast_cancer(bundle):
+    """Regression (issue 14): tamoxifen was ranked first for 75 % of ER-negative breast cancers."""
+    diffs = {}
+    for er in (True, False):
+        p, cov = _breast(f"ER{er}", er)
+        pr = {o.regimen: o for o in bundle.predict_options(p, ["tamoxifen", "AC-T"], covariates=cov, explain=False)}
+        diffs[er] = pr["tamoxifen"].response["p"] - pr["AC-T"].response["p"]
+    assert diffs[False] < 0
+    assert diffs[True] > diffs[False] + 0.2
+
+
+def test_kras_mutation_removes_the_panitumumab_benefit(bundle):
+    """Regression (issue 14): FOLFOX+panitumumab was favoured over FOLFOX for ~90 % of KRAS-mutant patients."""
+    def gain(variants):
+        p = Patient(patient_id="K" + str(len(variants)), demographics={"age": 65, "sex": "male"},
+                    diagnosis={"cancer_type": "COAD", "ecog": 1, "stage": "IV"}, tumour_variants=variants)
+        pr = {o.regimen: o for o in bundle.predict_options(p, ["FOLFOX+panitumumab", "FOLFOX"], explain=False)}
+        return pr["FOLFOX+panitumumab"].response["p"] - pr["FOLFOX"].response["p"]
+    assert gain([{"gene": "KRAS", "protein_change": "G12D"}]) < gain([]) - 0.05
+
+
+@pytest.mark.parametrize(("gene", "block", "regimen", "term"), [
+    ("DPYD", {"DPYD": {"activity_score": 1.0}}, "FOLFOX", "Diarrhea"),
+    ("UGT1A1", {"UGT1A1": {"phenotype": "Poor Metabolizer"}}, "FOLFIRI", "Neutrophil count decreased"),
+])
+def test_pharmacogenomic_deficit_raises_predicted_toxicity(bundle, gene, block, regimen, term):
+    """Regression (issue 14): DPYD / UGT1A1 risk ratios were ~1 (true 1.7-2.4)."""
+    p = Patient(patient_id="PGX", demographics={"age": 62, "sex": "female"},
+                diagnosis={"cancer_type": "COAD", "ecog": 1, "stage": "IV"})
+    normal = {"DPYD": {"activity_score": 2.0},
+              "UGT1A1": {"phenotype": "Normal Metabolizer"}}
+    risk = {}
+    for label, pgx in (("normal", normal), ("deficit", {**normal, **block})):
+        pred = bundle.predict_options(p, [regimen], pgx=pgx, explain=False)[0]
+        risk[label] = pred.toxicity[term]["p"]
+    assert risk["deficit"] > 1.3 * risk["normal"], (gene, risk)

@@ -94,3 +94,31 @@ def test_negative_binary_feature_is_not_a_double_negative():
     text = describe_value(SCHEMA, row, [spec.name], "RAS/RAF")
     assert text == "KRAS, NRAS and BRAF V600 wild type: no"
     assert not text.startswith("no ")
+
+
+# ------------------------------------------------------------------------------------ issue 20
+
+
+def test_clinical_wording_of_model_internals():
+    from recommender.models.explain import clinical_phrase, decode_ordinal
+
+    assert clinical_phrase("absolute neutrophil count not known", "response probability", 2.4, "points") == (
+        "Absolute neutrophil count not recorded (the model assumed a typical value): chance of response about "
+        "2 percentage points higher")
+    assert clinical_phrase("smoking: former", "response probability", -0.6, "points").startswith(
+        "Smoking (former): chance of response about 0.6 percentage points lower")
+    assert clinical_phrase("the treatment itself", "severe diarrhea risk", 12.7, "points").endswith(
+        "risk of grade 3 or worse diarrhea about 13 percentage points higher")
+    assert clinical_phrase("ECOG performance status 2", "PFS hazard", 1.25, "hazard ratio") == (
+        "ECOG performance status 2: risk of progression or death about 25% higher")
+    assert decode_ordinal("0=never 1=former 2=current", 1.0) == "former"
+    assert decode_ordinal("0-4", 2.0) is None
+
+
+def test_drivers_carry_clinical_wording_and_keep_the_model_details(neutropenia_model):
+    model, _ = neutropenia_model
+    drivers = explain_probability(model, _row("CAPOX", 0.5), SCHEMA, "severe neutropenia risk")
+    top = drivers[0]
+    assert top.phrase.endswith(" points")  # model details: the model's own units
+    assert "percentage point" in top.clinical and "+" not in top.clinical
+    assert top.to_dict()["clinical"] == top.clinical

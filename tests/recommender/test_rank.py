@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from genomics.pgx.actions import ACTION_COLOURS
 from recommender.rank import OptionInput, RankingWeights, expected_utility, rank_options
 from recommender.recommendation import (
     BiomarkerEvidence,
@@ -21,9 +22,7 @@ def _model(p: float | None, tox: float = 0.0) -> ModelPrediction:
 
 
 def _flag(drug: str, action: str) -> PgxFlag:
-    colour = {"avoid": "red", "standard": "green", "adjust_dose": "amber", "caution": "amber",
-              "no_guidance": "grey"}[action]
-    return PgxFlag(drug=drug, action=action, colour=colour)
+    return PgxFlag(drug=drug, action=action, colour=ACTION_COLOURS[action])  # the one vocabulary
 
 
 def test_expected_utility_formula():
@@ -105,3 +104,46 @@ def test_best_response_despite_resistance_is_stated():
     assert pani.model_rank == 2
     d = next(d for d in pani.disagreements if d.kind == "resistance_but_best_response")
     assert "highest response probability (50%)" in d.message and "KRAS p.G12D" in d.message
+
+
+# ------------------------------------------------------------------------------------ issue 20
+
+
+def _check(drug: str, status: str):
+    from recommender.recommendation import EligibilityCheck
+
+    return EligibilityCheck(drug=drug, status=status, requirement_id="R", requirement="RAS wild type",
+                            test="test KRAS and NRAS", reason="no tumour data")
+
+
+def test_not_established_option_is_never_first_while_an_eligible_one_exists():
+    ranked, rule = rank_options([
+        OptionInput("FOLFOX+panitumumab", ("panitumumab",), _model(0.9), eligibility=(_check("panitumumab",
+                                                                                              "not_established"),)),
+        OptionInput("FOLFOX", ("oxaliplatin",), _model(0.2)),
+    ])
+    assert [o.regimen for o in ranked] == ["FOLFOX", "FOLFOX+panitumumab"]
+    assert ranked[1].model_rank == 1 and ranked[1].eligibility == "not_established"
+    assert "eligible option" in rule
+    assert any(d.kind == "eligibility_not_established" for d in ranked[1].disagreements)
+
+
+def test_not_established_still_ranks_above_contraindicated_and_avoid():
+    ranked, _ = rank_options([
+        OptionInput("A", ("cetuximab",), _model(0.9), eligibility=(_check("cetuximab", "contraindicated"),)),
+        OptionInput("B", ("panitumumab",), _model(0.1), eligibility=(_check("panitumumab", "not_established"),)),
+        OptionInput("C", ("tamoxifen",), _model(0.8), pgx=(_flag("tamoxifen", "avoid"),)),
+    ])
+    assert ranked[0].regimen == "B"
+    assert ranked[-1].guidance_action == "avoid" and {o.regimen for o in ranked[1:]} == {"A", "C"}
+    assert next(o for o in ranked if o.regimen == "A").guidance_action == "avoid"  # contraindicated -> avoid
+
+
+def test_regimen_action_is_the_most_severe_of_its_drugs_and_gap_is_not_green():
+    gap = PgxFlag(drug="fluorouracil", action="not_assessed", colour="amber", missing_genes=("DPYD",),
+                  gene_states={"DPYD": "not genotyped"})
+    ranked, _ = rank_options([OptionInput("FOLFIRI", ("fluorouracil", "irinotecan"), _model(0.5),
+                                          pgx=(gap, _flag("irinotecan", "standard")))])
+    o = ranked[0]
+    assert o.guidance_action == "not_assessed" and o.guidance_colour == "amber"
+    assert o.missing_genes == ("DPYD",) and o.guidance_label == "not assessed: DPYD not genotyped (fluorouracil)"

@@ -61,3 +61,66 @@ def test_report_from_json_recomputes_the_pgx_section(breast_rec, tmp_path):
     out = write_report(again, tmp_path / "r.html")
     html = out.read_text()
     assert 'id="pgx-report"' in html and "tamoxifen" in html
+
+
+# ------------------------------------------------------------------------------------ issue 20
+
+
+def _signed(rec: Recommendation, **kw):
+    """A real stored review: the store records what was shown (sha256 of the exact JSON) and signs it."""
+    from recommender.store import create_user, make_engine, record_recommendation, record_review, upgrade_database
+
+    engine = make_engine("sqlite://")
+    upgrade_database(engine)
+    create_user(engine, "dr.who", "physician")
+    text = kw.pop("shown_json", rec.to_json())
+    stored = record_recommendation(engine, mrn="MRN-1", recommendation=text, model_bundle_id="b", model_bundle_hash="h",
+                                   actor="dr.who")
+    return record_review(engine, recommendation_id=stored.id, reviewer="dr.who", decision="modify",
+                         shown_sha256=stored.json_sha256, chosen_option="FOLFOX", dose_note="DPYD first",
+                         reason="test DPYD <before> starting")
+
+
+@pytest.fixture(scope="module")
+def form_rec() -> Recommendation:
+    data = json.loads(COAD.read_text())
+    data.pop("germline")
+    return score_patient(data, bundle=StubBundle({"FOLFOX+panitumumab": 0.6, "FOLFOX": 0.4}))
+
+
+def test_signed_review_is_in_the_report_with_the_signed_version(form_rec):
+    from recommender.report import render_signed_report, signed_version
+
+    review = _signed(form_rec)
+    html = render_signed_report(form_rec, review, role="physician")
+    assert 'id="decision"' in html and "Decision in the record" in html
+    for text in ("dr.who (physician)", "modify", "FOLFOX", "DPYD first", review.shown_sha256,
+                 "This report shows the version that was signed"):
+        assert text in html, text
+    assert "test DPYD &lt;before&gt; starting" in html  # the comment is escaped
+    assert signed_version(form_rec, review).matches
+
+
+def test_report_after_sign_off_of_another_version_says_so(form_rec):
+    from recommender.report import render_signed_report
+
+    other = form_rec.model_copy(update={"warnings": (*form_rec.warnings, "changed after sign-off")})
+    review = _signed(form_rec)
+    html = render_signed_report(other, review, role="physician")
+    assert "does NOT show the signed version" in html and "rr-signed-mismatch" in html
+    assert review.shown_sha256 in html
+
+
+def test_report_without_review_has_no_decision_section(form_rec):
+    assert 'id="decision"' not in render_report(form_rec)
+
+
+def test_report_shows_gaps_and_eligibility_in_words(form_rec):
+    html = render_report(form_rec)
+    assert "not assessed: DPYD not genotyped" in html
+    assert "Test before treatment (DPYD)" in html and "Project summary (not a quotation)" in html
+    assert "eligibility not established for panitumumab: test KRAS and NRAS" in html
+    assert "Pharmacogenomics not assessed:" in html
+    # the summary table never paints a gap green
+    row = html.split("<strong>FOLFIRI</strong>", 1)[1].split("</tr>", 1)[0]
+    assert "rr-green" not in row and "rr-amber" in row

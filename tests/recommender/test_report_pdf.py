@@ -113,3 +113,24 @@ def test_cli_pdf_fails_early_with_one_line(monkeypatch, tmp_path, capsys):
     err = capsys.readouterr().err
     assert "apt-get install chromium" in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "x.pdf").exists()
+
+
+def test_signed_review_is_in_the_pdf(tmp_path):
+    """Issue 20: the decision in the record (reviewer, role, time, decision, option, comment, sha256) in the PDF."""
+    _pdf_backend()
+    from recommender.recommendation import SignedReview
+    from recommender.report import render_signed_report
+    from recommender.scoring import score_patient
+    from recommender.store import json_sha256
+    from tests.recommender._scoring_support import COAD
+
+    rec = score_patient(COAD, ["FOLFOX", "CAPOX"], bundle=False)
+    review = SignedReview(reviewer="dr.who", role="physician", signed_at="2026-12-06T12:00:00+00:00",
+                          decision="accept", chosen_option="CAPOX", comment="agreed at tumour board",
+                          shown_sha256=json_sha256(rec.to_json()), review_id=7)
+    out = html_to_pdf(render_signed_report(rec, review), tmp_path / "signed.pdf")
+    _, text = _pdf_text(out)
+    for word in ("Decision in the record", "dr.who (physician)", "2026-12-06T12:00:00+00:00", "accept", "CAPOX",
+                 "agreed at tumour board", "This report shows the version that was signed"):
+        assert word in text, word
+    assert review.shown_sha256[:32] in text.replace(" ", "")

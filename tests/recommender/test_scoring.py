@@ -29,8 +29,9 @@ def test_overlay_without_model_has_no_numbers_and_says_why(coad_no_model):
         assert [f.drug for f in o.pgx] == list(o.drugs)  # guidance for every drug, never hidden
     assert rec.pgx_sample == "NA19625"
     fu = rec.option("FOLFOX").pgx[0]
-    assert fu.drug == "fluorouracil" and fu.missing_genes == ("DPYD",)  # DPYD is not in the demo VCF
-    assert rec.option("FOLFIRI").guidance_action == "standard"  # DPWG irinotecan, UGT1A1
+    # the demo VCF carries DPYD (issue 20): fluorouracil is assessed, not a gap
+    assert fu.drug == "fluorouracil" and fu.missing_genes == () and fu.action == "standard"
+    assert rec.option("FOLFIRI").guidance_action == "standard"  # DPYD and UGT1A1 (DPWG irinotecan) assessed
     assert any(w.startswith("model numbers unavailable") for w in rec.warnings)
 
 
@@ -87,8 +88,11 @@ def test_avoid_guidance_outranks_the_model_and_the_result_says_so():
     assert any(d.kind == "avoid_override" for d in over.disagreements)
 
 
-def test_phenoconversion_note_reaches_the_flag_and_gene_table():
-    rec = score_patient(BREAST, ["tamoxifen"], bundle=False)
+def test_phenoconversion_note_reaches_the_flag_and_gene_table(tmp_path):
+    # CYP2D6 from a VCF alone is provisional (no copy number, issue 12): the lab's copy-number-aware call is given
+    outside = tmp_path / "cyp2d6.tsv"
+    outside.write_text("CYP2D6\t*1/*1\t\t\tcopy-number assay\n")
+    rec = score_patient(BREAST, ["tamoxifen"], bundle=False, outside_calls=str(outside))
     flag = rec.options[0].pgx[0]
     assert any("paroxetine" in n for n in flag.notes)
     cyp = next(g for g in rec.pharmacogenes if g.gene == "CYP2D6")
@@ -208,7 +212,8 @@ def test_cli_score_demo_table(capsys):
     assert main(["score", "--demo", "--no-model"]) == 0
     text = capsys.readouterr().out
     assert "DEMO-COAD-001" in text and "FOLFOX+panitumumab" in text and "KRAS p.G12D resistance (R1)" in text
-    assert "fluorouracil: DPYD not genotyped" in text
+    assert "not genotyped" not in text  # the demo VCF carries DPYD (issue 20)
+    assert "avoid: panitumumab: tumour KRAS p.G12D" in text  # the RAS-mutant tumour contraindicates it
 
 
 def test_cli_score_errors(tmp_path, capsys):

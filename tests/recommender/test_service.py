@@ -162,3 +162,20 @@ def test_per_user_store_tokens_are_accepted_until_revoked(tmp_path):
     r = c.post("/v1/score/json", json={"patient": _patient()}, headers={"Authorization": f"Bearer {token}"})
     assert r.status_code == 401 and "revoked" in r.json()["message"]
     engine.dispose()
+
+
+def test_http_result_shows_gaps_and_eligibility_like_every_view(client):
+    """Issue 20: a form patient (no genotype, no tumour data) over HTTP: not assessed, eligibility gated."""
+    p = _patient()
+    p.pop("germline")
+    r = client.post("/v1/score/json", headers=AUTH,
+                    json={"patient": p, "treatments": ["FOLFOX+panitumumab", "FOLFIRI"]})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert set(body["missing_genes"]) == {"DPYD", "UGT1A1"}
+    folfiri = next(o for o in body["options"] if o["regimen"] == "FOLFIRI")
+    assert folfiri["guidance_action"] == "not_assessed" and folfiri["missing_genes"] == ["DPYD", "UGT1A1"]
+    fu = folfiri["pgx"][0]
+    assert fu["label"] == "not assessed: DPYD not genotyped" and fu["testing_advice"]
+    pani = next(o for o in body["options"] if o["regimen"] == "FOLFOX+panitumumab")
+    assert pani["eligibility"] == "not_established" and pani["rank"] == 2

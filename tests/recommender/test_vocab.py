@@ -8,8 +8,30 @@ from recommender import vocab
 
 
 def test_guidance_actions_and_colours():
-    assert vocab.GUIDANCE_ACTIONS == ("standard", "adjust_dose", "caution", "avoid", "no_guidance")
-    assert [vocab.GUIDANCE_COLOURS[a] for a in vocab.GUIDANCE_ACTIONS] == ["green", "amber", "amber", "red", "grey"]
+    # one order, least to most severe: the documented order is the severity order
+    assert vocab.GUIDANCE_ACTIONS == ("no_guidance", "standard", "not_assessed", "caution", "adjust_dose", "avoid")
+    assert [vocab.GUIDANCE_COLOURS[a] for a in vocab.GUIDANCE_ACTIONS] == \
+        ["grey", "green", "amber", "amber", "amber", "red"]
+    assert [vocab.GUIDANCE_SEVERITY[a] for a in vocab.GUIDANCE_ACTIONS] == list(range(6))
+
+
+def test_not_assessed_is_never_green():
+    assert vocab.GUIDANCE_COLOURS["not_assessed"] != "green"
+    assert [a for a, c in vocab.GUIDANCE_COLOURS.items() if c == "green"] == ["standard"]
+    assert vocab.worst_action(["standard", "not_assessed"]) == "not_assessed"
+    assert vocab.worst_action(["adjust_dose", "not_assessed"]) == "adjust_dose"
+
+
+def test_one_definition_of_the_action_vocabulary():
+    from genomics.pgx import actions, guidance
+    from recommender import knowledge_overlay, recommendation
+
+    assert guidance.ACTIONS is actions.ACTIONS and guidance.ACTION_COLOURS is actions.ACTION_COLOURS
+    assert recommendation.ACTION_COLOURS is actions.ACTION_COLOURS
+    assert knowledge_overlay.ACTION_SEVERITY is actions.ACTION_SEVERITY
+    assert vocab.GUIDANCE_LABELS is actions.ACTION_LABELS
+    with pytest.raises(KeyError):
+        vocab.worst_action(["standrad"])  # a typo is never silently ranked least severe
 
 
 @pytest.mark.parametrize(

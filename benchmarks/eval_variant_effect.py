@@ -1,0 +1,313 @@
+"""Variant-effect benchmark: AUROC / Spearman with bootstrap 95% intervals for every part, each DNA LM and the fitted combination.
+
+    python benchmarks/eval_variant_effect.py --labelled ../shared/data/variant_effect \\
+        --shared ../shared/data/sequence --models default,genomics/dnalm/data/conv_model \\
+        [--findlay Findlay2018_suppTable1.csv] [--cache scores.sqlite] [--out result.json] \\
+        [--write-combination genomics/dnalm/data/variant_effect_combination.json --combination-model 1]
+
+Labelled sets (see :mod:`genomics.dnalm.labelled_sets`; read from ``--labelled``, never bundled) and the
+split each figure comes from:
+
+- ``vexseq CAGI5 test``: the 1,054 test variants of the CAGI5 Vex-seq split (HepG2, delta PSI <= -10 = damaging;
+  Spearman against -delta PSI). Combined score: out-of-fold predictions of a 5-fold cross-validation grouped
+  by *exon* over all Vex-seq variants (+ all ENIGMA rows in every training fold), so no test exon was fitted.
+- ``enigma BRCA1``: ENIGMA expert classifications (Pathogenic vs Benign). Combined: fitted on Vex-seq + ENIGMA
+  BRCA2 only (BRCA1 held out) - this is the shipped combination when ``--write-combination`` is given.
+- ``enigma BRCA2``: combined fitted on Vex-seq + ENIGMA BRCA1 (BRCA2 held out). No BRCA2 sequence here: LM not assessed.
+- ``mapsy CAGI5 test``: MaPSy significant allelic skew; only the LM part is assessed (no exon coordinates in the
+  construct), so the combined score ranks like the LM when its weight is > 0 and is constant (0.5) otherwise.
+  Combined: fitted on Vex-seq + ENIGMA.
+- ``findlay BRCA1`` (only with ``--findlay PATH``; the table's licence does not allow bundling): saturation genome
+  editing, LOF vs FUNC/INT; combined: the BRCA1-held-out fit.
+
+"LM alone" is the zero-shot -LLR; "consequence alone" is the product's consequence prior; "splice distance alone"
+is the exon-boundary proximity part. Intervals: 1,000 bootstrap resamples (positives and negatives resampled
+separately for AUROC; pairs for Spearman), percentile 95%.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from genomics.dnalm.evaluate import bootstrap_auroc  # noqa: E402
+from genomics.dnalm.variant_effect import PARTS, fit_combination, part_values  # noqa: E402
+
+
+def spearman_ci(score, value, n_boot: int, seed: int = 0):
+    from scipy.stats import spearmanr
+
+    s, v = np.asarray(score, float), np.asarray(value, float)
+    rho = float(spearmanr(s, v).statistic)
+    rng = np.random.default_rng(seed)
+    boots = []
+    for _ in range(n_boot):
+        i = rng.integers(0, len(s), len(s))
+        boots.append(spearmanr(s[i], v[i]).statistic)
+    return {"rho": rho, "ci_low": float(np.nanquantile(boots, 0.025)), "ci_high": float(np.nanquantile(boots, 0.975)), "n": len(s)}
+
+
+def load_findlay(path: str, reference):
+    """Findlay et al. 2018 SGE table (hg19 positions; GRCh38 = hg19 + 1,847,983 across BRCA1)."""
+    import csv
+
+    from genomics.dnalm.consequence import annotate
+    from genomics.dnalm.labelled_sets import LabelledVariant
+
+    rows = []
+    with open(path, newline="") as fh:
+        lines = fh.read().splitlines()
+    hdr = next(i for i, ln in enumerate(lines) if ln.startswith("gene,"))
+    for r in csv.DictReader(lines[hdr:]):
+        cls = r.get("func.class")
+        if cls not in {"FUNC", "INT", "LOF"} or len(r["reference"]) != 1 or len(r["alt"]) != 1:
+            continue
+        g = int(r["position (hg19)"]) + 1_847_983
+        try:
+            if reference.fetch("chr17", g, g).upper() != r["reference"]:
+                continue
+            c = annotate("chr17", g, r["reference"], r["alt"], reference)
+            win = reference.fetch("chr17", g - 126, g + 127).upper()
+        except Exception:  # noqa: BLE001 - outside the reference
+            continue
+        rows.append(LabelledVariant(dataset="findlay", split="test", group="BRCA1", variant_id=f"chr17:{g}:{r['reference']}>{r['alt']}",
+                                    label=int(cls == "LOF"), value=-float(r["function.score.mean"]), window=win, offset=126,
+                                    ref=r["reference"], alt=r["alt"], consequence=c.consequence,
+                                    exon_distance=c.exon_boundary_distance, in_exon=c.in_exon, gene="BRCA1"))
+    return rows
+
+
+def raw_matrix(rows, llr):
+    X = np.full((len(rows), len(PARTS)), np.nan)
+    for i, r in enumerate(rows):
+        pv = part_values(r.consequence, r.in_exon, r.exon_distance, llr[i])
+        X[i] = [np.nan if pv[p] is None else pv[p] for p in PARTS]
+    return X
+
+
+def metric_block(score, rows, sel, n_boot, min_frac=0.0):
+    """AUROC (+ Spearman when the set has values) on the rows where ``score`` is assessed."""
+    s = np.asarray(score, float)
+    ok = sel & np.isfinite(s)
+    n_sel = int(sel.sum())
+    if ok.sum() == 0 or ok.sum() < min_frac * n_sel:
+        return {"assessed": int(ok.sum()), "of": n_sel, "auroc": None}
+    y = np.array([rows[i].label for i in np.flatnonzero(ok)])
+    if len(np.unique(y)) < 2:
+        return {"assessed": int(ok.sum()), "of": n_sel, "auroc": None}
+    out = {"assessed": int(ok.sum()), "of": n_sel, **bootstrap_auroc(s[ok], y, n_boot).to_dict()}
+    vals = [rows[i].value for i in np.flatnonzero(ok)]
+    if all(v is not None for v in vals):
+        out["spearman"] = spearman_ci(s[ok], vals, n_boot)
+    return out
+
+
+def fit_group(row) -> str:
+    """Group inside a fit (CV folds, bootstrap): the exon for Vex-seq, the variant for ENIGMA (genes are
+    held out at the outer level: BRCA1 rows are never in a fit that is evaluated on BRCA1)."""
+    return row.group if row.dataset == "vexseq" else row.variant_id
+
+
+def out_of_group_combined(X, rows, train_mask_for, eval_sel, n_boot_fit=0):
+    """Combined probability for ``eval_sel`` rows from fits that exclude them (``train_mask_for`` gives the fits)."""
+    pred = np.full(len(rows), np.nan)
+    fits = []
+    for train_mask, target in train_mask_for:
+        idx = np.flatnonzero(train_mask)
+        comb = fit_combination(X[idx], [rows[i].label for i in idx], [rows[i].dataset for i in idx],
+                               [fit_group(rows[i]) for i in idx], n_boot=n_boot_fit)
+        t = np.flatnonzero(target & eval_sel)
+        if len(t):  # the product's intercept for every fold, so pooled folds rank on the parts alone
+            pred[t] = comb.predict_proba(X[t])
+        fits.append(comb)
+    return pred, fits
+
+
+def heldout_perplexity(model_spec, shared):
+    from genomics.dnalm import load_model
+    from genomics.dnalm.pretrain_data import load_corpus, tiled_windows
+    from genomics.dnalm.train import evaluate
+
+    lm = load_model(None if model_spec == "default" else model_spec, device="cpu")
+    corpus = load_corpus(shared)
+    wins = tiled_windows(corpus.by_split("valid"), 254, 192)
+    brca = tiled_windows(corpus.by_split("excluded"), 254, 64)
+    return {"heldout": evaluate(lm.model, wins), "brca1_excluded": evaluate(lm.model, brca)}
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--labelled", default=str(Path(__file__).resolve().parents[2] / "shared" / "data" / "variant_effect"))
+    p.add_argument("--shared", default=str(Path(__file__).resolve().parents[2] / "shared" / "data" / "sequence"),
+                   help="sequence folder for the held-out perplexity column (skipped when absent)")
+    p.add_argument("--models", default="default", help="comma-separated: 'default' (shipped) and/or model folders")
+    p.add_argument("--findlay", default=None, help="Findlay et al. 2018 supplementary table 1 (CSV), optional")
+    p.add_argument("--cache", default=None, help="SQLite LM score cache (re-runs are then fast)")
+    p.add_argument("--n-boot", type=int, default=1000)
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--out", default=None)
+    p.add_argument("--write-combination", default=None, help="write the BRCA1-held-out fit of --combination-model here")
+    p.add_argument("--combination-model", type=int, default=0, help="index into --models whose LM the shipped fit uses")
+    p.add_argument("--comparison-json", default=None, help="write the tables as markdown (+ command) for a model card")
+    a = p.parse_args(argv)
+
+    from genomics.dnalm import ScoreCache, load_model
+    from genomics.dnalm.labelled_sets import load_enigma, load_mapsy, load_vexseq
+    from genomics.dnalm.variant_effect import score_windows
+    from genomics.reference import bundled_reference
+
+    lab = Path(a.labelled)
+    if not lab.is_dir():
+        print(f"SKIP: labelled variant-effect folder not found at {lab} (give --labelled DIR)")
+        return 0
+    ref = bundled_reference()
+    rows = load_vexseq(lab) + load_enigma(lab, ref) + load_mapsy(lab)
+    if a.findlay:
+        if Path(a.findlay).exists():
+            rows += load_findlay(a.findlay, ref)
+        else:
+            print(f"SKIP findlay: {a.findlay} not found")
+    else:
+        print("SKIP findlay: no --findlay PATH (the table's licence does not allow bundling it)")
+    n = len(rows)
+    ds = np.array([r.dataset for r in rows])
+    gene = np.array([r.gene or "" for r in rows])
+    split = np.array([r.split for r in rows])
+    cache = ScoreCache(a.cache) if a.cache else None
+
+    eval_sets = {
+        "vexseq CAGI5 test": (ds == "vexseq") & (split == "test"),
+        "enigma BRCA1": (ds == "enigma") & (gene == "BRCA1"),
+        "enigma BRCA2": (ds == "enigma") & (gene == "BRCA2"),
+        "mapsy CAGI5 test": ds == "mapsy",
+    }
+    if (ds == "findlay").any():
+        eval_sets["findlay BRCA1"] = ds == "findlay"
+
+    # fits that keep the evaluated genes / exons out
+    vex = ds == "vexseq"
+    en = ds == "enigma"
+    base_train = vex | en
+    exon_groups = np.array([r.group for r in rows])
+    ug = sorted(set(exon_groups[vex]))
+    rng = np.random.default_rng(0)
+    fold_of = dict(zip(ug, rng.permutation(len(ug)) % 5))
+    vex_folds = [(((vex & np.array([fold_of.get(g, -1) != k for g in exon_groups])) | en),
+                  vex & np.array([fold_of.get(g, -1) == k for g in exon_groups])) for k in range(5)]
+    plans = {
+        "vexseq CAGI5 test": vex_folds,
+        "enigma BRCA1": [(vex | (en & (gene == "BRCA2")), en & (gene == "BRCA1"))],
+        "enigma BRCA2": [(vex | (en & (gene == "BRCA1")), en & (gene == "BRCA2"))],
+        "mapsy CAGI5 test": [(base_train, ds == "mapsy")],
+        "findlay BRCA1": [(vex | (en & (gene == "BRCA2")), ds == "findlay")],
+    }
+    fit_desc = {
+        "vexseq CAGI5 test": "5-fold CV grouped by exon over Vex-seq (+ENIGMA in every fit); out-of-fold",
+        "enigma BRCA1": "fit on Vex-seq + ENIGMA BRCA2 (BRCA1 held out)",
+        "enigma BRCA2": "fit on Vex-seq + ENIGMA BRCA1 (BRCA2 held out)",
+        "mapsy CAGI5 test": "fit on Vex-seq + ENIGMA",
+        "findlay BRCA1": "fit on Vex-seq + ENIGMA BRCA2 (BRCA1 held out)",
+    }
+
+    specs = [m.strip() for m in a.models.split(",") if m.strip()]
+    results = {"n_rows": n, "sets": {k: int(v.sum()) for k, v in eval_sets.items()}, "models": {}, "table": []}
+    base_X = raw_matrix(rows, [None] * n)
+    for label, part_i in (("consequence alone", 0), ("splice distance alone", 1)):
+        s = base_X[:, part_i]
+        for name, sel in eval_sets.items():
+            results["table"].append({"set": name, "score": label, **metric_block(s, rows, sel, a.n_boot)})
+
+    combos = {}
+    for mi, spec in enumerate(specs):
+        t = time.time()
+        lm = load_model(None if spec == "default" else spec, device="cpu", threads=a.threads)
+        items = [(r.window, r.offset, r.ref, r.alt) for r in rows if r.window]
+        llr_ok = score_windows(lm, items, cache=cache)
+        it = iter(llr_ok)
+        llr = [next(it) if r.window else None for r in rows]
+        mname = f"{lm.model_id}@{lm.weights_sha}"
+        info = {"model": mname, "score_seconds": round(time.time() - t, 1)}
+        if Path(a.shared).is_dir():
+            info["perplexity"] = heldout_perplexity(spec, a.shared)
+        results["models"][spec] = info
+        X = raw_matrix(rows, llr)
+        lm_score = X[:, 2]
+        for name, sel in eval_sets.items():
+            results["table"].append({"set": name, "score": f"LM alone [{lm.model_id}]", **metric_block(lm_score, rows, sel, a.n_boot)})
+            pred, fits = out_of_group_combined(X, rows, plans[name], sel)
+            w = [dict(zip(PARTS, f.weights)) for f in fits]
+            results["table"].append({"set": name, "score": f"combined [{lm.model_id}]", "fit": fit_desc[name],
+                                     "weights": w if len(w) > 1 else w[0], **metric_block(pred, rows, sel, a.n_boot)})
+        if a.write_combination and mi == a.combination_model:
+            tr = vex | (en & (gene == "BRCA2"))
+            idx = np.flatnonzero(tr)
+            comb = fit_combination(X[idx], [rows[i].label for i in idx], ds[idx], [fit_group(rows[i]) for i in idx],
+                                   n_boot=200)
+            combos[spec] = (comb, mname)
+    for row in results["table"]:
+        print(json.dumps({k: row.get(k) for k in ("set", "score", "assessed", "of", "auroc", "ci_low", "ci_high")}
+                         | ({"spearman": row["spearman"]["rho"]} if "spearman" in row else {})
+                         | ({"weights": row["weights"]} if "weights" in row else {})))
+    print_table(results)
+    if a.write_combination and combos:
+        from dataclasses import replace
+
+        comb, mname = combos[specs[a.combination_model]]
+        shipped = [r for r in results["table"] if r["score"].startswith("combined [") and
+                   mname.split("@")[0] in r["score"]] + [r for r in results["table"] if "alone" in r["score"]]
+        comb = replace(comb, lm_model=mname, training={
+            **comb.training, "sets": "Vex-seq HepG2 (CAGI5 train + test, delta PSI <= -10) + ENIGMA BRCA2 "
+            "(Pathogenic vs Benign); BRCA1 held out", "source": str(lab)},
+            metrics={"command": "python benchmarks/eval_variant_effect.py " + " ".join(argv or sys.argv[1:]),
+                     "table": shipped})
+        tmp = Path(a.write_combination).with_suffix(".tmp")
+        tmp.write_text(comb.to_json())
+        tmp.replace(a.write_combination)
+        print(f"wrote {a.write_combination}: weights {dict(zip(comb.parts, comb.weights))}")
+    if a.out:
+        Path(a.out).write_text(json.dumps(results, indent=1) + "\n")
+    if a.comparison_json:
+        Path(a.comparison_json).write_text(json.dumps(
+            {"command": "python benchmarks/eval_variant_effect.py " + " ".join(argv or sys.argv[1:]),
+             "markdown": markdown_tables(results)}, indent=1) + "\n")
+    return 0
+
+
+def _fmt(r):
+    if r.get("auroc") is None:
+        return f"n/a ({r.get('assessed', 0)}/{r.get('of', 0)} assessed)"
+    s = f"{r['auroc']:.3f} [{r['ci_low']:.3f}-{r['ci_high']:.3f}]"
+    if r.get("assessed") != r.get("of"):
+        s += f" ({r['assessed']}/{r['of']})"
+    return s
+
+
+def markdown_tables(results) -> str:
+    out = ["| set | score | AUROC [95% CI] | Spearman [95% CI] |", "|---|---|---|---|"]
+    for r in results["table"]:
+        sp = r.get("spearman")
+        sps = f"{sp['rho']:.3f} [{sp['ci_low']:.3f}-{sp['ci_high']:.3f}]" if sp else ""
+        out.append(f"| {r['set']} | {r['score']} | {_fmt(r)} | {sps} |")
+    out += ["", "| LM | held-out perplexity | held-out accuracy | BRCA1 (excluded) perplexity | BRCA1 accuracy |",
+            "|---|---:|---:|---:|---:|"]
+    for info in results["models"].values():
+        pp = info.get("perplexity")
+        if pp:
+            out.append(f"| {info['model']} | {pp['heldout']['perplexity']:.4f} | {pp['heldout']['accuracy']:.4f} | "
+                       f"{pp['brca1_excluded']['perplexity']:.4f} | {pp['brca1_excluded']['accuracy']:.4f} |")
+    return "\n".join(out)
+
+
+def print_table(results):
+    print("\n" + markdown_tables(results))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,115 @@
+"""The interaction learners (recommender.models.effects): they represent drug x covariate effects."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from recommender.models.effects import (
+    InteractionCox,
+    InteractionDesign,
+    InteractionLogit,
+    InteractionToxicity,
+    is_modifier_column,
+    is_treatment_column,
+)
+
+
+def _frame(n: int = 1500, seed: int = 0) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
+    rng = np.random.default_rng(seed)
+    drug = rng.random(n) < 0.5
+    marker = rng.random(n) < 0.3
+    age = rng.normal(60, 10, n)
+    X = pd.DataFrame({"demo_age": age, "bm_egfr_sensitising": marker.astype(float),
+                      "tx_drug_osimertinib": drug.astype(float), "tx_drug_carboplatin": (~drug).astype(float),
+                      "bm_option_sensitivity_level": (drug & marker).astype(float) * 0})
+    # only the drug x marker interaction matters (+2.5 log-odds), plus age
+    logit = -1.0 + 2.5 * (drug & marker) - 0.02 * (age - 60)
+    y = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int)
+    hazard = np.exp(-1.5 * (drug & marker) + 0.02 * (age - 60)) / 300
+    t = rng.exponential(1 / hazard)
+    c = rng.uniform(100, 900, n)
+    return X, {"y": y, "time": np.minimum(t, c), "event": t <= c}
+
+
+def test_column_roles():
+    assert is_treatment_column("tx_drug_osimertinib")
+    assert not is_treatment_column("tx_class_platinum")
+    assert is_modifier_column("bm_egfr_sensitising") and is_modifier_column("pgx_dpyd_activity_score")
+    assert not is_modifier_column("bm_option_sensitivity_level")
+    assert not is_modifier_column("pgx_dpyd_phenotype__missing")
+
+
+def test_design_has_the_drug_x_marker_product_and_drops_constant_columns():
+    X, _ = _frame()
+    d = InteractionDesign().fit(X)
+    assert ("tx_drug_osimertinib", "bm_egfr_sensitising") in d.pairs_
+    assert "bm_option_sensitivity_level" not in d.main_  # constant in training
+    assert d.transform(X).shape == (len(X), len(d.names))
+
+
+def test_logit_recovers_the_interaction_an_additive_model_cannot():
+    X, o = _frame()
+    m = InteractionLogit(penalty=1e-3).fit(X, o["y"])
+    eff = m.effects()
+    assert eff["tx_drug_osimertinib*bm_egfr_sensitising"] == pytest.approx(2.5, abs=0.8)
+    p = m.predict_proba(X)[:, 1]
+    both = (X["tx_drug_osimertinib"] == 1) & (X["bm_egfr_sensitising"] == 1)
+    assert p[both].mean() > p[~both].mean() + 0.3
+
+
+def test_contributions_add_up_to_the_margin_and_credit_the_modifier():
+    X, o = _frame()
+    m = InteractionLogit(penalty=1e-3).fit(X, o["y"])
+    c = m.contributions(X.iloc[:20])
+    assert list(c.columns) == [*X.columns, "bias"]
+    np.testing.assert_allclose(c.sum(axis=1).to_numpy(), m.decision_function(X.iloc[:20]), rtol=1e-9, atol=1e-9)
+    row = X.index[(X["tx_drug_osimertinib"] == 1) & (X["bm_egfr_sensitising"] == 1)][0]
+    assert m.contributions(X.loc[[row]])["bm_egfr_sensitising"].iloc[0] > 0.3
+
+
+def test_penalty_is_chosen_on_held_out_rows_when_not_given():
+    X, o = _frame(800)
+    m = InteractionLogit().fit(X, o["y"])
+    assert set(m.selection_) == {str(p) for p in m.penalties}
+    assert m.penalty_ in m.penalties
+
+
+def test_cox_recovers_the_interaction_hazard_ratio():
+    X, o = _frame(2000, seed=1)
+    m = InteractionCox(penalty=1e-3).fit(X, o["time"], o["event"])
+    assert m.effects()["tx_drug_osimertinib*bm_egfr_sensitising"] == pytest.approx(-1.5, abs=0.5)
+    s = m.predict_survival(X.iloc[:5], times=[365.0])
+    assert s.shape == (5, 1) and ((s.to_numpy() > 0) & (s.to_numpy() < 1)).all()
+
+
+def test_save_load_round_trip_is_json_and_bitwise(tmp_path):
+    X, o = _frame(600)
+    lo = InteractionLogit(penalty=1e-2).fit(X, o["y"])
+    cx = InteractionCox(penalty=1e-2).fit(X, o["time"], o["event"])
+    tx = InteractionToxicity(min_events=5, logit_params={"penalty": 1e-2}).fit(
+        X, pd.DataFrame({"Diarrhea": o["y"], "Rare": np.r_[np.ones(2), np.zeros(len(X) - 2)].astype(int)}))
+    assert tx.terms_ == ["Diarrhea"] and "Rare" in tx.skipped_terms_
+    paths = lo.save(tmp_path, "r") + cx.save(tmp_path, "c") + tx.save(tmp_path, "t")
+    assert all(p.suffix == ".json" for p in paths)
+    np.testing.assert_array_equal(InteractionLogit.load(tmp_path, "r").predict_proba(X), lo.predict_proba(X))
+    np.testing.assert_array_equal(InteractionCox.load(tmp_path, "c").predict_risk(X), cx.predict_risk(X))
+    pd.testing.assert_frame_equal(InteractionToxicity.load(tmp_path, "t").predict_proba(X), tx.predict_proba(X))
+
+
+def test_single_class_labels_are_refused():
+    X, _ = _frame(100)
+    with pytest.raises(ValueError, match="both classes"):
+        InteractionLogit().fit(X, np.zeros(len(X)))
+
+
+def test_prediction_of_a_row_does_not_depend_on_the_batch():
+    """Scoring promises batch == one patient at a time, bit for bit (a BLAS product blocks rows by batch size)."""
+    X, o = _frame(700)
+    lo = InteractionLogit(penalty=1e-2).fit(X, o["y"])
+    cx = InteractionCox(penalty=1e-2).fit(X, o["time"], o["event"])
+    whole_p, whole_r = lo.predict_proba(X)[:, 1], cx.predict_risk(X)
+    for i in (0, 3, 351):
+        assert lo.predict_proba(X.iloc[[i]])[0, 1] == whole_p[i]
+        assert cx.predict_risk(X.iloc[[i]])[0] == whole_r[i]
