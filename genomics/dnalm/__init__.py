@@ -11,7 +11,6 @@ Heavy imports (torch, transformers) happen only when a model is loaded.
 """
 
 from genomics.dnalm.cache import ScoreCache
-from genomics.dnalm.conv_model import ConvLMConfig, build_conv_model, load_conv_model, save_conv_model
 from genomics.dnalm.consequence import (
     CONSEQUENCE_PRIOR,
     Consequence,
@@ -20,6 +19,7 @@ from genomics.dnalm.consequence import (
     combined_score,
     load_transcripts,
 )
+from genomics.dnalm.conv_model import ConvLMConfig, build_conv_model, load_conv_model, save_conv_model
 from genomics.dnalm.evaluate import AurocResult, auroc, bootstrap_auroc, brca1_snv_label_set
 from genomics.dnalm.model import DEFAULT_MODEL_DIR, DnaLanguageModel, load_model, select_device
 from genomics.dnalm.scoring import (
@@ -43,37 +43,37 @@ from genomics.dnalm.variant_effect import (
 
 __all__ = [
     "CONSEQUENCE_PRIOR",
-    "PARTS",
-    "ConvLMConfig",
-    "FittedCombination",
-    "VariantEffect",
-    "assess",
-    "build_conv_model",
-    "fit_combination",
-    "load_combination",
-    "load_conv_model",
-    "part_values",
-    "save_conv_model",
     "DEFAULT_MODEL_DIR",
     "METHOD_VERSION",
+    "PARTS",
     "AurocResult",
     "Consequence",
+    "ConvLMConfig",
     "DnaLanguageModel",
+    "FittedCombination",
     "GeneEmbedding",
     "ScoreCache",
     "TokenizedWindow",
     "Transcript",
     "Variant",
+    "VariantEffect",
     "VariantScore",
     "VariantScorer",
     "adapter_for",
     "annotate",
+    "assess",
     "auroc",
     "bootstrap_auroc",
     "brca1_snv_label_set",
+    "build_conv_model",
     "combined_score",
+    "fit_combination",
+    "load_combination",
+    "load_conv_model",
     "load_model",
     "load_transcripts",
+    "part_values",
     "pool_by_gene",
+    "save_conv_model",
     "select_device",
 ]

@@ -134,7 +134,7 @@ def load_vexseq(folder: str | Path) -> list[LabelledVariant]:
                 except (TypeError, ValueError):
                     continue
                 chrom, pos = r["seqnames"], int(r["hg19_variant_position"])
-                ex_s, ex_e, strand = int(r["start"]), int(r["end"]), r["strand"]
+                ex_s, ex_e = int(r["start"]), int(r["end"])
                 con = next((c for c in by_chrom.get(chrom, []) if c[0] <= pos <= c[1] and c[0] <= ex_s), None)
                 window = offset = w_ref = w_alt = None
                 if con is not None:

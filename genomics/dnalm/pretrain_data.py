@@ -29,6 +29,7 @@ Rules (written down so the run can be repeated):
 from __future__ import annotations
 
 import gzip
+import itertools
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -102,7 +103,11 @@ def _read_fasta(path: Path) -> list[tuple[str, str]]:
     records: list[tuple[str, str]] = []
     header = None
     chunks: list[str] = []
-    text = gzip.open(path, "rt").read() if path.suffix == ".gz" else path.read_text()
+    if path.suffix == ".gz":
+        with gzip.open(path, "rt") as fh:
+            text = fh.read()
+    else:
+        text = path.read_text()
     for line in text.splitlines():
         if line.startswith(">"):
             if header is not None:
@@ -141,7 +146,7 @@ def stitch_chr21(folder: Path) -> list[tuple[int, str]]:
         f = line.split("\t")
         if len(f) < 7 or f[0] not in chrom_ids or f[1] not in dna:
             continue
-        s, e, cs, ce, ori = (int(x) for x in f[2:7])
+        s, _e, cs, ce, ori = (int(x) for x in f[2:7])
         seq = dna[f[1]][cs - 1 : ce]
         pieces.append((s, revcomp(seq) if ori == -1 else seq))
     pieces.sort()
@@ -197,7 +202,7 @@ def exclude_sequences(segments: list[Segment], sequences: list[str], margin: int
         hits = []
         for key, pos in found.items():
             pos.sort()
-            for a, b in zip(pos, pos[1:]):
+            for a, b in itertools.pairwise(pos):
                 if 0 < b - a <= lengths[key]:
                     hits.append((max(0, a - margin), min(seg.length, b + _PROBE + margin)))
         if not hits:

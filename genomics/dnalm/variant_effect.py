@@ -319,8 +319,8 @@ def fit_combination(X: np.ndarray, y: Sequence[int], datasets: Sequence[str], gr
         parts=tuple(parts), mean=tuple(float(x) for x in mean), scale=tuple(float(x) for x in scale),
         weights=tuple(float(x) for x in w), intercepts={n: float(v) for n, v in zip(names, b)},
         product_intercept=names[pi], l1=float(best), bootstrap=tuple(boots),
-        training={"rows": int(len(y)), "positives": int(y.sum()), "datasets": {n: int(np.sum(d == j)) for j, n in enumerate(names)},
-                  "groups": int(len(ug)), "cv_logloss_by_l1": {str(v): loss for v, loss in cv.items()},
+        training={"rows": len(y), "positives": int(y.sum()), "datasets": {n: int(np.sum(d == j)) for j, n in enumerate(names)},
+                  "groups": len(ug), "cv_logloss_by_l1": {str(v): loss for v, loss in cv.items()},
                   "l1_rule": "lowest grouped-CV log-loss; a part is kept only if dropping it worsens the grouped-CV "
                              "log-loss by more than one SE of the per-fold differences",
                   "dropped_parts": dropped, "folds": n_folds, "bootstrap_refits": len(boots)},

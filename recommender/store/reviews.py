@@ -323,18 +323,32 @@ def _patient_filter(session: Session, mrn: str | None, pseudonym: str | None) ->
 
 
 def _check_signature(engine: Engine, reviewer: str, password: str) -> None:
-    """Check the password typed at signing; a mismatch is audited (own transaction) and raises ``AuthError``."""
-    from recommender.store.auth import verify_password
+    """Check the password typed at signing; a mismatch is audited (own transaction) and raises ``AuthError``.
 
+    Signing counts toward the same per-account back-off as signing in (:mod:`recommender.store.throttle`): a
+    locked account cannot sign, and repeated wrong signature passwords lock it like wrong sign-ins.
+    """
+    from recommender.store import throttle
+    from recommender.store.auth import verify_password
+    from recommender.store.errors import AccountLockedError
+
+    keys = [("user", str(reviewer)[:64])]
     with read_session(engine) as session:
+        locked = throttle.check(session, keys)
         row = session.execute(select(User).where(User.username == reviewer)).scalar_one_or_none()
-        ok = row is not None and row.active and verify_password(row.password_hash, password or "")
+        ok = locked is None and row is not None and row.active and verify_password(row.password_hash, password or "")
         user_id = None if row is None else row.id
+    if locked is not None:
+        wait = max(1, int(locked.retry_after + 0.999))
+        raise AccountLockedError(f"too many failed password checks: try signing again in {wait} s", field="password",
+                                 retry_after=locked.retry_after,
+                                 fix="wait, or ask an administrator ('recommender admin unlock-user NAME')")
     if ok:
         return
     with write_session(engine) as session:
         audit.append(session, action="review.signature_failed", actor=reviewer if user_id is not None else None,
                      entity_type="user", entity_id=user_id, payload={"username": str(reviewer)[:64]})
+        throttle.record_failure(session, keys)
     raise AuthError("signature refused: the password does not match the signed-in account", field="password",
                     fix="type your own password to sign; nothing was stored")
 

@@ -12,7 +12,13 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
 from genomics.dnalm import Variant, VariantScorer, load_model
-from genomics.dnalm.conv_model import ConvLMConfig, build_conv_model, is_conv_folder, load_conv_model, save_conv_model
+from genomics.dnalm.conv_model import (
+    ConvLMConfig,
+    build_conv_model,
+    is_conv_folder,
+    load_conv_model,
+    save_conv_model,
+)
 from genomics.dnalm.train import write_tokenizer
 from genomics.errors import ModelError
 from tests.genomics.test_dnalm_scoring import DictReference, random_dna

@@ -154,7 +154,7 @@ def test_evaluation_sequences_are_cut_from_training_but_lone_repeats_are_not():
     from genomics.dnalm.pretrain_data import Segment, exclude_sequences, revcomp
 
     rng = np.random.default_rng(5)
-    dna = lambda n: "".join(rng.choice(list("ACGT"), n))  # noqa: E731
+    dna = lambda n: "".join(rng.choice(list("ACGT"), n))
     construct = dna(160)
     repeat = construct[40:64]  # one of its probes, alone elsewhere (e.g. an Alu fragment)
     train = dna(20_000) + revcomp(construct) + dna(20_000) + repeat + dna(10_000)

@@ -60,3 +60,20 @@ def test_right_signature_password_is_recorded_in_the_review_audit_entry(store):
     again = record_review(engine, recommendation_id=rec.id, reviewer="dr.sign", decision="reject",
                           shown_sha256=rec.json_sha256, reason="second thoughts")
     assert "signature" not in _actions(engine)[-1][1] and again.id != review.id
+
+
+def test_wrong_signature_passwords_lock_the_account_like_wrong_sign_ins(store):
+    from recommender.store import AccountLockedError, authenticate, unlock_user
+
+    engine, password, rec = store
+    kw = dict(recommendation_id=rec.id, reviewer="dr.sign", decision="accept", shown_sha256=rec.json_sha256)
+    for _ in range(5):
+        with pytest.raises(AuthError):
+            record_review(engine, signature_password="guess", **kw)
+    with pytest.raises(AccountLockedError):  # locked: even the right password cannot sign now
+        record_review(engine, signature_password=password, **kw)
+    with pytest.raises(AccountLockedError):  # and the same lock applies to signing in
+        authenticate(engine, "dr.sign", password)
+    assert "auth.lock" in [a for a, _p in _actions(engine)]
+    assert unlock_user(engine, "dr.sign", actor="admin")
+    assert record_review(engine, signature_password=password, **kw).decision == "accept"
