@@ -46,7 +46,7 @@ def _curve(s: SurvivalPrediction, width: int = 160, height: int = 36) -> Markup:
     t_max = max(s.times) or 1.0
     pts = " ".join(f"{width * float(t) / t_max:.1f},{height * (1.0 - float(v)):.1f}"
                    for t, v in zip(s.times, s.survival, strict=False))
-    label = f"{s.endpoint.upper()} survival curve, 0 to {t_max:.0f} days"
+    label = f"{s.endpoint.upper()} survival curve, 0 to {t_max / 30.4375:.0f} months"
     return Markup('<svg class="rr-curve" width="{w}" height="{h}" viewBox="0 0 {w} {h}" role="img" aria-label="{a}">'
                   '<rect width="{w}" height="{h}" fill="#fafafa" stroke="#ddd"/>'
                   '<polyline fill="none" stroke="#1565c0" stroke-width="1.5" points="{p}"/></svg>').format(

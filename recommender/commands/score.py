@@ -53,7 +53,7 @@ def _summary(rec) -> str:
     lines = [f"patient {rec.patient_id}  cancer type {rec.cancer_type or '-'}  model: {model}"]
     if not rec.model_status.available:
         lines.append(f"  model numbers unavailable: {rec.model_status.reason}")
-    lines.append(f"{'#':<3}{'option':<22}{'guidance':<13}{'response':<18}{'PFS median (d)':<22}{'utility':<9}flags")
+    lines.append(f"{'#':<3}{'option':<22}{'guidance':<13}{'response':<18}{'PFS median (months)':<22}{'utility':<9}flags")
     for o in rec.options:
         m = o.model
         resp = pfs = util = "-"
@@ -64,9 +64,10 @@ def _summary(rec) -> str:
         if m.available:
             s = next((s for s in m.survival if s.endpoint == "pfs"), None)
             if s is not None:
-                pfs = "not reached" if s.median_days is None else f"{s.median_days:.0f}"
+                month = 30.4375  # survival in months on every view
+                pfs = "not reached" if s.median_days is None else f"{s.median_days / month:.1f}"
                 if s.low is not None and s.high is not None:
-                    pfs += f" ({s.low:.0f}-{s.high:.0f})"
+                    pfs += f" ({s.low / month:.1f}-{s.high / month:.1f})"
             if m.utility is not None:
                 util = f"{m.utility:.3f}"
         flags = [f"{f.drug}: {f.label or f.action}" for f in o.pgx
