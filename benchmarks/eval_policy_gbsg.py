@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 from pathlib import Path
 
 import numpy as np
@@ -89,7 +90,10 @@ def policy_values(pi: np.ndarray, a: np.ndarray, ytil: np.ndarray, e1: np.ndarra
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--data", default="/work/shared/data/cohorts/deepsurv_h5")
+    repo = Path(__file__).resolve().parents[1]
+    shared = Path(os.environ.get("RECOMMENDER_SHARED_DATA", repo.parent / "shared" / "data"))
+    ap.add_argument("--data", default=str(shared / "cohorts" / "deepsurv_h5"),
+                    help="DeepSurv h5 folder (default: $RECOMMENDER_SHARED_DATA or ../shared/data, then cohorts/deepsurv_h5)")
     ap.add_argument("--bootstrap", type=int, default=500)
     args = ap.parse_args()
 
