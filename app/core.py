@@ -7,9 +7,10 @@ Patient identifiers are never logged here.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from typing import Any
+
+from recommender.settings import ENV_DB_URL, get_settings
 
 __all__ = [
     "ENV_DB_URL",
@@ -30,8 +31,6 @@ __all__ = [
     "top_toxicities",
 ]
 
-#: Environment variable the launcher sets to the database URL (same one ``recommender.store`` reads).
-ENV_DB_URL = "RECOMMENDER_DB_URL"
 
 #: Sort orders offered on the compare page.
 SORT_KEYS = ("recommended rank", "response probability", "PFS median", "lowest severe-toxicity risk")
@@ -186,7 +185,7 @@ def review_rows(reviews: Sequence[Any]) -> list[dict[str, Any]]:
 
 def database_url() -> str | None:
     """The database URL the launcher passed (``None``: the store's default)."""
-    return os.environ.get(ENV_DB_URL) or None
+    return get_settings().db_url  # $RECOMMENDER_DB_URL, set by the launcher
 
 
 def cohort_km(cohort: Any, where: str = "", endpoint: str = "pfs", *, top_n: int = 6) -> tuple[Any, Any]:

@@ -13,7 +13,16 @@ from pathlib import Path
 import streamlit as st
 
 from app.access import oidc_providers, pages_for
-from app.ui import app_state, disclaimer, engine, hand_cookie, restore_session, revoke, show_error, start_session
+from app.ui import (
+    app_state,
+    disclaimer,
+    engine,
+    hand_cookie,
+    restore_session,
+    revoke,
+    show_error,
+    start_session,
+)
 
 HERE = Path(__file__).resolve().parent
 
@@ -40,7 +49,7 @@ def _auth_settings() -> dict:
     """The ``[auth]`` section of Streamlit's secrets (empty when there is no secrets file)."""
     try:
         return dict(st.secrets.get("auth", {}))
-    except Exception:  # noqa: BLE001 - no secrets.toml: StreamlitSecretNotFoundError / FileNotFoundError
+    except Exception:
         return {}
 
 

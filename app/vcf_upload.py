@@ -11,16 +11,13 @@ No patient identifier is logged here.
 
 from __future__ import annotations
 
-import os
-import re
 import warnings
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from genomics.errors import RecommenderError, VcfError
-from recommender.inputs import StagedUpload
+from recommender.inputs import StagedUpload, safe_upload_name
 
 __all__ = [
     "UPLOAD_TYPES",
@@ -34,24 +31,6 @@ __all__ = [
 
 #: File name endings offered by the uploader (the content is sniffed anyway: plain, bgzip, gzip, BCF).
 UPLOAD_TYPES: tuple[str, ...] = (".vcf", ".vcf.gz", ".vcf.bgz", ".bcf")
-
-_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
-
-
-def _staged_name(name: str, stem: str = "germline", suffixes: Sequence[str] = UPLOAD_TYPES,
-                 default: str = ".vcf") -> str:
-    """A neutral file name keeping only the upload's ending (htslib may print paths on stderr: no user
-    file name, which could hold a patient's name, goes there)."""
-    lower = name.lower()
-    suffix = next((s for s in (*sorted(suffixes, key=len, reverse=True), ".gz") if lower.endswith(s)), default)
-    return f"{stem}{suffix}"
-
-
-def _safe_name(name: str) -> str:
-    """The upload's base name with only ``[A-Za-z0-9._-]`` (never a path, never empty)."""
-    base = _UNSAFE.sub("_", Path(str(name).replace("\\", "/")).name).lstrip(".")
-    return base or "upload.vcf"
-
 
 class StagedVcf(StagedUpload):
     """An uploaded VCF written to a private temporary folder (:class:`recommender.inputs.StagedUpload`).
@@ -77,26 +56,14 @@ class StagedVcf(StagedUpload):
     stem: str = "germline"
     suffixes: tuple[str, ...] = UPLOAD_TYPES
     default_suffix: str = ".vcf"
+    #: Class of a renamed error whose own class cannot be rebuilt (:meth:`StagedUpload.rename_error`).
+    fallback_error: type[RecommenderError] = VcfError
 
     def __init__(self, name: str, data: bytes, *, key: Hashable = None) -> None:
         # the one upload stager of the service and the app (private 0700 folder, 0600 file, neutral name)
-        super().__init__(_safe_name(name), data, stem=self.stem, suffixes=self.suffixes,
+        super().__init__(safe_upload_name(name, "upload.vcf"), data, stem=self.stem, suffixes=self.suffixes,
                          default_suffix=self.default_suffix, prefix="gtr-vcf-")
         self.key = key
-
-    def rename_error(self, err: RecommenderError) -> RecommenderError:
-        """The same error, naming the uploaded file instead of the temporary path."""
-        def swap(text: str | None) -> str | None:
-            if text is None:
-                return None
-            return text.replace(str(self.path), self.name).replace(str(self._folder) + os.sep, "")
-
-        message, file = swap(err.message), swap(err.file)
-        try:
-            new = type(err)(message or "", file=file, record=swap(err.record), field=err.field, fix=swap(err.fix))
-        except TypeError:  # a subclass with another constructor: keep the class family
-            new = VcfError(message or "", file=file, record=swap(err.record), field=err.field, fix=swap(err.fix))
-        return new
 
     def relabel(self, rec: Any) -> Any:
         """A :class:`~recommender.recommendation.Recommendation` naming the uploaded file, not the staged path.
@@ -242,7 +209,7 @@ def inspect_vcf(staged: StagedVcf) -> VcfInspection:
     }
     notes = [str(w.message) for w in caught if issubclass(w.category, DegradedResultWarning)]
     notes += [w for w in qc.warnings if w not in notes]
-    swap = lambda t: t.replace(str(staged.path), staged.name)  # noqa: E731
+    swap = lambda t: t.replace(str(staged.path), staged.name)
     b = qc.build
     return VcfInspection(
         name=staged.name, kind=reader.kind, build=b.build, build_method=b.method, build_detail=swap(b.detail),

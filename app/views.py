@@ -165,7 +165,6 @@ def patient_summary_line(patient: Any) -> str:
     """One line a physician reads first: age (integer), sex, cancer type and stage, ECOG, key labs,
     co-medications, prior lines (markdown; every value from the record is escaped)."""
     from recommender import vocab
-
     from recommender.escaping import escape_markdown as esc
 
     parts = []

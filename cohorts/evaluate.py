@@ -139,15 +139,17 @@ def _predict(bundle: Any, X: pd.DataFrame) -> dict[str, Any]:
         main = survival_main(models)
         if main is None:
             continue
-        # full resolution: time 0 and every training event time (the Breslow curve steps only there)
-        curves = main.predict_survival_full(Xs) if hasattr(main, "predict_survival_full") else main.predict_survival(Xs)
+        # full resolution: time 0 and every training event time (the Breslow curve steps only there); one pass
+        # over the model (the curves derive from the log hazard)
+        risk = main.predict_risk(Xs)
+        curves = main.survival_from_risk(risk, main.full_times(), index=Xs.index)
         grid = np.asarray(curves.columns, dtype=float)
         vals = curves.to_numpy(dtype=float)
         # restricted mean: area under the step curve from 0 (S = 1) to the last grid time
         widths = np.diff(np.concatenate([[0.0], grid]))
         prev = np.column_stack([np.ones(len(vals)), vals[:, :-1]])
         rmst = (prev * widths).sum(axis=1)
-        out["survival"][ep] = {"risk": main.predict_risk(Xs), "curves": curves, "rmst_days": rmst,
+        out["survival"][ep] = {"risk": risk, "curves": curves, "rmst_days": rmst,
                                "model": type(main).__name__}
     return out
 
@@ -404,7 +406,8 @@ def _km_at(time: np.ndarray, event: np.ndarray, horizon: float) -> float:
         return 1.0
     st = np.sort(t)
     at_risk = len(t) - np.searchsorted(st, ev_times, side="left")
-    deaths = np.array([np.sum((t == u) & e) for u in ev_times])
+    ev_sorted = np.sort(t[e])  # events at each distinct event time, counted without a loop over times
+    deaths = np.searchsorted(ev_sorted, ev_times, side="right") - np.searchsorted(ev_sorted, ev_times, side="left")
     return float(np.prod(1.0 - deaths / at_risk))
 
 
@@ -449,15 +452,15 @@ def survival_metrics(time: np.ndarray, event: np.ndarray, risk: np.ndarray, curv
 
     def compute(idx: np.ndarray | None) -> dict[str, Any]:
         tt, ee, rr = (t, e, r) if idx is None else (t[idx], e[idx], r[idx])
-        tb = tab if idx is None else tab.iloc[idx]
+        tb = (tab if idx is None else tab.iloc[idx]).reset_index(drop=True)
         out: dict[str, Any] = {"harrell_c": float(harrell_c(tt, ee, rr)), "antolini_c_td": None,
                                "integrated_brier_score": None}
-        out["antolini_c_td"] = float(antolini_c(tb.reset_index(drop=True), tt, ee))
+        out["antolini_c_td"] = float(antolini_c(tb, tt, ee))
         try:
-            out["integrated_brier_score"] = integrated_brier_score(tb.reset_index(drop=True), tt, ee, grid)
+            out["integrated_brier_score"] = integrated_brier_score(tb, tt, ee, grid)
         except ValueError:
             pass
-        bins, err = calibration_at(tb.reset_index(drop=True), tt, ee, horizon)
+        bins, err = calibration_at(tb, tt, ee, horizon)
         out["calibration_error"] = err
         if idx is None:
             out["calibration"] = bins

@@ -362,6 +362,7 @@ def regimen_km(frame: pd.DataFrame, *, top_n: int = 6, min_group: int = MIN_GROU
         out.append(_stratum(sub, str(cancer), labels, order, min_group))
     return tuple(out)
 
+
 def _logistic_fit(x: np.ndarray | None, y: np.ndarray, offset: np.ndarray,
                   max_iter: int = 100) -> tuple[np.ndarray, np.ndarray] | None:
     """Maximum-likelihood logistic regression ``y ~ 1 [+ x] + offset`` (Newton-Raphson).

@@ -87,8 +87,7 @@ def true_features(tables: Mapping[str, pd.DataFrame], truth: Mapping[str, pd.Dat
     tv = tv if tv is not None else pd.DataFrame(columns=["patient_id", "gene", "protein_change", "variant_type"])
     genes = tv.groupby("patient_id")["gene"].apply(set)
     has = lambda g: pts.index.map(lambda p: g in genes.get(p, set())).to_numpy(bool)  # noqa: E731
-    braf = pts.index.map(lambda p: bool(((tv["patient_id"] == p) & (tv["gene"] == "BRAF")).any())
-                         if "BRAF" in genes.get(p, set()) else False).to_numpy(bool)
+    braf = has("BRAF")
     kras = has("KRAS")
     germ = truth["germline"].set_index("patient_id").reindex(pts.index)
     cyp = np.clip(germ["cyp2d6_effective_activity"].to_numpy(float) / 1.25, 0, 1)
@@ -126,14 +125,19 @@ def candidate_frame(tables: Mapping[str, pd.DataFrame], schema: Any, candidates:
                            "drugs": list(vocab.regimen(reg).drugs), "line": 1})
             keys.append((rec["patient_id"], reg, rec["cancer_type"]))
     tv = tables.get("tumour_variants")
-    tv_rows = []
+    tvx = tv.iloc[:0] if tv is not None else None
     if tv is not None and len(tv):
-        by = {k: g for k, g in tv.groupby("patient_id")}
+        # each patient's variant rows (in table order) once per candidate, relabelled with the candidate row's id
+        pos = tv.groupby("patient_id").indices
+        take: list[np.ndarray] = []
+        ids: list[str] = []
         for pid, reg, _ in keys:
-            g = by.get(pid)
-            if g is not None:
-                tv_rows.append(g.assign(patient_id=f"{pid}::{reg}"))
-    tvx = pd.concat(tv_rows, ignore_index=True) if tv_rows else (tv.iloc[:0] if tv is not None else None)
+            ix = pos.get(pid)
+            if ix is not None:
+                take.append(ix)
+                ids += [f"{pid}::{reg}"] * len(ix)
+        if take:
+            tvx = tv.iloc[np.concatenate(take)].assign(patient_id=ids).reset_index(drop=True)
     outs = pd.DataFrame({"patient_id": [f"{p}::{r}" for p, r, _ in keys], "best_response": "SD",
                          "pfs_days": 100.0, "pfs_event": False, "os_days": 100.0, "os_event": False})
     t = {"patients": pd.DataFrame(rows_p), "treatments": pd.DataFrame(rows_t), "outcomes": outs}
@@ -148,6 +152,8 @@ def candidate_frame(tables: Mapping[str, pd.DataFrame], schema: Any, candidates:
 
 def model_predictions(bundle: Any, X: pd.DataFrame, keys: pd.DataFrame) -> pd.DataFrame:
     """``p_response``, ``pfs_s365`` and ``p_severe:<term>`` of the bundle's point models for each row."""
+    from recommender.models.bundle import survival_main
+
     out = keys.copy()
     Xs = X.loc[:, list(bundle.schema.columns)]
     if bundle.ood is not None and hasattr(bundle.ood, "missing_rate_"):
@@ -155,7 +161,7 @@ def model_predictions(bundle: Any, X: pd.DataFrame, keys: pd.DataFrame) -> pd.Da
     if bundle.response is not None:
         out["p_response"] = bundle.response.predict_proba(Xs)[:, 1]
     models = bundle.survival.get("pfs", {})
-    main = models.get("selected") or models.get("boosted") or models.get("cox")  # as ModelBundle predicts
+    main = survival_main(models)  # as ModelBundle predicts
     if main is not None:
         out["pfs_s365"] = main.predict_survival(Xs, times=[HORIZON_DAYS]).to_numpy()[:, 0]
     if bundle.toxicity is not None:

@@ -123,6 +123,9 @@ class StagedUpload:
         else the gzip magic picks ``suffixes[0]`` when that is a ``.gz`` ending, else ``default_suffix``.
     """
 
+    #: Class of a renamed error whose own class cannot be rebuilt with the same arguments (:meth:`rename_error`).
+    fallback_error: type[RecommenderError] = UsageError
+
     def __init__(self, name: str | None, data: bytes | IO[bytes], *, stem: str = "upload",
                  suffixes: Sequence[str] = (), default_suffix: str = "", max_bytes: int | None = None,
                  prefix: str = "recommender-upload-") -> None:
@@ -181,7 +184,7 @@ class StagedUpload:
         try:
             return type(err)(self.hide(err.message) or "", **kwargs)
         except TypeError:
-            return UsageError(self.hide(err.message) or "", **kwargs)
+            return self.fallback_error(self.hide(err.message) or "", **kwargs)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.name!r}, {self.size} bytes)"

@@ -48,7 +48,13 @@ from typing import Any
 
 from recommender.eligibility import eligibility_gate
 from recommender.knowledge_overlay import find_disagreements, option_guidance
-from recommender.recommendation import BiomarkerEvidence, EligibilityCheck, ModelPrediction, PgxFlag, RankedOption
+from recommender.recommendation import (
+    BiomarkerEvidence,
+    EligibilityCheck,
+    ModelPrediction,
+    PgxFlag,
+    RankedOption,
+)
 
 __all__ = ["RANKING_RULE", "OptionInput", "RankingWeights", "expected_utility", "rank_options", "utility_value"]
 

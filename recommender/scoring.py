@@ -497,8 +497,8 @@ def score_patient(
 
 
 def _prepare_kwargs(inputs: PatientInputs) -> dict[str, Any]:
-    """The :func:`_prepare` keywords held by ``inputs``."""
-    return {name: getattr(inputs, name) for name in _PREPARE_ARGS + ("pgx_profile", "dnalm_features", "covariates")}
+    """The :func:`_prepare` keywords: every field of ``inputs`` (one name each, no hand-kept list)."""
+    return {f.name: getattr(inputs, f.name) for f in dataclasses.fields(inputs)}
 
 
 def _prepare(
@@ -734,10 +734,6 @@ def _finish_untimed(prep: _Prepared, preds: list[Any] | None, model_reason: str 
         missing_genes=tuple(dict.fromkeys(g for o in ranked for g in o.missing_genes)))
     rec._guidance = guidance_list if profile is not None else None
     return rec
-
-
-_PREPARE_ARGS = ("germline_vcf", "sample", "tumour", "reference", "outside_calls", "fill_missing_with_reference",
-                 "base_dir", "allow_record_paths", "cyp2d6_without_copy_number")
 
 
 def score_patients(

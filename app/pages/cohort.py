@@ -12,7 +12,7 @@ import streamlit as st
 
 from app.access import PAGE_ROLES
 from app.cohort_jobs import CANCELLED, FAILED, FINISHED, CohortJob
-from app.cohort_paths import default_output, open_cohort_dir, output_dir, scores_output
+from app.cohort_paths import ENV_COHORT_DIR, default_output, open_cohort_dir, output_dir, scores_output
 from app.core import cohort_km, km_chart_frames
 from app.ui import app_state, require_user, show_error
 
@@ -23,7 +23,6 @@ from genomics.errors import RecommenderError
 from recommender.escaping import escape_markdown
 
 
-
 @st.cache_resource(show_spinner="Opening the cohort...")
 def _open(path: str):
     from cohorts import load_cohort
@@ -32,7 +31,7 @@ def _open(path: str):
 
 
 path = st.text_input("Cohort directory (written by `recommender cohort simulate|import`)",
-                     value=os.environ.get("RECOMMENDER_COHORT_DIR", ""), key="cohort_dir")
+                     value=os.environ.get(ENV_COHORT_DIR, ""), key="cohort_dir")
 if not path.strip():
     st.info("Give a cohort directory to open.")
     st.stop()

@@ -17,7 +17,6 @@ from app.views import (
     evidence_badge,
     flag_text,
     months,
-    months_interval,
     patient_summary_line,
     pmid_links,
     rank_colours,

@@ -65,9 +65,9 @@ if picked:
         st.write(f"→ {escape_markdown(g.nodes[v]['label'])} ({escape_markdown(e['relation'])}; source "
                  f"{escape_markdown(e.get('source', ''))})")
 
-import io  # noqa: E402
-import tempfile  # noqa: E402
-from pathlib import Path  # noqa: E402
+import io
+import tempfile
+from pathlib import Path
 
 with tempfile.TemporaryDirectory() as tmp:
     graphml = write_graphml(g, Path(tmp) / "evidence.graphml").read_bytes()

@@ -24,8 +24,8 @@ if APP.patient is None:
     st.info("Load a patient first (**Patient** page): proposals are compared with that record.")
     st.stop()
 
-from genomics.errors import RecommenderError  # noqa: E402
-from recommender.notes import apply_decisions, extract_note, propose, read_note_bytes  # noqa: E402
+from genomics.errors import RecommenderError
+from recommender.notes import apply_decisions, extract_note, propose, read_note_bytes
 
 _STATUS_COLOUR = {"new": "#d7f0d2", "same": "#e6e6e6", "conflict": "#ffe0b2"}
 NOTES_KEY = "notes_page"
@@ -69,8 +69,9 @@ with left:
         html.append(f'<mark style="background:{colour}">{escape_html(text[start:end])}</mark>')
         pos = end
     html.append(escape_html(text[pos:]))
-    st.markdown('<div style="white-space:pre-wrap;font-family:monospace;font-size:0.85em">' + "".join(html)
-                + "</div>", unsafe_allow_html=True)
+    # st.html, not st.markdown: the note's text is escaped HTML and is never parsed as Markdown (a blank line in a
+    # note would otherwise end the HTML block and let "![x](http://...)" after it render as an image)
+    st.html('<div style="white-space:pre-wrap;font-family:monospace;font-size:0.85em">' + "".join(html) + "</div>")
     st.caption("Green: new value; grey: already in the record; orange: conflicts with the record; light: found but "
                "not proposed (see below).")
 

@@ -13,6 +13,7 @@ from typing import Any
 import streamlit as st
 
 from app.ui import app_state, require_user, score, show_error
+from recommender.escaping import escape_markdown
 
 require_user()
 st.title("Patient")
@@ -48,8 +49,6 @@ def _upload_record() -> Any:
     except RecommenderError as err:
         show_error(err)  # shown right under the file it concerns
         return None
-    from recommender.escaping import escape_markdown
-
     st.caption(f"Record {escape_markdown(patient.patient_id)} read. Germline VCF paths inside an uploaded record are not followed: "
                "upload the VCF below.")
     return patient
@@ -261,8 +260,6 @@ def _germline_vcf(record: Any) -> Any:
                           key=f"vcf_sample:{upload.file_id}:{preferred or ''}",
                           help="The record's germline sample is pre-selected when the file holds it.")
     if preferred and preferred not in result.samples:
-        from recommender.escaping import escape_markdown
-
         st.warning(f"The record names germline sample {escape_markdown(preferred)}, which this VCF does not hold: "
                    "choose one.")
     s = result.summary(sample)
@@ -407,12 +404,12 @@ if patient is not None and rec is not None:
     cols[1].metric("Stage", str(getattr(patient.diagnosis, "stage", None) or "not given"))
     if rec.pgx_sample:
         vcf_name = (rec.provenance.inputs or {}).get("germline_vcf") or "the germline VCF"
-        st.caption(f"Pharmacogenomics called for sample {rec.pgx_sample} of {vcf_name}.")
+        st.caption(f"Pharmacogenomics called for sample {escape_markdown(rec.pgx_sample)} of {escape_markdown(vcf_name)}.")
     else:
         st.warning("No germline genotypes: pharmacogenomic guidance is **not assessed** — the drugs that have a "
                    "pharmacogene guideline are marked with the test to order (see Compare options).")
     if rec.top is not None:
-        st.success(f"Ranked first: **{rec.top.regimen}** — see **Compare options** for why and the risks.")
+        st.success(f"Ranked first: **{escape_markdown(rec.top.regimen)}** — see **Compare options** for why and the risks.")
     if rec.disagreements:
         st.warning(f"{len(rec.disagreements)} disagreement(s) between model and guidance — see Compare options.")
     with st.expander("Clinical record"):

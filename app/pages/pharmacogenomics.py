@@ -10,6 +10,7 @@ import streamlit as st
 from app.core import coverage_rows, gene_rows
 from app.ui import current, require_user
 from app.views import badge, drug_gene_groups, flag_text, gene_status_words, pmid_links
+from recommender.escaping import escape_markdown
 
 require_user()
 patient, rec, _ = current()
@@ -24,7 +25,7 @@ def _table(rows: list) -> None:
 
 st.title("Pharmacogenomics")
 if rec.pgx_sample:
-    st.caption(f"Germline sample {rec.pgx_sample}, genome build {rec.provenance.genome_build}.")
+    st.caption(f"Germline sample {escape_markdown(rec.pgx_sample)}, genome build {rec.provenance.genome_build}.")
 else:
     st.warning("**Not assessed**: no germline genotypes were given for this patient. Every candidate drug "
                "with a pharmacogene guideline is amber 'not assessed' with the test to order below — "

@@ -11,6 +11,7 @@ require_user()
 patient, rec, rec_json = current()
 st.title("Report")
 
+from recommender.escaping import escape_markdown
 from recommender.report import render_report, render_signed_report, signed_version
 from recommender.report_pdf import PdfExportError, check_pdf_backend, html_to_pdf_bytes
 from recommender.store import json_sha256
@@ -27,8 +28,8 @@ else:
     version = signed_version(rec, review, rec_json=rec_json, role=role)
     r = version.review
     if version.matches:
-        st.success(f"Signed version: reviewed by {r.reviewer} ({r.role or 'physician'}) at {r.signed_at}, decision "
-                   f"{r.decision}" + (f", {r.chosen_option}" if r.chosen_option else "")
+        st.success(f"Signed version: reviewed by {escape_markdown(r.reviewer)} ({r.role or 'physician'}) at {r.signed_at}, decision "
+                   f"{r.decision}" + (f", {escape_markdown(r.chosen_option)}" if r.chosen_option else "")
                    + f". The report shows the signed recommendation (sha256 {r.shown_sha256[:12]}…) and carries "
                    "the decision.")
     else:

@@ -18,13 +18,14 @@ patient, rec, rec_json = current()
 st.title("Review & sign-off")
 
 from genomics.errors import RecommenderError
+from recommender.escaping import escape_markdown
 from recommender.store import json_sha256, list_reviews, record_recommendation, record_review
 
 APP = app_state()
 flow = APP.review
 shown_sha = json_sha256(rec_json)
 regimens = [o.regimen for o in rec.options]
-st.write(f"Recommendation ranked first: **{rec.top.regimen if rec.top else '-'}**")
+st.write(f"Recommendation ranked first: **{escape_markdown(rec.top.regimen) if rec.top else '-'}**")
 with st.expander("Exact recommendation shown (JSON)"):
     st.caption(f"sha256 {shown_sha}")
     st.code(rec_json[:20000], language="json")
@@ -32,7 +33,7 @@ with st.expander("Exact recommendation shown (JSON)"):
 if flow.phase is ReviewPhase.SIGNED:
     # signed: no form until the physician asks for an amendment (a second review never happens by accident)
     r = flow.signed
-    st.success(f"Review {r.id} stored and signed by {r.reviewer} at {r.reviewed_at:%Y-%m-%d %H:%M} UTC "
+    st.success(f"Review {r.id} stored and signed by {escape_markdown(r.reviewer)} at {r.reviewed_at:%Y-%m-%d %H:%M} UTC "
                f"({r.decision}); version signed: sha256 {r.shown_sha256[:12]}… — it is in the Report.")
     if st.button("Amend: record another review of this recommendation"):
         flow.amend()

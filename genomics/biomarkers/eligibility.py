@@ -155,11 +155,17 @@ def load_requirements(path: str | Path | None = None) -> tuple[EligibilityRequir
     return _load(str(_default_table() if path is None else Path(path)))
 
 
-@lru_cache(maxsize=256)
-def _lineage_of(cancer_type: str) -> frozenset[str]:
+@lru_cache(maxsize=1)
+def _bundled_knowledge_base() -> Any:
+    """The bundled biomarker table, parsed once (``load_knowledge_base`` re-reads and re-hashes the file)."""
     from genomics.biomarkers.knowledge import load_knowledge_base
 
-    return frozenset(load_knowledge_base().ancestors(cancer_type))  # the bundled table's OncoTree parents
+    return load_knowledge_base()
+
+
+@lru_cache(maxsize=256)
+def _lineage_of(cancer_type: str) -> frozenset[str]:
+    return frozenset(_bundled_knowledge_base().ancestors(cancer_type))  # the bundled table's OncoTree parents
 
 
 def _lineage(cancer_type: str | None) -> set[str]:
@@ -215,8 +221,7 @@ def assess_eligibility(drugs: Sequence[str], cancer_type: str | None, report: An
             break
         else:
             # no requirement: still contraindicated by a standard-care resistance marker in this cancer type
-            against = [m for m in matches if m.direction == "resistance" and m.matched_in_patient_cancer_type
-                       and (m.level_for_patient or m.evidence_level) == "R1" and drug in getattr(m, "drugs", ())]
+            against = _r1_resistance(matches, drug)
             if against:
                 m = against[0]
                 out.append(EligibilityResult(
@@ -225,6 +230,12 @@ def assess_eligibility(drugs: Sequence[str], cancer_type: str | None, report: An
                     reason=f"tumour {_finding(m)} confers resistance to {drug} (level R1, {m.source_version})",
                     findings=tuple(_finding(x) for x in against), citations=tuple(dict(c) for c in m.citations)))
     return tuple(out)
+
+
+def _r1_resistance(matches: Sequence[Any], drug: str) -> list[Any]:
+    """Resistance rows of level R1, matched in the patient's cancer type, that name ``drug``."""
+    return [m for m in matches if m.direction == "resistance" and m.matched_in_patient_cancer_type
+            and (m.level_for_patient or m.evidence_level) == "R1" and drug in getattr(m, "drugs", ())]
 
 
 def _assess_one(drug: str, req: EligibilityRequirement, report: Any, matches: Sequence[Any],
@@ -236,16 +247,15 @@ def _assess_one(drug: str, req: EligibilityRequirement, report: Any, matches: Se
 
     genes = " and ".join(req.genes)
     against = [m for m in matches if m.rule_id in req.contraindicated_by and m.matched_in_patient_cancer_type]
-    against += [m for m in matches if m.direction == "resistance" and m.matched_in_patient_cancer_type
-                and (m.level_for_patient or m.evidence_level) == "R1" and drug in getattr(m, "drugs", ())
-                and m not in against]
+    against += [m for m in _r1_resistance(matches, drug) if m not in against]
     if against:
         return result("contraindicated", f"tumour {', '.join(_finding(m) for m in against)} "
                       f"(requirement: {req.requirement})", [_finding(m) for m in against])
     if report is None:
         return result("not_established", "no tumour data")
     if req.requires == "present":
-        ok = [m for m in matches if m.rule_id in req.rows_establishing(drug) and m.direction == "sensitivity"]
+        establishing = req.rows_establishing(drug)
+        ok = [m for m in matches if m.rule_id in establishing and m.direction == "sensitivity"]
         if ok:
             return result("eligible", f"tumour {', '.join(_finding(m) for m in ok)} ({req.requirement})",
                           [_finding(m) for m in ok])

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from genomics.errors import InputFileError
@@ -60,6 +61,7 @@ def _norm_gene(text: str) -> str:
     return "MT-RNR1" if g in {"MT-RNR1", "MTRNR1"} else g
 
 
+@lru_cache(maxsize=1)
 def _pypgx_known() -> frozenset[str]:
     """Genes PyPGx defines (VCF-callable or BAM-only), accepted as outside calls too (loaded on first use)."""
     from genomics.pgx.pypgx import BAM_ONLY_GENES, PYPGX_GENES

@@ -383,9 +383,10 @@ def assign_phenotype(gene: str, allele1: str, allele2: str | None, *, sex: str |
     rolled = [(a, _parent_allele(gene, a)) for a in (allele1, allele2) if a is not None and a not in table.known]
     rolled = [(a, p) for a, p in rolled if p != a]
     if rolled:  # suballelesMap: SLCO1B1 *45.001 -> *45 before the phenotype lookup (as PharmCAT does)
-        allele1 = _parent_allele(gene, allele1) if allele1 not in table.known else allele1
-        if allele2 is not None and allele2 not in table.known:
-            allele2 = _parent_allele(gene, allele2)
+        parents = dict(rolled)  # each unknown allele's parent, looked up once
+        allele1 = parents.get(allele1, allele1)
+        if allele2 is not None:
+            allele2 = parents.get(allele2, allele2)
         call = assign_phenotype(gene, allele1, allele2, sex=sex, source=source, kb=kb)
         note = "; ".join(f"sub-allele {a} looked up as {p} (suballelesMap)" for a, p in rolled)
         return PhenotypeCall(**{**call.to_dict(), "detail": f"{note}" + (f"; {call.detail}" if call.detail else "")})

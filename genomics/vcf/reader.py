@@ -279,8 +279,8 @@ class VcfReader:
         """Pre-check a text VCF; read a repaired copy when it has comments, unsorted records or undeclared contigs."""
         if self.kind not in ("vcf", "vcf.gz", "gzip"):
             return
-        header = _raw_text_header(self.path, self.kind)
-        check = precheck_text(self.path, self.kind, _contig_lengths(header), source=self._source)
+        lengths = _contig_lengths(_raw_text_header(self.path, self.kind))
+        check = precheck_text(self.path, self.kind, lengths, source=self._source)
         self._text_check = check
         self.warnings.extend(check.warnings())
         if check.complete:
@@ -289,7 +289,7 @@ class VcfReader:
             return
         self._tmpdir = tempfile.TemporaryDirectory(prefix="genomics-vcf-")
         target = Path(self._tmpdir.name) / "repaired.vcf"
-        self._line_map = write_clean_copy(self.path, self.kind, check, target, list(_contig_lengths(header)))
+        self._line_map = write_clean_copy(self.path, self.kind, check, target, list(lengths))
         self._read_path = str(target)
 
     @staticmethod

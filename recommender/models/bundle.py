@@ -355,9 +355,9 @@ class ModelBundle:
             main = survival_main(models)
             if main is None:
                 continue
-            med = main.predict_median(X)
-            curves = main.predict_survival(X)
-            risk = main.predict_risk(X)
+            risk = main.predict_risk(X)  # one pass over the model; median and curve derive from it
+            med = main.median_from_risk(risk)
+            curves = main.survival_from_risk(risk, index=X.index)
             cox_med = cox.predict_median(X) if cox is not None else np.full(n, np.nan)
             lo = hi = np.full(n, np.nan)
             if ens is not None:
@@ -365,11 +365,11 @@ class ModelBundle:
                 lo, hi = _centred_interval(med, mid, lo, hi, upper=np.inf)
             curve_values = curves.to_numpy()
             times = [float(t) for t in curves.columns]
+            explainer = main if isinstance(main, InteractionCox) else boosted  # the model behind the numbers
             for i in range(n):
                 entry = {"median_days": _num(med[i]), "low": _num(lo[i]), "high": _num(hi[i]),
                          "cox_median_days": _num(cox_med[i]), "times": list(times),
                          "survival": [float(s) for s in curve_values[i]], "drivers": [], "risk": _num(risk[i])}
-                explainer = main if isinstance(main, InteractionCox) else boosted  # the model behind the numbers
                 if explain and explainer is not None:
                     entry["drivers"] = [d.to_dict() for d in explain_hazard(
                         explainer, X.iloc[[i]], self.schema, f"{endpoint.upper()} hazard", top=top,

@@ -58,6 +58,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 
 from recommender.models._base import as_frame, check_fitted, floats, read_json, write_json
 from recommender.models.survival import _SurvivalBase, split_survival_target
+from recommender.models.toxicity import _modelled_terms
 
 __all__ = [
     "InteractionCox",
@@ -222,7 +223,7 @@ def _fit_logit_multi(Z: np.ndarray, Y: np.ndarray, w: np.ndarray, lam: float, ma
     """
     from scipy.optimize import minimize
 
-    n, p = Z.shape
+    p = Z.shape[1]
     k = Y.shape[1]
     wn = (w / w.sum())[:, None]
     prev = np.clip((Y * wn).sum(axis=0), 1e-4, 1 - 1e-4)
@@ -245,7 +246,8 @@ def _logloss(Z: np.ndarray, y: np.ndarray, w: np.ndarray, b0: float, b: np.ndarr
     return float(np.average(np.logaddexp(0.0, z) - y * z, weights=w))
 
 
-def _cox_terms(time: np.ndarray, event: np.ndarray, w: np.ndarray):
+def _cox_terms(time: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Descending-time order and, per sorted row, the last sorted index of its risk set (ties included)."""
     order = np.argsort(-time, kind="stable")
     ts = time[order]
     last = np.searchsorted(-ts, -ts, side="right") - 1  # risk set of row k: sorted rows 0..last[k]
@@ -256,7 +258,7 @@ def _fit_cox(Z: np.ndarray, time: np.ndarray, event: np.ndarray, w: np.ndarray, 
              max_iter: int) -> np.ndarray:
     from scipy.optimize import minimize
 
-    order, last = _cox_terms(time, event, w)
+    order, last = _cox_terms(time)
     Zs, es, ws = Z[order], event[order].astype(float), w[order]
     we = ws * es
     tot = we.sum() or 1.0
@@ -278,7 +280,7 @@ def _fit_cox(Z: np.ndarray, time: np.ndarray, event: np.ndarray, w: np.ndarray, 
 
 
 def _cox_loglik(Z: np.ndarray, time: np.ndarray, event: np.ndarray, w: np.ndarray, b: np.ndarray) -> float:
-    order, last = _cox_terms(time, event, w)
+    order, last = _cox_terms(time)
     lp = (Z @ b)[order]
     c = lp.max()
     ws, es = w[order], event[order].astype(float)
@@ -356,19 +358,13 @@ class InteractionLogit(ClassifierMixin, BaseEstimator):
                 b0, b = _fit_logit(Z[tr], y[tr], w[tr], cand, self.max_iter)
                 self.selection_[str(cand)] = _logloss(Z[va], y[va], w[va], b0, b)
             lam = float(min(self.penalties, key=lambda c: self.selection_[str(c)]))
-        self.penalty_ = float(lam)
-        self.intercept_, self.coef_ = _fit_logit(Z, y, w, self.penalty_, self.max_iter)
-        self.feature_names_in_ = np.array(self.design_.feature_names_in_, dtype=object)
-        self.n_features_in_ = len(self.feature_names_in_)
-        self.classes_ = np.array([0, 1])
-        self.calibration_ = "logistic (none)"
-        self.training_summary_ = {"rows": len(y), "events": int(y.sum()), "design_columns": len(self.coef_),
-                                  "interactions": len(self.design_.pairs_), "penalty": self.penalty_}
+        intercept, coef = _fit_logit(Z, y, w, float(lam), self.max_iter)
+        self._set_fitted(self.design_, intercept, coef, float(lam), self.selection_, y, joint=False)
         return self
 
     def _set_fitted(self, design: InteractionDesign, intercept: float, coef: np.ndarray, penalty: float,
-                    selection: dict[str, float], y: np.ndarray) -> None:
-        """Fitted state from a joint fit (:class:`InteractionToxicity`)."""
+                    selection: dict[str, float], y: np.ndarray, *, joint: bool = True) -> None:
+        """Fitted state from :meth:`fit` or from a joint fit over terms (:class:`InteractionToxicity`)."""
         self.design_, self.intercept_, self.coef_, self.penalty_ = design, intercept, coef, penalty
         self.selection_ = dict(selection)
         self.feature_names_in_ = np.array(design.feature_names_in_, dtype=object)
@@ -376,7 +372,8 @@ class InteractionLogit(ClassifierMixin, BaseEstimator):
         self.classes_ = np.array([0, 1])
         self.calibration_ = "logistic (none)"
         self.training_summary_ = {"rows": len(y), "events": int(y.sum()), "design_columns": len(coef),
-                                  "interactions": len(design.pairs_), "penalty": penalty, "fit": "joint over terms"}
+                                  "interactions": len(design.pairs_), "penalty": penalty,
+                                  **({"fit": "joint over terms"} if joint else {})}
 
     def decision_function(self, X: Any) -> np.ndarray:
         check_fitted(self, "coef_")
@@ -456,22 +453,7 @@ class InteractionToxicity(BaseEstimator):
 
     def fit(self, X: Any, Y: pd.DataFrame, sample_weight: Any = None) -> InteractionToxicity:
         frame = as_frame(X, estimator=type(self).__name__)
-        if not isinstance(Y, pd.DataFrame):
-            raise TypeError("Y must be a DataFrame with one 0/1 column per CTCAE term")
-        if len(Y) != len(frame):
-            raise ValueError("Y must have one row per row of X")
-        terms = list(self.terms) if self.terms is not None else list(Y.columns)
-        skipped: dict[str, str] = {}
-        kept: list[str] = []
-        for term in terms:
-            if term not in Y.columns:
-                skipped[term] = "no labels for this term in the training data"
-                continue
-            events = int(Y[term].to_numpy().astype(int).sum())
-            if events < self.min_events or len(Y) - events < self.min_events:
-                skipped[term] = f"{events} severe events in {len(Y)} rows (< {self.min_events})"
-                continue
-            kept.append(term)
+        kept, skipped = _modelled_terms(Y, len(frame), self.terms, self.min_events)
         w = np.ones(len(frame)) if sample_weight is None else np.asarray(sample_weight, dtype="float64")
         params = {"random_state": self.random_state, **(self.logit_params or {})}
         template = InteractionLogit(**params)
@@ -621,9 +603,7 @@ class InteractionCox(_SurvivalBase):
         est.penalty_ = float(meta["penalty_used"])
         est.selection_ = dict(meta.get("selection", {}))
         est.training_summary_ = dict(meta.get("summary", {}))
-        est.baseline_times_ = floats(meta["baseline_times"])
-        est.baseline_cumhaz_ = floats(meta["baseline_cumhaz"])
-        est.time_grid_ = floats(meta["time_grid"])
+        est._restore_baseline(meta)
         est.feature_names_in_ = np.array(est.design_.feature_names_in_, dtype=object)
         est.n_features_in_ = len(est.feature_names_in_)
         return est

@@ -175,7 +175,7 @@ class CalibratedBoostedClassifier(ClassifierMixin, BaseEstimator):
         self._validate_params()
         if isinstance(X, pd.DataFrame):
             frame = as_frame(X, estimator=type(self).__name__)
-            if not np.isfinite(frame.to_numpy()[~np.isnan(frame.to_numpy())]).all():
+            if np.isinf(frame.to_numpy()).any():  # NaN is allowed (missing), +-inf is not
                 raise ValueError("X holds infinite values")
         else:
             from sklearn.utils.validation import check_array

@@ -115,11 +115,15 @@ class _SurvivalBase(BaseEstimator):
 
     def predict_survival(self, X: Any, times: Any = None) -> pd.DataFrame:
         """Survival probability per row (index of ``X``) at ``times`` (default: ``time_grid_``)."""
-        lp = self.predict_risk(X)
+        index = X.index if isinstance(X, pd.DataFrame) else None
+        return self.survival_from_risk(self.predict_risk(X), times, index=index)
+
+    def survival_from_risk(self, lp: np.ndarray, times: Any = None, *, index: Any = None) -> pd.DataFrame:
+        """:meth:`predict_survival` from log hazards already computed by :meth:`predict_risk` (no second pass)."""
+        check_fitted(self, "baseline_times_")
         grid = np.asarray(self.time_grid_ if times is None else times, dtype="float64")
         H0 = self._H0(grid)
         surv = np.exp(-np.outer(np.exp(lp), H0))
-        index = X.index if isinstance(X, pd.DataFrame) else None
         return pd.DataFrame(surv, columns=grid, index=index)
 
     def _H0(self, grid: np.ndarray) -> np.ndarray:
@@ -129,7 +133,12 @@ class _SurvivalBase(BaseEstimator):
 
     def predict_median(self, X: Any) -> np.ndarray:
         """Median survival time per row (``NaN`` when not reached within the training follow-up)."""
-        lp = self.predict_risk(X)
+        return self.median_from_risk(self.predict_risk(X))
+
+    def median_from_risk(self, lp: np.ndarray) -> np.ndarray:
+        """:meth:`predict_median` from log hazards already computed by :meth:`predict_risk` (no second pass)."""
+        check_fitted(self, "baseline_times_")
+        lp = np.asarray(lp, dtype="float64")
         # S(t) <= 0.5  <=>  H0(t) >= log(2) * exp(-lp)
         need = np.log(2.0) * np.exp(-lp)
         pos = np.searchsorted(self.baseline_cumhaz_, need, side="left")
@@ -150,10 +159,21 @@ class _SurvivalBase(BaseEstimator):
         self.baseline_times_, self.baseline_cumhaz_ = breslow(time, event, lp, w)
         self.time_grid_ = display_grid(self.baseline_times_)
 
+    def _restore_baseline(self, meta: dict[str, Any]) -> None:
+        """Breslow baseline and display grid from a saved model's JSON (``baseline_times``, ``baseline_cumhaz``,
+        ``time_grid``)."""
+        self.baseline_times_ = floats(meta["baseline_times"])
+        self.baseline_cumhaz_ = floats(meta["baseline_cumhaz"])
+        self.time_grid_ = floats(meta["time_grid"])
+
+    def full_times(self) -> np.ndarray:
+        """Time 0 and every training event time: where the Breslow step function changes."""
+        check_fitted(self, "baseline_times_")
+        return np.concatenate([[0.0], self.baseline_times_])
+
     def predict_survival_full(self, X: Any) -> pd.DataFrame:
         """Survival at time 0 and at every training event time: the exact step function (for evaluation)."""
-        check_fitted(self, "baseline_times_")
-        return self.predict_survival(X, times=np.concatenate([[0.0], self.baseline_times_]))
+        return self.predict_survival(X, times=self.full_times())
 
 
 class CoxBaseline(_SurvivalBase):
@@ -250,9 +270,7 @@ class CoxBaseline(_SurvivalBase):
         est.medians_ = pd.Series(floats(meta["medians"]), index=cols)
         est.means_ = pd.Series(floats(meta["means"]), index=cols)
         est.scales_ = pd.Series(floats(meta["scales"]), index=cols)
-        est.baseline_times_ = floats(meta["baseline_times"])
-        est.baseline_cumhaz_ = floats(meta["baseline_cumhaz"])
-        est.time_grid_ = floats(meta["time_grid"])
+        est._restore_baseline(meta)
         est.lifelines_summary_ = meta.get("summary", {})
         return est
 
@@ -361,9 +379,7 @@ class BoostedSurvival(_SurvivalBase):
         est.best_iteration_ = int(meta["best_iteration"])
         est.feature_names_in_ = np.array(meta["feature_names"], dtype=object)
         est.n_features_in_ = len(est.feature_names_in_)
-        est.baseline_times_ = floats(meta["baseline_times"])
-        est.baseline_cumhaz_ = floats(meta["baseline_cumhaz"])
-        est.time_grid_ = floats(meta["time_grid"])
+        est._restore_baseline(meta)
         est.training_summary_ = meta.get("training_summary", {})
         return est
 
@@ -507,9 +523,7 @@ class NeuralCox(_SurvivalBase):
         est.means_ = pd.Series(floats(meta["means"]), index=cols)
         est.scales_ = pd.Series(floats(meta["scales"]), index=cols)
         est.weights_ = {k: np.asarray(v, dtype="float64") for k, v in meta["weights"].items()}
-        est.baseline_times_ = floats(meta["baseline_times"])
-        est.baseline_cumhaz_ = floats(meta["baseline_cumhaz"])
-        est.time_grid_ = floats(meta["time_grid"])
+        est._restore_baseline(meta)
         est.training_summary_ = meta.get("training_summary", {})
         return est
 
@@ -608,9 +622,7 @@ class BlendedSurvival(_SurvivalBase):
         est.feature_names_in_ = np.array(meta["feature_names"], dtype=object)
         est.n_features_in_ = len(est.feature_names_in_)
         est.centers_, est.scales_ = floats(meta["centers"]), floats(meta["scales"])
-        est.baseline_times_ = floats(meta["baseline_times"])
-        est.baseline_cumhaz_ = floats(meta["baseline_cumhaz"])
-        est.time_grid_ = floats(meta["time_grid"])
+        est._restore_baseline(meta)
         return est
 
 

@@ -53,6 +53,28 @@ def severe_toxicity_labels(adverse_events: pd.DataFrame, row_keys: pd.Series | l
     return out
 
 
+def _modelled_terms(Y: Any, n_rows: int, terms: list[str] | None, min_events: int
+                    ) -> tuple[list[str], dict[str, str]]:
+    """Check the label frame ``Y`` (one 0/1 column per CTCAE term, ``n_rows`` rows) and split ``terms`` (default:
+    its columns) into those with at least ``min_events`` severe events and non-events, and the others (with why)."""
+    if not isinstance(Y, pd.DataFrame):
+        raise TypeError("Y must be a DataFrame with one 0/1 column per CTCAE term")
+    if len(Y) != n_rows:
+        raise ValueError("Y must have one row per row of X")
+    kept: list[str] = []
+    skipped: dict[str, str] = {}
+    for term in (list(terms) if terms is not None else list(Y.columns)):
+        if term not in Y.columns:
+            skipped[term] = "no labels for this term in the training data"
+            continue
+        events = int(Y[term].to_numpy().astype(int).sum())
+        if events < min_events or len(Y) - events < min_events:
+            skipped[term] = f"{events} severe events in {len(Y)} rows (< {min_events})"
+            continue
+        kept.append(term)
+    return kept, skipped
+
+
 class ToxicityModel(BaseEstimator):
     """Per-term calibrated risk of a severe (grade >= 3) toxicity.
 
@@ -82,23 +104,11 @@ class ToxicityModel(BaseEstimator):
     def fit(self, X: Any, Y: pd.DataFrame, sample_weight: Any = None) -> ToxicityModel:
         """Fit one classifier per term (columns of ``Y``: CTCAE terms, values 0/1)."""
         frame = as_frame(X, estimator="ToxicityModel")
-        if not isinstance(Y, pd.DataFrame):
-            raise TypeError("Y must be a DataFrame with one 0/1 column per CTCAE term")
-        if len(Y) != len(frame):
-            raise ValueError("Y must have one row per row of X")
-        terms = list(self.terms) if self.terms is not None else list(Y.columns)
-        models, skipped = {}, {}
-        for term in terms:
-            if term not in Y.columns:
-                skipped[term] = "no labels for this term in the training data"
-                continue
-            y = Y[term].to_numpy().astype(int)
-            events = int(y.sum())
-            if events < self.min_events or len(y) - events < self.min_events:
-                skipped[term] = f"{events} severe events in {len(y)} rows (< {self.min_events})"
-                continue
+        kept, skipped = _modelled_terms(Y, len(frame), self.terms, self.min_events)
+        models = {}
+        for term in kept:
             clf = CalibratedBoostedClassifier(**(self.classifier_params or {}))
-            models[term] = clf.fit(frame, y, sample_weight=sample_weight)
+            models[term] = clf.fit(frame, Y[term].to_numpy().astype(int), sample_weight=sample_weight)
         self.models_ = models
         self.terms_ = list(models)
         self.skipped_terms_ = skipped

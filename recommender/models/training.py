@@ -295,6 +295,11 @@ def _brier(y: np.ndarray, p: np.ndarray) -> float:
     return float(np.mean((p - y) ** 2))
 
 
+def _booster_params(cfg: TrainingConfig) -> dict[str, Any]:
+    """The xgboost parameters of every boosted model: the configured ones plus the run's seed and threads."""
+    return {**cfg.booster, "random_state": cfg.random_state, "n_jobs": cfg.n_jobs}
+
+
 def _replace(cfg: TrainingConfig, **changes: Any) -> TrainingConfig:
     import dataclasses
 
@@ -403,6 +408,18 @@ def _c_index(t: np.ndarray, e: np.ndarray, risk: np.ndarray) -> float | None:
     return float(concordance_index(t, -risk, e)) if e.sum() >= 1 and np.isfinite(risk).all() else None
 
 
+def _score_fold(model: Any, Xf: pd.DataFrame, Xv: pd.DataFrame, t_val: np.ndarray, e_val: np.ndarray,
+                scores: list[float], oof: np.ndarray, val_idx: np.ndarray) -> None:
+    """One fold of :func:`select_survival_model`: append the held-out C of ``model`` to ``scores`` and write its
+    out-of-fold log hazard, standardised on the fitting rows, into ``oof[val_idx]``."""
+    rv = model.predict_risk(Xv)
+    c = _c_index(t_val, e_val, rv)
+    if c is not None:
+        scores.append(c)
+    rf = model.predict_risk(Xf)
+    oof[val_idx] = (rv - rf.mean()) / (rf.std() or 1.0)
+
+
 def select_survival_model(X: pd.DataFrame, time: np.ndarray, event: np.ndarray, *, weights: np.ndarray | None = None,
                           config: TrainingConfig | None = None, booster: Mapping[str, Any] | None = None
                           ) -> tuple[str, dict[str, Any]]:
@@ -416,8 +433,7 @@ def select_survival_model(X: pd.DataFrame, time: np.ndarray, event: np.ndarray, 
     from sklearn.model_selection import StratifiedKFold
 
     cfg = config or TrainingConfig()
-    bp = dict(booster) if booster is not None else {**cfg.booster, "random_state": cfg.random_state,
-                                                    "n_jobs": cfg.n_jobs}
+    bp = dict(booster) if booster is not None else _booster_params(cfg)
     w = np.ones(len(time)) if weights is None else np.asarray(weights, dtype="float64")
     names = [c for c in cfg.survival_candidates if c in SURVIVAL_CANDIDATES]
     if not names:
@@ -427,10 +443,10 @@ def select_survival_model(X: pd.DataFrame, time: np.ndarray, event: np.ndarray, 
     scores: dict[str, list[float]] = {n: [] for n in names}
     errors: dict[str, str] = {}
     oof = {n: np.full(len(time), np.nan) for n in names}  # fold-standardised out-of-fold log hazards
+    needed = list(dict.fromkeys([m for n in names for m in _BLENDS.get(n, (n,))]))  # blends' members too
     for fit_idx, val_idx in folds.split(np.zeros(len(time)), event.astype(int)):
         Xf, Xv = X.iloc[fit_idx], X.iloc[val_idx]
         fitted: dict[str, Any] = {}
-        needed = list(dict.fromkeys([m for n in names for m in _BLENDS.get(n, (n,))]))
         for name in needed:
             if name in errors:
                 continue
@@ -441,22 +457,12 @@ def select_survival_model(X: pd.DataFrame, time: np.ndarray, event: np.ndarray, 
                 errors[name] = str(getattr(err, "message", err))
                 continue
             if name in scores:
-                rv = fitted[name].predict_risk(Xv)
-                c = _c_index(time[val_idx], event[val_idx], rv)
-                if c is not None:
-                    scores[name].append(c)
-                rf = fitted[name].predict_risk(Xf)
-                oof[name][val_idx] = (rv - rf.mean()) / (rf.std() or 1.0)
+                _score_fold(fitted[name], Xf, Xv, time[val_idx], event[val_idx], scores[name], oof[name], val_idx)
         for bname, members in _BLENDS.items():
             if bname in names and all(m in fitted for m in members):
                 blend = BlendedSurvival.from_fitted([fitted[m] for m in members], Xf, time[fit_idx],
                                                     event[fit_idx], sample_weight=w[fit_idx])
-                rv = blend.predict_risk(Xv)
-                c = _c_index(time[val_idx], event[val_idx], rv)
-                if c is not None:
-                    scores[bname].append(c)
-                rf = blend.predict_risk(Xf)
-                oof[bname][val_idx] = (rv - rf.mean()) / (rf.std() or 1.0)
+                _score_fold(blend, Xf, Xv, time[val_idx], event[val_idx], scores[bname], oof[bname], val_idx)
     mean = {n: (float(np.mean(v)) if len(v) == cfg.cv_folds else None) for n, v in scores.items()}
     ok = {n: m for n, m in mean.items() if m is not None}
     if not ok:
@@ -581,7 +587,7 @@ def train_bundle(
     all_rows = np.arange(n)
     tr, te = _split(n, ex.regimen, cfg.test_fraction, cfg.random_state)
     fit_rows = all_rows if cfg.refit else tr
-    bp = {**cfg.booster, "random_state": cfg.random_state, "n_jobs": cfg.n_jobs}
+    bp = _booster_params(cfg)
     patient_cols = list(schema.columns_in(patient_level=True))
     metrics: dict[str, Any] = {"n_rows": n, "n_train": len(fit_rows), "n_test": len(te),
                                "n_excluded_by_split": int((~keep).sum()),

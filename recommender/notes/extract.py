@@ -251,8 +251,9 @@ def extract_note(text: str) -> NoteExtraction:
 
 # ------------------------------------------------------------------------------------------------ fields
 def _toxicity(b: _Builder, ent: Any, sent: Any, why: str | None) -> bool:
-    term = TOXICITY_SYNONYMS.get(ent.text.lower()) or vocab.canonical_ctcae_term(ent.text) \
-        if vocab.is_ctcae_term(ent.text) or ent.text.lower() in TOXICITY_SYNONYMS else None
+    term = TOXICITY_SYNONYMS.get(ent.text.lower())
+    if term is None and vocab.is_ctcae_term(ent.text):
+        term = vocab.canonical_ctcae_term(ent.text)
     if term is None:
         return False
     if not _TOX_CUE.search(sent.text):
@@ -454,9 +455,8 @@ def _labs(b: _Builder, sent: Any) -> None:
             continue  # in lower case these are words, not labs
         name = _LAB_BY_SPELLING[spelling.lower()]
         value = float(m.group(2))
-        unit = _UNIT_SPELLINGS.get((m.group(3) or "").lower().replace(" ", ""), None) if m.group(3) else None
-        if m.group(3) and unit is None:
-            unit = _UNIT_SPELLINGS.get(m.group(3).lower())
+        written = (m.group(3) or "").lower()
+        unit = _UNIT_SPELLINGS.get(written.replace(" ", "")) or _UNIT_SPELLINGS.get(written)
         spec = vocab.LABS[name]
         confidence = 0.9
         if unit is None:

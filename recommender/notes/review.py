@@ -167,10 +167,10 @@ def _set(data: dict[str, Any], field: str, value: Any) -> None:
         data["diagnosis"]["ecog"] = int(value)
     elif field == "prior_treatment":
         lines = hist.setdefault("prior_treatments", [])
-        name = value.get("regimen") or value.get("drug") if isinstance(value, dict) else str(value)
-        line = (value.get("line") if isinstance(value, dict) else None) or len(lines) + 1
-        lines.append({"line": int(line), "treatment": {"regimen": name},
-                      "best_response": value.get("best_response") if isinstance(value, dict) else None})
+        item = value if isinstance(value, dict) else {"regimen": str(value)}
+        name = item.get("regimen") or item.get("drug")
+        lines.append({"line": int(item.get("line") or len(lines) + 1), "treatment": {"regimen": name},
+                      "best_response": item.get("best_response")})
     elif field == "prior_toxicity":
         tox = value if isinstance(value, dict) else {"term": str(value)}
         hist.setdefault("prior_toxicities", []).append(

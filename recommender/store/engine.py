@@ -30,6 +30,9 @@ from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import StaticPool
 
+# ENV_DB_URL: the database URL (overridden by ``--db``); ENV_HOME: the product data home (one definition, in
+# recommender.settings, re-exported here)
+from recommender.settings import ENV_DB_URL, ENV_HOME, get_settings
 from recommender.store.errors import DatabaseUnavailableError, InsecurePermissionsError, StoreUsageError
 
 __all__ = [
@@ -47,10 +50,6 @@ __all__ = [
     "write_session",
 ]
 
-#: Environment variable naming the database URL (overridden by ``--db``).
-ENV_DB_URL = "RECOMMENDER_DB_URL"
-#: Product data home (shared with the knowledge base, ``genomics.pgx.knowledge_base``).
-ENV_HOME = "RECOMMENDER_HOME"
 #: Seconds an SQLite writer waits for another writer before giving up.
 SQLITE_BUSY_TIMEOUT = 30.0
 
@@ -58,8 +57,6 @@ SQLITE_BUSY_TIMEOUT = 30.0
 def data_home() -> Path:
     """``$RECOMMENDER_HOME``, else ``$XDG_DATA_HOME/recommender``, else ``~/.local/share/recommender``
     (:attr:`recommender.settings.Settings.home`, shared with the KB and the API tokens)."""
-    from recommender.settings import get_settings
-
     return get_settings().home
 
 
@@ -69,10 +66,8 @@ def _sqlite_file_url(path: str | os.PathLike[str]) -> str:
 
 def default_database_url() -> str:
     """``$RECOMMENDER_DB_URL`` if set, else the SQLite file ``<data home>/recommender.db``."""
-    env = os.environ.get(ENV_DB_URL)
-    if env:
-        return resolve_url(env)
-    return _sqlite_file_url(data_home() / "recommender.db")
+    settings = get_settings()
+    return resolve_url(settings.db_url) if settings.db_url else _sqlite_file_url(settings.database_file)
 
 
 def demo_database_url() -> str:
@@ -81,10 +76,8 @@ def demo_database_url() -> str:
     ``$RECOMMENDER_DB_URL`` if set, else the SQLite file ``<data home>/demo.db`` (kept apart from a real
     installation's ``recommender.db``).
     """
-    env = os.environ.get(ENV_DB_URL)
-    if env:
-        return resolve_url(env)
-    return _sqlite_file_url(data_home() / "demo.db")
+    settings = get_settings()
+    return resolve_url(settings.db_url) if settings.db_url else _sqlite_file_url(settings.demo_database_file)
 
 
 def resolve_url(url: str | os.PathLike[str] | None = None) -> str:

@@ -20,7 +20,7 @@ def test_note_values_reviewed_one_by_one_only_accepted_enter_the_record_and_are_
     button(at, "Read the note").click()
     at.run()
     assert not at.exception
-    page = texts(at)
+    page = texts(at) + "\n".join(e.proto.body for e in at.get("html"))
     assert "Jane Roe" not in page and "**** ***" in page          # masked before shown
     assert "record says 12" in page                               # pack-years conflict shown
     state = at.session_state["notes_page"]
@@ -71,3 +71,18 @@ def test_evidence_graph_page_draws_and_opens_guideline_text(db):
     at.selectbox[0].set_value(guideline).run()
     assert not at.exception
     assert any(len(t.value) > 40 for t in at.text)  # the verbatim text, shown as text
+
+
+def test_note_text_is_shown_as_text_never_as_markup(db):
+    _, _, users = db
+    at = _demo(sign_in(new_app(), *users["physician"]))
+    at.switch_page("pages/notes.py").run()
+    at.text_area(key="note_text").input(
+        'ECOG 1. <img src="http://evil.example/t.png">\n\n![x](http://evil.example/t.png) <script>alert(1)</script>').run()
+    button(at, "Read the note").click()
+    at.run()
+    assert not at.exception
+    html = next(e.proto.body for e in at.get("html") if "white-space:pre-wrap" in e.proto.body)
+    assert "<img" not in html and "<script" not in html
+    assert "&lt;img" in html and "&lt;script&gt;" in html
+    assert not any("evil.example" in m.value for m in at.markdown)  # nothing of the note goes through Markdown
