@@ -14,7 +14,7 @@ limits and privacy handling:
 
 Examples
 --------
->>> read_patient('{"patient_id": "P1", "cancer_type": "COAD"}').patient_id
+>>> read_patient('{"patient_id": "P1", "diagnosis": {"cancer_type": "COAD"}}').patient_id
 'P1'
 >>> public_error(UsageError("cannot read /srv/x/tmp/up-1/germline.vcf", file="/srv/x/tmp/up-1/germline.vcf"))["file"]
 'germline.vcf'

@@ -29,7 +29,11 @@ from recommender.notes import apply_decisions, extract_note, propose, read_note_
 
 _STATUS_COLOUR = {"new": "#d7f0d2", "same": "#e6e6e6", "conflict": "#ffe0b2"}
 NOTES_KEY = "notes_page"
-state = st.session_state.setdefault(NOTES_KEY, {"extraction": None, "proposals": None})
+state = st.session_state.setdefault(NOTES_KEY, {"extraction": None, "proposals": None, "record": None})
+# Proposals belong to the record they were compared with: another patient loaded since (or the same patient
+# changed elsewhere) drops them, so "Apply" can never write one patient's note into another's record.
+if state["record"] is not None and state["record"] != APP.patient.model_dump_json():
+    state["extraction"], state["proposals"], state["record"] = None, None, None
 
 pasted = st.text_area("Paste a note", height=180, key="note_text",
                       help="Clinic letter, discharge summary, medication list. Not stored: only the masked text "
@@ -45,6 +49,7 @@ if st.button("Read the note", type="primary", disabled=not (pasted.strip() or up
             text = pasted
         extraction = extract_note(text)
         state["extraction"], state["proposals"] = extraction, propose(APP.patient, extraction)
+        state["record"] = APP.patient.model_dump_json()
     except RecommenderError as err:
         show_error(err)
 
@@ -135,7 +140,7 @@ if can_accept and proposals and st.button("Apply the accepted values to the reco
                         outside_calls=None if APP.uploads.pgx_calls is None else APP.uploads.pgx_calls.path,
                         tumour=None if APP.uploads.tumour is None else APP.uploads.tumour.profile)
         APP.load(updated, rec)
-        state["extraction"], state["proposals"] = None, None
+        state["extraction"], state["proposals"], state["record"] = None, None, None
         st.success(f"{len(changes)} value(s) entered the record (audited); the patient was scored again.")
     except RecommenderError as err:
         show_error(err)

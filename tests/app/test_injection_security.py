@@ -77,3 +77,21 @@ def test_hostile_patient_id_is_text_in_the_html_report(pid):
     assert "<img src=http://host.invalid" not in html and 'src="http://host.invalid' not in html
     assert 'href="http://host.invalid' not in html
     assert "host.invalid" not in re.sub(r">[^<]*<", "><", html)  # only ever inside text nodes, never an attribute
+
+
+def test_hostile_vcf_sample_name_is_text_on_the_patient_and_pharmacogenomics_pages(db):
+    """A germline VCF's sample column is user-controlled: it was interpolated into captions unescaped."""
+    from recommender.scoring import score_patient
+
+    patient = _hostile_patient("P-1")
+    rec = score_patient(patient).model_copy(update={"pgx_sample": HOSTILE[0]})
+    _, _, users = db
+    at = sign_in(new_app(), *users["physician"])
+    at.session_state["app"].load(patient, rec)
+    for page in ("pages/patient.py", "pages/pharmacogenomics.py"):
+        at.switch_page(page).run()
+        assert not at.exception, (page, at.exception)
+        shown = _shown_markdown(at)
+        assert any("track.png" in value for value in shown), page  # the sample is shown...
+        for value in shown:
+            assert not _LIVE.search(value), (page, value)  # ...as text

@@ -86,3 +86,23 @@ def test_note_text_is_shown_as_text_never_as_markup(db):
     assert "<img" not in html and "<script" not in html
     assert "&lt;img" in html and "&lt;script&gt;" in html
     assert not any("evil.example" in m.value for m in at.markdown)  # nothing of the note goes through Markdown
+
+
+def test_proposals_from_one_patients_note_never_reach_another_patients_record(db):
+    from recommender.schema import Patient
+
+    _, _, users = db
+    at = _demo(sign_in(new_app(), *users["physician"]))
+    at.switch_page("pages/notes.py").run()
+    at.text_area(key="note_text").input("T2DM. ECOG 2.").run()
+    button(at, "Read the note").click()
+    at.run()
+    assert at.session_state["notes_page"]["proposals"]
+    # another patient is loaded (as the Patient page does) while the proposals are on screen
+    app = at.session_state["app"]
+    other = Patient.model_validate({**app.patient.model_dump(mode="json"), "patient_id": "OTHER-002"})
+    app.load(other, app.recommendation)
+    at.run()
+    assert not at.exception
+    assert at.session_state["notes_page"]["proposals"] is None
+    assert not [b for b in at.button if b.label.startswith("Apply")]
