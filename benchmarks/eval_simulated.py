@@ -16,6 +16,9 @@ What is measured (one run, one fresh test cohort)
   training feature path: the default bundle, ``genomics-blind`` (same pipeline and cohort without the ``pgx``,
   ``biomarker`` and ``dnalm`` feature groups) and ``S-learner`` (unless ``--skip-slearner``: the previous
   pipeline, ``TrainingConfig(learner="slearner")``, xgboost on the pooled table, no survival model selection);
+  ``T-learner`` (unless ``--skip-tlearner``: :func:`tlearner_predictions`, separate ridge response / Cox / toxicity
+  models per received regimen on the patient-level features, same inverse-propensity weights; its propensity
+  model's overlap check is printed);
   in both: ``constant`` (per cancer type the regimen given most often in the training cohort) and ``random``
   (expectation over a uniform choice among the candidates). ``--score-all`` also ranks the comparison bundles
   through ``cohort score``.
@@ -28,7 +31,8 @@ What is measured (one run, one fresh test cohort)
 * **Per-effect table** (:mod:`cohorts.sim_effects`): for every biomarker x regimen effect (response log-odds,
   PFS log hazard ratio) and pharmacogene x toxicity effect (log risk ratio) the simulator encodes, the default
   bundle's learned effect vs the true one on the test cohort's patients, with "sign right" and "within half
-  of the true size".
+  of the true size"; and, per learner (default bundle, genomics-blind, S-learner, T-learner), how many effects
+  each recovers (sign right / within half, by outcome).
 
 Run: ``.venv/bin/python benchmarks/eval_simulated.py [--test-n 5000] [--score-n 1000] [--workdir DIR]``
 """
@@ -100,6 +104,69 @@ def bootstrap_mean(x: np.ndarray, n_boot: int, rng: np.random.Generator) -> tupl
     return float(x.mean()), float(np.quantile(means, 0.025)), float(np.quantile(means, 0.975))
 
 
+def tlearner_predictions(ex, weights: np.ndarray, patient_cols: list[str], X: pd.DataFrame, keys: pd.DataFrame,
+                         min_rows: int = 30) -> tuple[pd.DataFrame, dict]:
+    """T-learner: separate outcome models per received regimen on the patient-level features only.
+
+    For every regimen with at least ``min_rows`` training rows: a ridge logistic response model
+    (:class:`~recommender.models.effects.InteractionLogit`; no treatment column, so no interaction), a ridge Cox
+    PFS model (:class:`~recommender.models.effects.InteractionCox`) and ridge logistic toxicity models
+    (:class:`~recommender.models.effects.InteractionToxicity`, terms with >= 5 severe events in that regimen; other
+    terms of the regimen: the weighted rate), each fitted on that regimen's rows with the same inverse-propensity
+    weights as the default bundle. A regimen with fewer rows predicts its weighted rates. Returns the
+    predictions in the layout of :func:`cohorts.sim_effects.model_predictions` and a fit summary.
+    """
+    from recommender.models.effects import InteractionCox, InteractionLogit, InteractionToxicity
+
+    out = keys.copy()
+    out["p_response"] = np.nan
+    out["pfs_s365"] = np.nan
+    Xp, Xt = ex.X.reset_index(drop=True)[patient_cols], X[patient_cols]
+    tox_terms = list(ex.toxicity.columns)
+    tox = {t: np.zeros(len(out)) for t in tox_terms}
+    summary: dict = {}
+    for reg in sorted(set(keys["regimen"])):
+        rows = np.flatnonzero(ex.regimen == reg)
+        cand = np.flatnonzero((keys["regimen"] == reg).to_numpy())
+        w = weights[rows]
+        if not len(cand):
+            continue
+        info = {"training_rows": len(rows)}
+        y = ex.response[rows]
+        ok = ~np.isnan(y)
+        if len(rows) >= min_rows and len(np.unique(y[ok])) == 2:
+            m = InteractionLogit(random_state=0).fit(Xp.iloc[rows[ok]], y[ok], sample_weight=w[ok])
+            out.loc[out.index[cand], "p_response"] = m.predict_proba(Xt.iloc[cand])[:, 1]
+        elif ok.any():
+            out.loc[out.index[cand], "p_response"] = float(np.average(y[ok], weights=w[ok]))
+        t, e = ex.time["pfs"][rows], ex.event["pfs"][rows]
+        okt = ~np.isnan(t)
+        if len(rows) >= min_rows and e[okt].sum() >= 10:
+            c = InteractionCox(random_state=0).fit(Xp.iloc[rows[okt]], t[okt], e[okt], sample_weight=w[okt])
+            out.loc[out.index[cand], "pfs_s365"] = c.predict_survival(Xt.iloc[cand], times=[365.0]).to_numpy()[:, 0]
+        elif okt.any():  # weighted Kaplan-Meier at the horizon
+            from lifelines import KaplanMeierFitter
+
+            km = KaplanMeierFitter().fit(t[okt], e[okt], weights=w[okt])
+            out.loc[out.index[cand], "pfs_s365"] = float(km.predict(HORIZON))
+        if len(tox_terms) and len(rows):
+            Y = ex.toxicity.iloc[rows].reset_index(drop=True)
+            rate = {tt: float(np.average(Y[tt].to_numpy(float), weights=w)) for tt in tox_terms}
+            fitted = {}
+            if len(rows) >= min_rows:
+                tm = InteractionToxicity(min_events=5, random_state=0).fit(Xp.iloc[rows], Y, sample_weight=w)
+                fitted = tm.predict_proba(Xt.iloc[cand]) if tm.terms_ else {}
+                info["toxicity_terms_modelled"] = len(tm.terms_)
+            for tt in tox_terms:
+                if rate[tt] <= 0:
+                    continue
+                tox[tt][cand] = fitted[tt].to_numpy() if tt in getattr(fitted, "columns", ()) else rate[tt]
+        summary[reg] = info
+    for tt in tox_terms:
+        out[f"p_severe:{tt}"] = tox[tt]
+    return out, summary
+
+
 def _rank1(parquet: Path, column: str = "rank") -> pd.Series:
     df = pd.read_parquet(parquet, columns=["patient_id", "regimen", "rank", "model_rank"])
     df = df[df[column] == 1]
@@ -118,6 +185,7 @@ def main() -> int:
     ap.add_argument("--bootstrap", type=int, default=1000)
     ap.add_argument("--workers", type=int, default=1)
     ap.add_argument("--skip-slearner", action="store_true", help="do not train and score the S-learner comparison")
+    ap.add_argument("--skip-tlearner", action="store_true", help="do not fit and score the T-learner comparison")
     ap.add_argument("--json", help="also write the results to this JSON file")
     args = ap.parse_args()
 
@@ -215,6 +283,9 @@ def main() -> int:
     from recommender.rank import RankingWeights, utility_value
 
     effects = []
+    learner_effects: dict[str, list] = {}
+    overlap: dict = {}
+    tlearner_fit: dict = {}
     for label, bdir in bundles.items():
         bundle = ModelBundle.load(bdir)
         X, keys = candidate_frame(tables, bundle.schema)
@@ -223,8 +294,29 @@ def main() -> int:
         preds["u"] = utility_value(preds["p_response"], preds["pfs_s365"], tox, RankingWeights())
         choice = preds.loc[preds.groupby("patient_id")["u"].idxmax()].set_index("patient_id")["regimen"]
         policies[f"{label}: model order"] = policy_outcomes(util, choice, cancer)
+        learner_effects[label] = effect_table(preds, truth["oracle"], true_features(tables, truth))
         if label == "default bundle":
-            effects = effect_table(preds, truth["oracle"], true_features(tables, truth))
+            effects = learner_effects[label]
+    if not args.skip_tlearner:
+        # T-learner: per-regimen models on the patient-level features, same training rows, weights and utility
+        from recommender.models.counterfactual import PropensityModel
+        from recommender.models.training import examples_from_tables
+
+        schema = ModelBundle.load(bundles["default bundle"]).schema
+        tr_tables = {n: train.table(n) for n in train.table_names}
+        ex = examples_from_tables(tr_tables, schema=schema)
+        pcols = list(schema.columns_in(patient_level=True))
+        Xtr = ex.X.reset_index(drop=True)[pcols]
+        prop = PropensityModel().fit(Xtr, ex.regimen)
+        overlap = prop.overlap(Xtr, ex.regimen)
+        X, keys = candidate_frame(tables, schema)
+        preds, t_summary = tlearner_predictions(ex, prop.weights(Xtr, ex.regimen), pcols, X, keys)
+        tox = preds[[c for c in preds.columns if c.startswith("p_severe:")]].fillna(0.0).sum(axis=1)
+        preds["u"] = utility_value(preds["p_response"], preds["pfs_s365"], tox, RankingWeights())
+        choice = preds.loc[preds.groupby("patient_id")["u"].idxmax()].set_index("patient_id")["regimen"]
+        policies["T-learner: model order"] = policy_outcomes(util, choice, cancer)
+        learner_effects["T-learner"] = effect_table(preds, truth["oracle"], true_features(tables, truth))
+        tlearner_fit = t_summary
     policies["constant (most given in training)"] = policy_outcomes(util, cancer.map(constant).dropna(), cancer)
     policies["random"] = random_outcomes(util, cancer)
     timings["model order + effects"] = time.perf_counter() - t
@@ -263,6 +355,30 @@ def main() -> int:
           score_policies, s_cancer, "score_policies")
     table(f"## (b) Model order of each bundle, same utility formula, no overlay ({args.test_n} patients, "
           f"seed {args.test_seed})", policies, cancer, "policies")
+    print()
+    print("## Learner comparison: encoded effects recovered (test cohort; counts over effects with >= 3 patients "
+          "in each group)")
+    print()
+    print("| learner | sign right | within half | response (sign / half / n) | PFS (sign / half / n) | "
+          "toxicity (sign / half / n) |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    results["learner_effects"] = {}
+    for label, effs in learner_effects.items():
+        sc = [e for e in effs if e.sign_ok is not None]
+        parts = []
+        for kind in ("response", "pfs", "toxicity"):
+            k = [e for e in sc if e.outcome == kind]
+            parts.append(f"{sum(e.sign_ok for e in k)} / {sum(bool(e.within_half) for e in k)} / {len(k)}")
+        sign, half = sum(e.sign_ok for e in sc), sum(bool(e.within_half) for e in sc)
+        results["learner_effects"][label] = {"sign_right": sign, "within_half": half, "n": len(sc)}
+        print(f"| {label} | {sign}/{len(sc)} | {half}/{len(sc)} | " + " | ".join(parts) + " |")
+    if overlap:
+        print()
+        print("Overlap (T-learner's propensity model on the training cohort): share of each regimen's recipients with "
+              "P(received | patient) < 0.05 -- " + ", ".join(f"{k} {v['share_below']:.0%}" for k, v in
+                                                             sorted(overlap.items())))
+        results["overlap"] = overlap
+        results["tlearner_fit"] = tlearner_fit
     print()
     print("## Where the guidance overlay changes the model's first choice (default bundle)")
     print()

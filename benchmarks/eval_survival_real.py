@@ -1,9 +1,10 @@
 """Survival models on real data through the path users run: ``cohort import`` -> ``cohort train`` -> ``cohort evaluate``.
 
 For each protocol the cohort is imported with the loader ``recommender cohort import`` uses, a bundle is trained
-with :func:`cohorts.train.train_cohort` (what ``recommender cohort train --no-bootstrap`` runs: every declared
-covariate, the split column's training rows, survival model chosen by 5-fold cross-validation on them, refit on
-all of them) and evaluated with :func:`cohorts.evaluate.evaluate_bundle` (what ``recommender cohort evaluate
+with :func:`cohorts.train.train_cohort` (what ``recommender cohort train --no-bootstrap --survival-candidates
+boosted,boosted_shallow,cox,blend,forest,aft,neural,stack`` runs: every declared covariate, the split column's
+training rows, survival model chosen by 5-fold cross-validation on them among the default candidates plus the
+opt-in DeepSurv-style ``neural``, refit on all of them) and evaluated with :func:`cohorts.evaluate.evaluate_bundle` (what ``recommender cohort evaluate
 --bootstrap N`` runs: test rows only, Harrell's C, Antolini C^td, IBS and calibration with bootstrap intervals).
 In the same run, on the same split, two baselines nobody here wrote are fitted on the cohort's columns and scored
 with the same metric code: lifelines ``CoxPHFitter(penalizer=0.01)`` and scikit-survival
@@ -39,7 +40,7 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-import numpy as np  # noqa: E402
+import numpy as np
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,13 @@ def _fmt(m: dict[str, Any], key: str) -> str:
     return f"{v:.3f}" + (f" ({lo:.3f}-{hi:.3f})" if lo is not None else "")
 
 
-def user_path(p: Protocol, source: Path, work: Path, n_bootstrap: int, cv_folds: int) -> dict[str, Any]:
+#: The survival candidates the benchmark compares: ``cohort train``'s default plus the opt-in ``neural``
+#: (``recommender cohort train --survival-candidates boosted,boosted_shallow,cox,blend,forest,aft,neural,stack``).
+BENCHMARK_CANDIDATES = "boosted,boosted_shallow,cox,blend,forest,aft,neural,stack"
+
+
+def user_path(p: Protocol, source: Path, work: Path, n_bootstrap: int, cv_folds: int,
+              candidates: tuple[str, ...] | None = None) -> dict[str, Any]:
     """import -> train -> evaluate with the functions the CLI calls."""
     from cohorts.evaluate import evaluate_bundle
     from cohorts.loaders import LOADERS
@@ -99,6 +106,8 @@ def user_path(p: Protocol, source: Path, work: Path, n_bootstrap: int, cv_folds:
     loaded.write(cohort_dir, overwrite=True)
     t1 = time.perf_counter()
     cfg = TrainingConfig(n_bootstrap=0, n_bootstrap_toxicity=0, cv_folds=cv_folds)
+    if candidates:
+        cfg.survival_candidates = tuple(candidates)
     bundle = train_cohort(cohort_dir, bundle_dir, config=cfg, overwrite=True, split_column=p.split_column)
     t2 = time.perf_counter()
     report = evaluate_bundle(cohort_dir, bundle_dir, split_column=p.split_column, n_bootstrap=n_bootstrap)
@@ -106,6 +115,9 @@ def user_path(p: Protocol, source: Path, work: Path, n_bootstrap: int, cv_folds:
     met = bundle.metadata["metrics"][p.endpoint]
     return {"metrics": report.overall.get(p.endpoint, {}), "selected": met.get("selected_model"),
             "cv": (met.get("model_selection") or {}).get("cv_c_index"),
+            "stack_weights": ((met.get("model_selection") or {}).get("stack") or {}).get("weights"),
+            "calibration_slope": (met.get("model_selection") or {}).get("calibration_slope"),
+            "candidates": list(cfg.survival_candidates),
             "covariates": [c["name"] for c in bundle.metadata.get("covariates", [])],
             "n_features": len(bundle.schema.columns), "n_train": met.get("n_train"), "events_train": met.get("events_train"),
             "seconds": {"import": round(t1 - t0, 1), "train": round(t2 - t1, 1), "evaluate": round(t3 - t2, 1)},
@@ -115,7 +127,13 @@ def user_path(p: Protocol, source: Path, work: Path, n_bootstrap: int, cv_folds:
 def baselines(p: Protocol, source: Path, n_bootstrap: int, n_jobs: int) -> list[dict[str, Any]]:
     """lifelines Cox and scikit-survival RSF on the DeepSurv columns, same split, same metric code."""
     from cohorts.evaluate import survival_metrics
-    from cohorts.evaluation.protocols import _COLUMNS, LifelinesCox, SksurvRSF, deepsurv_frame, sksurv_available
+    from cohorts.evaluation.protocols import (
+        _COLUMNS,
+        LifelinesCox,
+        SksurvRSF,
+        deepsurv_frame,
+        sksurv_available,
+    )
     from cohorts.loaders.deepsurv import _pycox_split
 
     df = deepsurv_frame(source, p.dataset)
@@ -161,6 +179,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--only", nargs="+", choices=tuple(PROTOCOLS), default=list(PROTOCOLS))
     ap.add_argument("--bootstrap", type=int, default=200, help="test-set resamples for the intervals (default 200)")
     ap.add_argument("--cv-folds", type=int, default=5)
+    ap.add_argument("--survival-candidates", default=BENCHMARK_CANDIDATES, metavar="A,B",
+                    help=f"as cohort train --survival-candidates (default {BENCHMARK_CANDIDATES})")
     ap.add_argument("--n-jobs", type=int, default=2, help="threads for the random survival forest")
     ap.add_argument("--no-baselines", action="store_true")
     ap.add_argument("--workdir", type=Path, help="keep cohorts and bundles here (default: a removed temp folder)")
@@ -183,14 +203,17 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"\n## {p.title}\n\nskipped: data not found at {source}")
                 continue
             start = time.perf_counter()
-            up = user_path(p, source, work, args.bootstrap, args.cv_folds)
+            up = user_path(p, source, work, args.bootstrap, args.cv_folds,
+                           tuple(c.strip() for c in args.survival_candidates.split(",") if c.strip()))
             base = [] if args.no_baselines or p.source != "deepsurv" else baselines(p, source, args.bootstrap,
                                                                                        args.n_jobs)
             print(f"\n## {p.title}\n")
             print(f"endpoint {p.endpoint}; split column '{p.split_column}'; bundle: {up['n_features']} features, "
                   f"covariates {', '.join(up['covariates']) or 'none'}; trained on {up['n_train']} rows "
                   f"({up['events_train']} events); selected survival model: {up['selected']} (5-fold CV Harrell's C "
-                  + ", ".join(f"{k} {v:.3f}" for k, v in (up["cv"] or {}).items() if v is not None) + ")")
+                  + ", ".join(f"{k} {v:.3f}" for k, v in (up["cv"] or {}).items() if v is not None) + ")"
+                  + (f"; stack weights {', '.join(f'{k} {v:.2f}' for k, v in up['stack_weights'].items())}"
+                     if up["selected"] == "stack" and up["stack_weights"] else ""))
             print("\n| model | Harrell's C | Antolini C^td | IBS (pycox) | calibration error | test n (events) | s |")
             print("|---|---|---|---|---|---|---|")
             m = up["metrics"]

@@ -20,6 +20,21 @@ split each figure comes from:
 - ``findlay BRCA1`` (only with ``--findlay PATH``; the table's licence does not allow bundling): saturation genome
   editing, LOF vs FUNC/INT; combined: the BRCA1-held-out fit.
 
+LM rows for every model in ``--models`` (labelled ``model_id@weights-sha``):
+
+- ``LM alone``: zero-shot -LLR from the product's scorer (window centred on the variant, N outside the given
+  sequence); ``LM alone [.., construct window, no N padding]``: the same LLR with the assayed construct as is.
+- with ``--lm-variants`` (first reverse-complement-conjoined model only): the same weights without the conjoined
+  pass, forward strand only and averaged over both strands (identical to the conjoined LLR by construction: the
+  softmax normaliser cancels in log P(alt) - log P(ref), so averaging logits = averaging per-strand LLRs), and
+  ENIGMA BRCA1 in ``--wide-window`` (1,001-base) genomic windows.
+- ``probe``: :class:`genomics.dnalm.probe.Probe` on the LM embedding delta (hidden state at the variant + window
+  mean, alt - ref): logistic (AUROC) and ridge (Spearman vs -delta PSI), strength by grouped CV over exons, fitted on
+  the CAGI5 Vex-seq *train* split only and scored on the *test* split (and, transferred, on MaPSy); the same learner
+  on the non-LM features (splice part, in exon, log distance, alleles) is the reference row.
+- ``combined, CAGI5 train fit``: :func:`fit_combination` on the CAGI5 train split only, without and with the LM
+  probe as a part (out-of-fold probe scores on the train rows, grouped by exon), scored on the test split.
+
 "LM alone" is the zero-shot -LLR; "consequence alone" is the product's consequence prior; "splice distance alone"
 is the exon-boundary proximity part. Intervals: 1,000 bootstrap resamples (positives and negatives resampled
 separately for AUROC; pairs for Spearman), percentile 95%.
@@ -130,6 +145,148 @@ def out_of_group_combined(X, rows, train_mask_for, eval_sel, n_boot_fit=0):
     return pred, fits
 
 
+def feature_rows(rows):
+    """Rows whose LM features the probe uses: Vex-seq (fit on CAGI5 train, scored on test) and MaPSy (transfer)."""
+    return [i for i, r in enumerate(rows) if r.window and r.dataset in ("vexseq", "mapsy")]
+
+
+def cached_features(lm, mname, rows, idx, cache_dir):
+    """:func:`genomics.dnalm.probe.window_features` of ``rows[idx]``, kept as ``<cache_dir>/<model>.npz``."""
+    from genomics.dnalm.probe import WindowFeatures, window_features
+
+    ids = [f"{rows[i].dataset}|{rows[i].variant_id}" for i in idx]
+    path = Path(cache_dir) / f"features_{mname.replace('@', '_')}.npz" if cache_dir else None
+    if path is not None and path.exists():
+        z = np.load(path)
+        pos = {v: k for k, v in enumerate(z["ids"].tolist())}
+        if all(v in pos for v in ids):
+            k = [pos[v] for v in ids]
+            return WindowFeatures(llr=z["llr"][k], local=z["local"][k], mean=z["mean"][k])
+    f = window_features(lm, [(rows[i].window, rows[i].offset, rows[i].ref, rows[i].alt) for i in idx])
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.savez(path, ids=np.array(ids), llr=f.llr, local=f.local, mean=f.mean)
+    return f
+
+
+def base_features(rows, idx):
+    """Non-LM probe features: splice-distance part, in exon, log distance, ref and alt one-hot."""
+    out = []
+    for i in idx:
+        r = rows[i]
+        sp = part_values(r.consequence, r.in_exon, r.exon_distance, None)["splice"]
+        d = r.exon_distance if r.exon_distance is not None else 200
+        out.append([sp or 0.0, float(bool(r.in_exon)), np.log1p(min(d, 200))]
+                   + [float(r.ref == b) for b in "ACGT"] + [float(r.alt == b) for b in "ACGT"])
+    return np.array(out)
+
+
+def probe_rows(lm_label, feats, rows, idx, n_boot, seed=0, with_base=False):
+    """Probe rows of the table: fit on CAGI5 Vex-seq train (grouped CV by exon), score on test and MaPSy.
+
+    Also returns out-of-fold train / test scores of the LM probe for the CAGI5 combination rows.
+    """
+    from genomics.dnalm.evaluate import bootstrap_auroc
+    from genomics.dnalm.probe import Probe
+
+    rr = [rows[i] for i in idx]
+    ds = np.array([r.dataset for r in rr])
+    sp = np.array([r.split for r in rr])
+    y = np.array([r.label for r in rr], float)
+    val = np.array([np.nan if r.value is None else r.value for r in rr])
+    grp = np.array([r.group for r in rr])
+    tr, te, mp = (ds == "vexseq") & (sp == "train"), (ds == "vexseq") & (sp == "test"), ds == "mapsy"
+    lmX = feats.matrix("local+mean")
+    ok = np.isfinite(lmX).all(axis=1)
+    base = base_features(rows, idx)
+    designs = {f"probe: LM embedding delta [{lm_label}]": lmX,
+               f"probe: splice features + LM embedding delta [{lm_label}]": np.column_stack([base, lmX])}
+    if with_base:  # the same learner on the non-LM features, once per run
+        designs = {"probe: splice features only (no LM)": base, **designs}
+    if not with_base:  # the reference probe is fitted for the paired comparison, shown once per run
+        designs = {"probe: splice features only (no LM)": base, **designs}
+    table = []
+    oof = {}
+    preds = {}
+    for name, X in designs.items():
+        t, e = tr & ok, te & ok
+        clf = Probe("logistic", seed=seed).fit(X[t], y[t], grp[t])
+        reg = Probe("ridge", seed=seed).fit(X[t], val[t], grp[t])
+        ps, qs = clf.predict_score(X[e]), reg.predict_score(X[e])
+        row = {"set": "vexseq CAGI5 test", "score": name, "fit": "CAGI5 train split (grouped CV by exon for the strength)",
+               "assessed": int(e.sum()), "of": int(te.sum()), **bootstrap_auroc(ps, y[e], n_boot, seed).to_dict(),
+               "spearman": spearman_ci(qs, val[e], n_boot, seed), "strength": {"logistic_C": clf.strength_, "ridge_alpha": reg.strength_}}
+        preds[name] = (ps, qs, y[e], val[e])
+        if name.startswith("probe: splice features + LM") and "probe: splice features only (no LM)" in preds:
+            row["paired_vs_splice_features"] = paired_delta(preds["probe: splice features only (no LM)"], preds[name],
+                                                            n_boot, seed)
+        if with_base or not name.startswith("probe: splice features only"):
+            table.append(row)
+        if name.startswith("probe: LM embedding"):
+            m = mp & ok
+            table.append({"set": "mapsy CAGI5 test", "score": name, "fit": "CAGI5 Vex-seq train split (transfer)",
+                          "assessed": int(m.sum()), "of": int(mp.sum()),
+                          **bootstrap_auroc(clf.predict_score(X[m]), y[m], n_boot, seed).to_dict()})
+            # out-of-fold probe scores on the train rows (grouped by exon) for the CAGI5 combination
+            from sklearn.model_selection import GroupKFold
+
+            score = np.full(len(idx), np.nan)
+            tri = np.flatnonzero(t)
+            for a, b in GroupKFold(5).split(tri, groups=grp[tri]):
+                score[tri[b]] = Probe("logistic", seed=seed).fit(X[tri[a]], y[tri[a]], grp[tri[a]]).predict_score(X[tri[b]])
+            score[e] = ps
+            oof = {idx[k]: float(score[k]) for k in range(len(idx)) if np.isfinite(score[k])}
+    return table, oof
+
+
+def paired_delta(a, b, n_boot, seed=0):
+    """Paired bootstrap (test variants resampled) of AUROC and Spearman, probe ``b`` minus probe ``a``.
+
+    ``a``/``b``: (logistic score, ridge score, label, value) on the same rows.
+    """
+    from scipy.stats import spearmanr
+
+    from genomics.dnalm.evaluate import auroc
+
+    y, v = a[2], a[3]
+    rng = np.random.default_rng(seed)
+    da, dr = [], []
+    for _ in range(n_boot):
+        i = rng.integers(0, len(y), len(y))
+        da.append(auroc(b[0][i], y[i]) - auroc(a[0][i], y[i]))
+        dr.append(spearmanr(b[1][i], v[i]).statistic - spearmanr(a[1][i], v[i]).statistic)
+    return {"d_auroc": auroc(b[0], y) - auroc(a[0], y), "d_auroc_ci": [float(x) for x in np.nanquantile(da, [0.025, 0.975])],
+            "d_spearman": float(spearmanr(b[1], v).statistic - spearmanr(a[1], v).statistic),
+            "d_spearman_ci": [float(x) for x in np.nanquantile(dr, [0.025, 0.975])], "n_boot": n_boot}
+
+
+def cagi5_combination_rows(rows, X, probe_oof, label, n_boot):
+    """Fitted combination on CAGI5 Vex-seq train only, scored on the test split: without and with the LM probe part."""
+    from genomics.dnalm.evaluate import bootstrap_auroc
+
+    ds = np.array([r.dataset for r in rows])
+    sp = np.array([r.split for r in rows])
+    tr = np.flatnonzero((ds == "vexseq") & (sp == "train"))
+    te = np.flatnonzero((ds == "vexseq") & (sp == "test"))
+    probe = np.array([probe_oof.get(i, np.nan) for i in range(len(rows))])
+    # the probe's output is a probability: its log-odds is the part (higher = more damaging)
+    probe = np.clip(probe, 1e-6, 1 - 1e-6)
+    probe_part = np.log(probe / (1 - probe))
+    out = []
+    for name, cols, parts in ((f"combined, CAGI5 train fit: consequence + splice + LM LLR [{label}]", X[:, :3], PARTS),
+                              (f"combined, CAGI5 train fit: + LM probe [{label}]", np.column_stack([X[:, :3], probe_part]),
+                               (*PARTS, "lm_probe"))):
+        comb = fit_combination(cols[tr], [rows[i].label for i in tr], ds[tr], [rows[i].group for i in tr],
+                               parts=parts, product_intercept="vexseq", n_boot=0)
+        pred = comb.predict_proba(cols[te])
+        y = np.array([rows[i].label for i in te])
+        out.append({"set": "vexseq CAGI5 test", "score": name, "fit": "CAGI5 Vex-seq train split only; test held out",
+                    "weights": dict(zip(parts, comb.weights)), "assessed": len(te), "of": len(te),
+                    **bootstrap_auroc(pred, y, n_boot).to_dict(),
+                    "spearman": spearman_ci(pred, [rows[i].value for i in te], n_boot)})
+    return out
+
+
 def heldout_perplexity(model_spec, shared):
     from genomics.dnalm import load_model
     from genomics.dnalm.pretrain_data import load_corpus, tiled_windows
@@ -155,6 +312,13 @@ def main(argv=None) -> int:
     p.add_argument("--out", default=None)
     p.add_argument("--write-combination", default=None, help="write the BRCA1-held-out fit of --combination-model here")
     p.add_argument("--combination-model", type=int, default=0, help="index into --models whose LM the shipped fit uses")
+    p.add_argument("--no-probe", dest="probe", action="store_false",
+                   help="skip the embedding probe (fit on CAGI5 Vex-seq train, scored on test) and its combination rows")
+    p.add_argument("--features-cache", default=None, help="folder to keep the probe's LM features (one .npz per model)")
+    p.add_argument("--lm-variants", action="store_true",
+                   help="also score the RC-conjoined model without conjoining (per strand, averaged) and ENIGMA BRCA1 "
+                        "in --wide-window windows")
+    p.add_argument("--wide-window", type=int, default=1001)
     p.add_argument("--comparison-json", default=None, help="write the tables as markdown (+ command) for a model card")
     a = p.parse_args(argv)
 
@@ -225,6 +389,7 @@ def main(argv=None) -> int:
             results["table"].append({"set": name, "score": label, **metric_block(s, rows, sel, a.n_boot)})
 
     combos = {}
+    variants_done = False  # the LM-variant rows for the first RC-conjoined model only (CPU)
     for mi, spec in enumerate(specs):
         t = time.time()
         lm = load_model(None if spec == "default" else spec, device="cpu", threads=a.threads)
@@ -233,6 +398,7 @@ def main(argv=None) -> int:
         it = iter(llr_ok)
         llr = [next(it) if r.window else None for r in rows]
         mname = f"{lm.model_id}@{lm.weights_sha}"
+        tag = f"{lm.model_id}@{lm.weights_sha[:8]}"  # two checkpoints of one model stay apart
         info = {"model": mname, "score_seconds": round(time.time() - t, 1)}
         if Path(a.shared).is_dir():
             info["perplexity"] = heldout_perplexity(spec, a.shared)
@@ -240,11 +406,46 @@ def main(argv=None) -> int:
         X = raw_matrix(rows, llr)
         lm_score = X[:, 2]
         for name, sel in eval_sets.items():
-            results["table"].append({"set": name, "score": f"LM alone [{lm.model_id}]", **metric_block(lm_score, rows, sel, a.n_boot)})
+            results["table"].append({"set": name, "score": f"LM alone [{tag}]", **metric_block(lm_score, rows, sel, a.n_boot)})
             pred, fits = out_of_group_combined(X, rows, plans[name], sel)
             w = [dict(zip(PARTS, f.weights)) for f in fits]
-            results["table"].append({"set": name, "score": f"combined [{lm.model_id}]", "fit": fit_desc[name],
+            results["table"].append({"set": name, "score": f"combined [{tag}]", "fit": fit_desc[name],
                                      "weights": w if len(w) > 1 else w[0], **metric_block(pred, rows, sel, a.n_boot)})
+        if a.lm_variants and getattr(lm.model, "rc_conjoin", False) and not variants_done:
+            # the same weights without the conjoined pass: LLR of each strand, and their average
+            ev = np.flatnonzero(np.any(np.stack(list(eval_sets.values())), axis=0) & np.array([bool(r.window) for r in rows]))
+            lm.model.rc_conjoin = False
+            try:
+                fr = score_windows(lm, [(rows[i].window, rows[i].offset, rows[i].ref, rows[i].alt) for i in ev],
+                                   cache=None, detail=True)
+            finally:
+                lm.model.rc_conjoin = True
+            for key, what in (("llr", "no RC conjoin, LLR averaged over both strands"), ("llr_forward", "no RC conjoin, forward strand only")):
+                v = np.full(n, np.nan)
+                for i, sc in zip(ev, fr):
+                    if sc is not None:
+                        v[i] = -getattr(sc, key)
+                for name, sel in eval_sets.items():
+                    results["table"].append({"set": name, "score": f"LM alone [{tag}, {what}]", **metric_block(v, rows, sel, a.n_boot)})
+            # a wider context: ENIGMA BRCA1 in 1,001-base genomic windows (the conv receptive field is ~1,000 bases)
+            wide = [r for r in load_enigma(lab, ref, window=a.wide_window) if r.window]
+            wl = score_windows(lm, [(r.window, r.offset, r.ref, r.alt) for r in wide], cache=cache, window_bases=a.wide_window)
+            by_id = {r.variant_id: (None if x is None else -x) for r, x in zip(wide, wl)}
+            v = np.array([by_id.get(r.variant_id, np.nan) if r.dataset == "enigma" else np.nan for r in rows], float)
+            results["table"].append({"set": "enigma BRCA1", "score": f"LM alone [{tag}, {a.wide_window}-base window]",
+                                     **metric_block(v, rows, eval_sets["enigma BRCA1"], a.n_boot)})
+            variants_done = True
+        if a.probe:
+            fidx = feature_rows(rows)
+            feats = cached_features(lm, mname, rows, fidx, a.features_cache)
+            v = np.full(n, np.nan)
+            v[fidx] = -feats.llr
+            for name in ("vexseq CAGI5 test", "mapsy CAGI5 test"):
+                results["table"].append({"set": name, "score": f"LM alone [{tag}, construct window, no N padding]",
+                                         **metric_block(v, rows, eval_sets[name], a.n_boot)})
+            prows, oof = probe_rows(tag, feats, rows, fidx, a.n_boot, with_base=mi == 0)
+            results["table"].extend(prows)
+            results["table"].extend(cagi5_combination_rows(rows, X, oof, tag, a.n_boot))
         if a.write_combination and mi == a.combination_model:
             tr = vex | (en & (gene == "BRCA2"))
             idx = np.flatnonzero(tr)
@@ -291,9 +492,17 @@ def _fmt(r):
 
 def markdown_tables(results) -> str:
     out = ["| set | score | AUROC [95% CI] | Spearman [95% CI] |", "|---|---|---|---|"]
+    first = {}
     for r in results["table"]:
+        first.setdefault(r["set"], len(first))
+    for r in sorted(results["table"], key=lambda r: first[r["set"]]):  # grouped by set, stable
         sp = r.get("spearman")
         sps = f"{sp['rho']:.3f} [{sp['ci_low']:.3f}-{sp['ci_high']:.3f}]" if sp else ""
+        pd = r.get("paired_vs_splice_features")
+        if pd:
+            sps += (f"; vs splice features only: dAUROC {pd['d_auroc']:+.3f} [{pd['d_auroc_ci'][0]:+.3f} to "
+                    f"{pd['d_auroc_ci'][1]:+.3f}], dSpearman {pd['d_spearman']:+.3f} [{pd['d_spearman_ci'][0]:+.3f} to "
+                    f"{pd['d_spearman_ci'][1]:+.3f}] (paired bootstrap)")
         out.append(f"| {r['set']} | {r['score']} | {_fmt(r)} | {sps} |")
     out += ["", "| LM | held-out perplexity | held-out accuracy | BRCA1 (excluded) perplexity | BRCA1 accuracy |",
             "|---|---:|---:|---:|---:|"]

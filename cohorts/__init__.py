@@ -46,6 +46,7 @@ _EXPORTS = {
     "build_report": "cohorts.report",
     "write_report": "cohorts.report",
     "ScoringCancelled": "cohorts.errors",
+    "load_vus_variants": "cohorts.brca_vus",
 }
 
 __all__ = [
@@ -85,6 +86,7 @@ __all__ = [
     "tables_from_patients",
     "validate_tables",
     "write_cohort",
+    "load_vus_variants",
 ]
 
 

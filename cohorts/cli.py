@@ -104,6 +104,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                           "(default: the panel shipped in cohorts/data/haplotype_panel)")
     sim.add_argument("--germline-mode", choices=("auto", "real", "recombine"), default="auto",
                      help="real people first then recombinants (auto, default), real people only, or recombinants only")
+    sim.add_argument("--vus-rate", type=float, default=0.0, metavar="SHARE",
+                     help="share of patients given a germline BRCA1 variant of uncertain significance with a hidden "
+                          "true effect (ENIGMA class; in the VCF and truth/germline only); default 0 (off)")
+    sim.add_argument("--vus-lof-share", type=float, default=None, metavar="SHARE",
+                     help="share of those VUS that are truly loss of function (default: as in the VUS table, 34/138)")
     sim.add_argument("-o", "--output", required=True, help="cohort directory to write")
     sim.add_argument("--overwrite", action="store_true", help="replace an existing cohort directory")
     sim.add_argument("--json", action="store_true", help="print the summary as JSON")
@@ -125,8 +130,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     trn.add_argument("--cv-folds", type=int, default=5,
                      help="folds of the cross-validation that selects each survival model (default 5; 0 = none)")
     trn.add_argument("--survival-candidates", default=None, metavar="A,B",
-                     help="survival models compared by cross-validation (default boosted,boosted_shallow,cox,blend; "
-                          "also neural, blend_neural: need torch)")
+                     help="survival models compared by cross-validation (default boosted,boosted_shallow,cox,blend,"
+                          "forest,aft,stack; also neural, blend_neural: need torch)")
     trn.add_argument("--no-bootstrap", action="store_true", help="no bootstrap ensembles (no intervals; faster)")
     trn.add_argument("--overwrite", action="store_true", help="replace an existing bundle directory")
     trn.add_argument("--json", action="store_true", help="print the bundle's metrics as JSON")
@@ -163,6 +168,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     sc.add_argument("--fill-missing-covariates", action="store_true",
                     help="fill covariate columns the cohort lacks with the bundle's training medians (reported)")
     sc.add_argument("--keep-parts", action="store_true", help="keep OUT.parts/ after writing OUT.parquet")
+    sc.add_argument("--overwrite", action="store_true",
+                    help="replace an existing output file that is not a 'cohort score' output (default: refused)")
     sc.add_argument("--dnalm-cache", metavar="FILE",
                     help="SQLite DNA LM score cache, shared by the workers and kept across runs (default: "
                          "OUT.parquet.parts/dnalm-cache.sqlite, removed with the chunk files)")
@@ -192,6 +199,7 @@ def _score(args: argparse.Namespace) -> int:
     s = score_cohort(args.cohort, args.output, chunk_size=args.chunk_size, workers=args.workers, bundle=args.bundle,
                      scheduler=args.scheduler, progress=not args.no_progress and not args.json,
                      treatments=args.treatments, keep_parts=args.keep_parts, dnalm_cache=args.dnalm_cache,
+                     overwrite=args.overwrite,
                      **({"fill_missing_covariates": True} if args.fill_missing_covariates else {}))
     if args.json:
         from recommender.commands._output import print_json
@@ -309,7 +317,7 @@ def _evaluate(args: argparse.Namespace) -> int:
                   f"calibration error at {f(m.get('calibration_horizon_days'))} d {g('calibration_error')}")
     if "decision" in o:
         d = o["decision"]
-        print(f"regret          {f(d['regret'])} years (constant {f(d['constant_regret'])}, random "
+        print(f"regret          {f(d['regret'])} utility units (constant {f(d['constant_regret'])}, random "
               f"{f(d['random_regret'])}); best option chosen {f(d['best_chosen_rate'])}")
     for note in report.notes:
         print(f"note: {note}")
@@ -520,7 +528,8 @@ def _simulate(args: argparse.Namespace) -> int:
 
         source = RealGenotypeSource(args.genotypes, mode=args.germline_mode)
     sim = simulate_cohort(args.patients, args.seed, randomised=args.randomised, cancer_mix=mix,
-                          expose_pgx=not args.no_pgx_columns, germline=source)
+                          expose_pgx=not args.no_pgx_columns, germline=source, vus_rate=args.vus_rate,
+                          vus_lof_share=args.vus_lof_share)
     cohort = sim.write(out, overwrite=args.overwrite)
     seconds = time.perf_counter() - start
     size = sum(f.stat().st_size for f in out.rglob("*") if f.is_file())

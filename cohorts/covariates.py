@@ -16,7 +16,7 @@ import pandas as pd
 
 from cohorts.errors import CohortError
 from genomics.errors import UsageError
-from recommender.features.covariates import CovariateSpec, specs_from_dicts
+from recommender.features.covariates import CovariateSpec, check_covariates_given, specs_from_dicts
 
 __all__ = ["categorical", "check_cohort_covariates", "cohort_covariates", "infer_covariates", "select_covariates"]
 
@@ -88,13 +88,6 @@ def check_cohort_covariates(specs: Sequence[CovariateSpec], patients: pd.DataFra
 
     Returns the notes to report (which columns were filled with the bundle's training medians).
     """
-    missing = [s.name for s in specs if s.name not in patients.columns]
-    if not missing:
-        return []
-    if not fill:
-        raise CohortError(f"the cohort lacks {len(missing)} covariate column(s) the bundle was trained with: "
-                          f"{', '.join(missing)}", file=cohort_path, field=missing[0],
-                          fix="score a cohort that has these columns, train a bundle without them "
-                              "(--exclude), or pass --fill-missing-covariates to fill the training medians")
-    return [f"covariate column(s) missing from the cohort, filled with the bundle's training medians "
-            f"(--fill-missing-covariates): {', '.join(missing)}"]
+    return check_covariates_given(specs, patients.columns, fill=fill, where="the cohort", what="covariate column(s)",
+                                  remedy="score a cohort that has these columns, train a bundle without them "
+                                         "(--exclude)", error=CohortError, file=cohort_path)

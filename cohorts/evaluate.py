@@ -18,11 +18,14 @@ covariate column the bundle needs is refused unless ``fill_missing_covariates``.
 Decision metrics need the simulator's oracle (``truth/oracle``: the expected outcome of every patient x
 candidate). Every candidate is scored by the bundle (the same feature code path as training, one row
 per patient x candidate) and the option with the highest *predicted utility* is recommended, where the
-predicted utility mirrors the simulator's utility: restricted mean PFS (years, area under the predicted
-PFS curve up to the model's last time point) minus :data:`cohorts.simulate_model.UTILITY_TOX_PENALTY_YEARS`
-times the predicted probability of any modelled severe toxicity. Reported:
+utility is the ranking's own formula (:func:`recommender.rank.utility_value`, default
+:class:`~recommender.rank.RankingWeights`): ``P(response) + S_PFS(365 d) - 0.5 x sum over modelled CTCAE terms
+of P(severe)``, from the bundle's predictions; the oracle utility is the same formula on the simulator's true
+values (true response probability, true PFS survival at the horizon from the Weibull median, every true
+severe-toxicity probability), so regret measures the model's estimation error, not a difference of
+definitions. Reported:
 
-* regret: oracle utility of the oracle-best option minus oracle utility of the recommended one (years);
+* regret: oracle utility of the oracle-best option minus oracle utility of the recommended one (utility units);
 * response regret: best oracle response probability minus that of the option with the highest
   predicted response probability;
 * best-option rate: how often the recommended option is the oracle-best one;
@@ -47,7 +50,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["EvaluationReport", "binary_metrics", "calibration_at", "evaluate_bundle", "reliability",
+__all__ = ["EvaluationReport", "binary_metrics", "calibration_at", "evaluate_bundle", "oracle_rank_utility", "reliability",
            "survival_metrics"]
 
 N_BINS = 10
@@ -149,7 +152,11 @@ def _predict(bundle: Any, X: pd.DataFrame) -> dict[str, Any]:
         widths = np.diff(np.concatenate([[0.0], grid]))
         prev = np.column_stack([np.ones(len(vals)), vals[:, :-1]])
         rmst = (prev * widths).sum(axis=1)
-        out["survival"][ep] = {"risk": risk, "curves": curves, "rmst_days": rmst,
+        from recommender.rank import RankingWeights
+
+        k = int(np.searchsorted(grid, RankingWeights().horizon_days, side="right")) - 1  # right-continuous step
+        s_h = vals[:, k] if k >= 0 else np.ones(len(vals))
+        out["survival"][ep] = {"risk": risk, "curves": curves, "rmst_days": rmst, "s_horizon": s_h,
                                "model": type(main).__name__}
     return out
 
@@ -195,18 +202,36 @@ def _spearman(a: np.ndarray, b: np.ndarray) -> float | None:
     return None if not np.isfinite(r) else float(r)
 
 
+def oracle_rank_utility(oracle: pd.DataFrame) -> np.ndarray:
+    """The ranking's utility (:func:`recommender.rank.utility_value`) on the oracle's true values, per oracle row.
+
+    True response probability, true PFS survival at the ranking horizon (Weibull with the oracle's median and
+    :data:`cohorts.simulate_model.WEIBULL_SHAPE`) and the sum of the true ``p_severe:<term>`` probabilities.
+    """
+    from cohorts.simulate_model import WEIBULL_SHAPE
+    from recommender.rank import RankingWeights, utility_value
+
+    horizon = RankingWeights().horizon_days
+    med = oracle["median_pfs_days"].to_numpy(dtype=float)
+    s_h = np.exp(-math.log(2) * (horizon / med) ** WEIBULL_SHAPE)
+    tox_cols = [c for c in oracle.columns if str(c).startswith("p_severe:")]
+    tox = oracle[tox_cols].fillna(0.0).sum(axis=1).to_numpy(dtype=float) if tox_cols else np.zeros(len(oracle))
+    return np.asarray(utility_value(oracle["p_response"].to_numpy(dtype=float), s_h, tox), dtype=float)
+
+
 def _decisions(key: pd.DataFrame, oracle: pd.DataFrame, pred: dict[str, Any], constant_rank: dict[str, int]
                ) -> pd.DataFrame:
-    """Per-patient decision metrics (one row per real patient)."""
-    from cohorts.simulate_model import UTILITY_TOX_PENALTY_YEARS
+    """Per-patient decision metrics (one row per real patient); utilities by the ranking's formula."""
+    from recommender.rank import utility_value
 
     df = key.copy()
-    df["true_utility"] = oracle["utility"].to_numpy(dtype=float)
+    df["true_utility"] = oracle_rank_utility(oracle)
     df["true_p_response"] = oracle["p_response"].to_numpy(dtype=float)
     tox = pred["toxicity"]
-    p_any = 1 - np.prod(1 - tox.to_numpy(dtype=float), axis=1) if tox.shape[1] else np.zeros(len(df))
-    rmst = pred["survival"]["pfs"]["rmst_days"] if "pfs" in pred["survival"] else np.zeros(len(df))
-    df["pred_utility"] = rmst / 365.25 - UTILITY_TOX_PENALTY_YEARS * p_any
+    tox_sum = np.nan_to_num(tox.to_numpy(dtype=float)).sum(axis=1) if tox.shape[1] else np.zeros(len(df))
+    s_h = pred["survival"]["pfs"]["s_horizon"] if "pfs" in pred["survival"] else np.zeros(len(df))
+    p_resp = pred["p_response"] if pred["p_response"] is not None else np.zeros(len(df))
+    df["pred_utility"] = utility_value(np.asarray(p_resp, dtype=float), np.asarray(s_h, dtype=float), tox_sum)
     df["pred_p_response"] = pred["p_response"] if pred["p_response"] is not None else 0.0
     df["constant_score"] = [-constant_rank.get(r, 10**6) for r in df["regimen"]]
     rows = []

@@ -254,7 +254,9 @@ def write_germline_vcf(path: str | os.PathLike[str], samples: list[str], sites: 
         *[f"##contig=<ID={c},length={GRCH38_LENGTHS[c.removeprefix('chr')]},assembly=GRCh38>" for c in contigs],
         '##INFO=<ID=GENE,Number=1,Type=String,Description="Gene whose region holds the site">',
         ('##INFO=<ID=KIND,Number=1,Type=String,Description="defining (PGx allele-defining position), anchor '
-         '(common nearby variant) or germline_lof (curated BRCA1/2 loss-of-function variant)">'),
+         '(common nearby variant) or germline_lof (curated BRCA1/2 loss-of-function variant)'
+         + (', germline_vus (BRCA1 variant of uncertain significance; its true effect is in the truth tables only)'
+            if (sites["kind"] == "germline_vus").any() else "") + '">'),
         '##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">',
         "\t".join(["#CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO", "FORMAT", *samples]),
     ]
@@ -433,8 +435,13 @@ class RealGenotypeSource:
         return d
 
     def draw(self, n: int, rng: np.random.Generator, female_share: np.ndarray,
-             brca_rate: np.ndarray | None = None):
-        """Germline data of ``n`` patients (a :class:`cohorts.simulate.GermlineDraw` with a VCF)."""
+             brca_rate: np.ndarray | None = None, extra_sites: tuple[pd.DataFrame, np.ndarray] | None = None):
+        """Germline data of ``n`` patients (a :class:`cohorts.simulate.GermlineDraw` with a VCF).
+
+        ``extra_sites``: further sites written into the VCF, ``(sites, genotypes)`` with the panel's site columns
+        and ``uint8 (n_sites, n, 2)`` genotypes (the simulator's BRCA1 VUS, drawn from their own random stream;
+        ``rng`` is not used for them, so every other draw is unchanged).
+        """
         from cohorts.simulate import GermlineDraw
         from genomics.pgx import call_pgx_cohort
 
@@ -459,6 +466,9 @@ class RealGenotypeSource:
         bg[which[ci], ci, side[ci]] = 1
         sites = pd.concat([self.panel.sites, brca_sites[self.panel.sites.columns]], ignore_index=True)
         geno = np.concatenate([gd.genotypes, bg], axis=0)
+        if extra_sites is not None:
+            sites = pd.concat([sites, extra_sites[0][self.panel.sites.columns]], ignore_index=True)
+            geno = np.concatenate([geno, np.asarray(extra_sites[1], dtype=np.uint8)], axis=0)
         from cohorts.germline_panel import _CONTIG_ORDER
 
         order = np.lexsort((np.arange(len(sites)), sites["pos"].to_numpy(),

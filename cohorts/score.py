@@ -55,16 +55,17 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from genomics.errors import RecommenderError, UsageError
+from genomics.errors import DegradedResultWarning, RecommenderError, UsageError
+from recommender.library_warnings import ignore_library_noise, install_library_noise_filters
 
 __all__ = ["ROW_SCHEMA", "ScoreSummary", "plan_chunks", "score_chunk", "score_cohort"]
 
 PLAN_KEY = b"recommender.cohort_score.plan"
 STATS_KEY = b"recommender.cohort_score.stats"
 #: Bumped when the rows a chunk gets change for the same inputs (old chunk files are then not reused).
-SCORING_VERSION = "cohort-score/3 (covariates from the patients table, risk columns)"
+SCORING_VERSION = "cohort-score/4 (covariates from the patients table, risk columns, germline BRCA1/2 from the cohort VCF)"
 #: Stages timed per chunk, in pipeline order.
-STAGES = ("vcf", "pgx", "biomarkers", "dnalm", "features", "models", "overlay", "output", "wait")
+STAGES = ("vcf", "pgx", "biomarkers", "dnalm", "germline_genes", "features", "models", "overlay", "output", "wait")
 #: File name of the default DNA LM score cache inside ``OUT.parquet.parts/``.
 DNALM_CACHE_NAME = "dnalm-cache.sqlite"
 #: File name of the run's per-sample DNA LM features inside ``OUT.parquet.parts/``.
@@ -189,6 +190,35 @@ def parts_dir(out_path: str | os.PathLike[str]) -> Path:
     return out.with_name(out.name + ".parts")
 
 
+def is_score_output(path: str | os.PathLike[str]) -> bool:
+    """``True`` when ``path`` is a Parquet file written by :func:`score_cohort` (its metadata key)."""
+    try:
+        meta = pq.read_schema(path).metadata or {}
+    except (OSError, ValueError, pa.ArrowException):
+        return False
+    return b"recommender.cohort_score" in meta
+
+
+def check_output_path(out_path: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
+    """The resolved output path, refused (``UsageError``) when writing it could destroy something else.
+
+    Refused: a symbolic link (its target would be replaced), a directory, and an existing file that is not a
+    ``cohort score`` output unless ``overwrite``.
+    """
+    given = Path(out_path)
+    if given.is_symlink():
+        raise UsageError("the output path is a symbolic link; its target would be replaced", file=str(given),
+                         field="--output", fix="give the real path of a new file")
+    out = given.resolve()
+    if out.is_dir():
+        raise UsageError("the output path is a directory", file=str(out), field="--output",
+                         fix="give a file name, e.g. DIR/scores.parquet")
+    if out.exists() and not overwrite and not is_score_output(out):
+        raise UsageError("the output file exists and is not a 'cohort score' output", file=str(out),
+                         field="--output", fix="choose a new file name, or pass --overwrite to replace it")
+    return out
+
+
 def plan_chunks(patient_ids: Sequence[str], chunk_size: int) -> list[tuple[str, ...]]:
     """Split ``patient_ids`` (in order) into chunks of at most ``chunk_size``."""
     if chunk_size < 1:
@@ -253,8 +283,8 @@ def _context(spec: str | bool | None) -> Any:
 
 
 def init_worker(spec: str | bool | None) -> None:
-    """Process-pool initializer: load the bundle once per worker."""
-    warnings.simplefilter("ignore")
+    """Process-pool initializer: load the bundle once per worker (numeric libraries' noise filtered by category)."""
+    install_library_noise_filters()
     _context(spec)
 
 
@@ -451,8 +481,7 @@ def _dnalm_prepass(cohort_dir: Path, vcf: Path, genes: tuple[str, ...], plan: st
     if on_samples is not None:
         on_samples(0, len(present))
     for start in range(0, len(present), size):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+        with ignore_library_noise():
             features.update(dnalm_features_for_samples(str(vcf), present[start:start + size], genes, cache=cache,
                                                        timer=timer))
         if on_samples is not None:
@@ -501,7 +530,6 @@ def score_chunk(task: ChunkTask) -> dict[str, Any]:
     the DNA LM) once per process.
     """
     from cohorts.simulate_model import CANDIDATES
-    from genomics.errors import DegradedResultWarning
     from genomics.pgx import call_pgx_cohort
     from recommender.requests import RankingOptions
     from recommender.schema import TreatmentOption
@@ -568,8 +596,7 @@ def score_chunk(task: ChunkTask) -> dict[str, Any]:
         scored = {p.patient_id for p in patients}
         wanted = {pid: s for pid, s in sample_of.items() if pid in scored and pid in profiles}
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
+            with ignore_library_noise():
                 lm = dnalm_features_for_samples(str(vcf), list(dict.fromkeys(wanted.values())), genes,
                                                 cache=task.dnalm_cache, timer=timer)
             lm_by_patient = {pid: lm[s] for pid, s in wanted.items() if s in lm}
@@ -579,16 +606,32 @@ def score_chunk(task: ChunkTask) -> dict[str, Any]:
     # -- covariates of the chunk's patients from the patients table (same reading as training)
     covs = _chunk_covariates(ctx.bundle, pts, {p.patient_id for p in patients})
 
+    # -- germline BRCA1/2 of the chunk's samples (PARP-inhibitor eligibility, as score_patient reads them)
+    germline_by_patient: dict[str, Any] | None = None
+    if vcf is not None and sample_of:
+        from genomics.biomarkers.germline import read_germline_genes_cohort
+
+        with timer.stage("germline_genes"):
+            try:
+                by_smp = read_germline_genes_cohort(str(vcf), list(dict.fromkeys(sample_of.values())))
+                germline_by_patient = {pid: by_smp[s] for pid, s in sample_of.items() if s in by_smp}
+            except RecommenderError as err:  # scored with germline BRCA "not assessed" (each result says so)
+                warn["germline BRCA: " + warning_kind(err.message if hasattr(err, "message") else str(err))] += 1
+
     # -- score: the whole chunk is one model batch
     rows: list[dict[str, Any]] = []
     n_scored = 0
     knowledge: dict[str, Any] | None = None
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    # library noise is hidden by category; a DegradedResultWarning escaping a result is counted like the results'
+    # own warnings, any other warning is passed on (never a blanket "ignore")
+    with warnings.catch_warnings(record=True) as caught_scoring:
+        install_library_noise_filters()
+        warnings.simplefilter("always", DegradedResultWarning)
         chunk_ctx = ScoringContext(ctx.bundle if ctx.bundle is not None else False)
         for res in score_patients(patients, context=chunk_ctx, ranking=RankingOptions(explain=False),
                                   on_error="yield", pgx_profiles=profiles, dnalm_features=lm_by_patient,
-                                  batch_size=max(1, len(patients)), timer=timer, covariates=covs):
+                                  batch_size=max(1, len(patients)), timer=timer, covariates=covs,
+                                  germline_genes=germline_by_patient):
             if isinstance(res, RecommenderError):
                 skipped[f"{type(res).__name__}: {warning_kind(res.message if hasattr(res, 'message') else str(res))}"] += 1
                 continue
@@ -599,6 +642,11 @@ def score_chunk(task: ChunkTask) -> dict[str, Any]:
                 for w in res.warnings:
                     warn[warning_kind(w)] += 1
                 rows.extend(_rows(res, task.index, profiles.get(res.patient_id)))
+    for w in caught_scoring:
+        if issubclass(w.category, DegradedResultWarning):
+            warn[warning_kind(str(w.message))] += 1
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
 
     with timer.stage("output"):
         table = pa.Table.from_pylist(rows, schema=ROW_SCHEMA) if rows else ROW_SCHEMA.empty_table()
@@ -841,6 +889,7 @@ def score_cohort(
     dnalm_cache: str | os.PathLike[str] | None = None,
     fill_missing_covariates: bool = False,
     on_stage: Callable[[str, int, int], None] | None = None,
+    overwrite: bool = False,
 ) -> ScoreSummary:
     """Score every patient of a cohort and write one Parquet row per patient x candidate option.
 
@@ -885,6 +934,10 @@ def score_cohort(
         a cohort without a covariate column the bundle needs is refused unless this is set (the column is then
         filled with the bundle's training medians and the summary's warnings say so).
 
+    overwrite
+        Replace an existing ``out_path`` that is not a ``cohort score`` output (default: refused, so a typo
+        cannot overwrite an unrelated file; an output of ours is rewritten, which is how a run resumes).
+
     Returns
     -------
     ScoreSummary
@@ -895,7 +948,7 @@ def score_cohort(
     if workers < 1:
         raise UsageError(f"workers must be >= 1, not {workers}", field="workers", fix="use --workers 1 or more")
     cohort_path = Path(cohort_dir).resolve()
-    out = Path(out_path).resolve()
+    out = check_output_path(out_path, overwrite=overwrite)
     cohort = load_cohort(cohort_path, validate=False)
     ids = [str(x) for x in pq.read_table(cohort_path / cohort.manifest.tables["patients"].path,
                                          columns=["patient_id"]).column("patient_id").to_pylist()]
@@ -988,8 +1041,10 @@ def score_cohort(
         "knowledge_bases": next((stats[i]["knowledge"] for i in sorted(stats) if stats[i].get("knowledge")), None),
     }, sort_keys=True).encode()}
     schema = ROW_SCHEMA.with_metadata(meta)
+    # a new file (O_EXCL, no symbolic link followed), renamed into place: never a write through someone's link
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o644)
     try:
-        with pq.ParquetWriter(tmp, schema) as writer:
+        with os.fdopen(fd, "wb") as handle, pq.ParquetWriter(handle, schema) as writer:
             for i in range(len(chunks)):
                 part = pq.read_table(parts / _part_name(i), schema=ROW_SCHEMA)
                 writer.write_table(part.replace_schema_metadata(meta))

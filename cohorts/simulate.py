@@ -154,6 +154,9 @@ def simulate_cohort(
     germline: GermlineSource | None = None,
     expose_pgx: bool = True,
     follow_up_days: tuple[float, float] = (365.0, 5 * 365.0),
+    vus_rate: float = 0.0,
+    vus_lof_share: float | None = None,
+    vus_variants: pd.DataFrame | None = None,
 ) -> SimulatedCohort:
     """Draw a synthetic cohort of ``n`` patients (reproducible for a given ``seed``).
 
@@ -166,6 +169,19 @@ def simulate_cohort(
         OncoTree code -> share (default :data:`cohorts.simulate_model.CANCER_MIX`).
     germline
         Source of germline data (default :class:`PhenotypePriorSource`).
+    vus_rate
+        Share of patients given one heterozygous germline BRCA1 variant of uncertain significance (default 0:
+        off). Each VUS is a real ENIGMA-classified SNV (:mod:`cohorts.brca_vus`) whose hidden true effect (loss
+        of function or not) changes olaparib efficacy like a curated loss of function
+        (:data:`cohorts.simulate_model.VUS_LOF_EFFECTS`); it goes into the germline VCF (``KIND=germline_vus``)
+        and into ``truth/germline`` (``brca_vus``, ``brca_vus_hidden_lof``, ...), never into observed tables.
+        Drawn from a separate random stream: with ``vus_rate=0`` the cohort is identical to one simulated
+        without the option.
+    vus_lof_share
+        Share of VUS carriers whose VUS is truly loss of function (default ``None``: every VUS of the table
+        equally likely, 34 of 138 are loss of function).
+    vus_variants
+        The VUS table (default :func:`cohorts.brca_vus.load_vus_variants`).
     """
     if not 1 <= n <= MAX_PATIENTS_TABLES:
         raise UsageError(f"n = {n} outside 1-{MAX_PATIENTS_TABLES:,}", field="n", fix="choose a smaller cohort")
@@ -174,6 +190,11 @@ def simulate_cohort(
     if unknown:
         raise UsageError(f"no simulation model for cancer type(s) {', '.join(unknown)}", field="cancer_types",
                          fix=f"choose among {', '.join(M.CANCER_SETTINGS)}")
+    if not 0.0 <= float(vus_rate) <= 1.0:
+        raise UsageError(f"vus_rate = {vus_rate} outside 0-1", field="vus_rate", fix="give a share between 0 and 1")
+    if vus_lof_share is not None and not 0.0 <= float(vus_lof_share) <= 1.0:
+        raise UsageError(f"vus_lof_share = {vus_lof_share} outside 0-1", field="vus_lof_share",
+                         fix="give a share between 0 and 1, or leave it unset")
     start = time.perf_counter()
     rng = np.random.default_rng(seed)
     germline = germline or PhenotypePriorSource()
@@ -184,8 +205,10 @@ def simulate_cohort(
     cancer = rng.choice(codes, size=n, p=shares / shares.sum())
     settings = [M.CANCER_SETTINGS[c] for c in cancer]
     female_share = np.array([s.female for s in settings])
+    vus = _draw_vus(n, seed, float(vus_rate), vus_lof_share, vus_variants) if vus_rate > 0 else None
     if getattr(germline, "uses_brca_rate", False):  # genotype sources put germline BRCA1/2 into the VCF
-        g = germline.draw(n, rng, female_share, brca_rate=np.array([s.germline_brca for s in settings]))
+        extra = {} if vus is None else {"extra_sites": (vus["sites"], vus["genotypes"])}
+        g = germline.draw(n, rng, female_share, brca_rate=np.array([s.germline_brca for s in settings]), **extra)
     else:
         g = germline.draw(n, rng, female_share)
     population = np.asarray(g.population)
@@ -263,6 +286,8 @@ def simulate_cohort(
         germ_brca = germ_brca.fillna(False).to_numpy(bool)
     somatic_brca = (cancer == "HGSOC") & (rng.random(n) < 0.05)
     brca_lof = germ_brca | somatic_brca
+    # a VUS that is truly loss of function acts only where no curated/somatic loss of function already does
+    vus_lof = (vus["carrier"] & vus["hidden_lof"] & ~brca_lof) if vus is not None else None
     brca_gene = rng.choice(["BRCA1", "BRCA2"], size=n)
     if "germline_brca_gene" in phen:  # the gene of the germline variant in the VCF
         brca_gene = np.where(germ_brca & phen["germline_brca_gene"].notna().to_numpy(),
@@ -335,6 +360,8 @@ def simulate_cohort(
             for (r, feat), beta in M.EFFICACY_EFFECTS.items():
                 if r == reg:
                     eta[:, k] += beta * features[feat][idx]
+            if vus_lof is not None and reg in M.VUS_LOF_EFFECTS:  # efficacy only: assignment never sees it
+                eta[:, k] += M.VUS_LOF_EFFECTS[reg] * vus_lof[idx]
             pref = M.ASSIGNMENT.get(reg, {"base": 0.0})
             scores[:, k] = pref.get("base", 0.0) + sum(
                 b * features[f][idx] for f, b in pref.items() if f != "base")
@@ -461,9 +488,26 @@ def simulate_cohort(
     germ["cyp2d6_inhibitor"] = inhibitor
     germ["cyp2d6_effective_activity"] = cyp_eff
     germ["dpyd_tested_before_treatment"] = dpyd_tested
+    vus_note: tuple[str, ...] = ()
+    if vus is not None:
+        t = vus["table"]
+        w = vus["which"]
+        car = vus["carrier"]
+        germ["brca_vus"] = np.where(car, (t["gene"] + " " + t["hgvs_c"]).to_numpy()[w], None)
+        germ["brca_vus_gene"] = np.where(car, t["gene"].to_numpy()[w], None)
+        germ["brca_vus_variant"] = np.where(
+            car, (t["chrom"] + ":" + t["pos"].astype(str) + ":" + t["ref"] + ">" + t["alt"]).to_numpy()[w], None)
+        germ["brca_vus_consequence"] = np.where(car, t["consequence"].to_numpy()[w], None)
+        germ["brca_vus_hidden_lof"] = car & t["hidden_lof"].to_numpy(bool)[w]
+        germ["brca_vus_acts"] = vus_lof
+        vus_note = ((f"germline BRCA1 VUS: rate {vus_rate}, {int(car.sum())} carriers, "
+                     f"{int((car & t['hidden_lof'].to_numpy(bool)[w]).sum())} truly loss of function (hidden truth: "
+                     "ENIGMA class, cohorts/data/brca1_vus_enigma.tsv; truth/germline brca_vus_*)"),)
     seconds = time.perf_counter() - start
     stats = {"n": n, "seed": seed, "randomised": randomised, "generation_seconds": round(seconds, 3),
              "regimens": {str(k): int(v) for k, v in pd.Series(received).value_counts().items()}}
+    if vus is not None:
+        stats["vus_carriers"] = int(vus["carrier"].sum())
     return SimulatedCohort(
         name=f"simulated-{n}-seed{seed}{'-randomised' if randomised else ''}",
         tables={"patients": patients, "treatments": treatments, "outcomes": outcomes, "adverse_events": adverse,
@@ -477,13 +521,47 @@ def simulate_cohort(
                    f"germline: {g.description or type(germline).__name__}",
                    ("truth/oracle: expected outcome of every candidate (never training data); truth/germline: "
                     "true PGx phenotypes; truth/assignment: propensities"),
-                   f"utility = expected PFS (years) - {M.UTILITY_TOX_PENALTY_YEARS} x P(any severe toxicity)"),
+                   f"utility = expected PFS (years) - {M.UTILITY_TOX_PENALTY_YEARS} x P(any severe toxicity)",
+                   *vus_note),
         ),
         description="synthetic cohort with known ground truth",
         vcf=g.vcf,
         seconds=seconds,
         stats=stats,
     )
+
+
+def _draw_vus(n: int, seed: int, rate: float, lof_share: float | None, table: pd.DataFrame | None) -> dict:
+    """Germline BRCA1 VUS of ``n`` patients from their own random stream (see ``simulate_cohort(vus_rate=)``).
+
+    Returns ``carrier``, ``which`` (row of ``table``), ``hidden_lof`` (bool, per patient), the VCF ``sites`` and
+    heterozygous ``genotypes`` (``uint8 (rows, n, 2)``) for the germline source, and the ``table``.
+    """
+    from cohorts.brca_vus import load_vus_variants
+
+    t = (load_vus_variants() if table is None else table).reset_index(drop=True)
+    vrng = np.random.default_rng([int(seed), M.VUS_STREAM])
+    carrier = vrng.random(n) < rate
+    lof_rows = np.flatnonzero(t["hidden_lof"].to_numpy(bool))
+    other_rows = np.flatnonzero(~t["hidden_lof"].to_numpy(bool))
+    if lof_share is None:
+        which = vrng.integers(0, len(t), size=n)
+    else:
+        if (lof_share > 0 and not len(lof_rows)) or (lof_share < 1 and not len(other_rows)):
+            raise UsageError("the VUS table lacks the class vus_lof_share asks for", field="vus_lof_share",
+                             fix="use a table with both classes or leave vus_lof_share unset")
+        want = vrng.random(n) < lof_share
+        pick_l = lof_rows[vrng.integers(0, max(len(lof_rows), 1), size=n)] if len(lof_rows) else np.zeros(n, int)
+        pick_o = other_rows[vrng.integers(0, max(len(other_rows), 1), size=n)] if len(other_rows) else np.zeros(n, int)
+        which = np.where(want, pick_l, pick_o)
+    side = vrng.integers(0, 2, size=n)
+    geno = np.zeros((len(t), n, 2), dtype=np.uint8)
+    ci = np.flatnonzero(carrier)
+    geno[which[ci], ci, side[ci]] = 1
+    sites = t.assign(kind="germline_vus", block="BRCA", id=".",
+                     source="ENIGMA-classified BRCA1 SNV (cohorts/data/brca1_vus_enigma.tsv)")
+    return {"carrier": carrier, "which": which, "hidden_lof": carrier & t["hidden_lof"].to_numpy(bool)[which],
+            "sites": sites, "genotypes": geno, "table": t}
 
 
 def _hotspot_alleles() -> dict:

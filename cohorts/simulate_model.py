@@ -52,6 +52,8 @@ __all__ = [
     "TOXICITY_BASE",
     "TOXICITY_MODIFIERS",
     "UTILITY_TOX_PENALTY_YEARS",
+    "VUS_LOF_EFFECTS",
+    "VUS_STREAM",
     "WEIBULL_SHAPE",
     "CancerSetting",
     "Hotspot",
@@ -194,6 +196,16 @@ EFFICACY_EFFECTS: dict[tuple[str, str], float] = {
     # Immune checkpoint inhibitors: higher response with smoking-related tumour mutational burden.
     ("pembrolizumab", "ever_smoker"): 0.6,
 }
+
+#: Germline BRCA1 variants of uncertain significance (simulator option ``vus_rate``, off by default;
+#: :mod:`cohorts.brca_vus`): a VUS whose hidden true effect is loss of function changes the efficacy of these
+#: regimens exactly like a curated BRCA1/2 loss of function does, and only in a patient without one (no double
+#: count). Treatment assignment does not see it: the treating physician does not know a VUS's true effect.
+VUS_LOF_EFFECTS: dict[str, float] = {"olaparib": EFFICACY_EFFECTS[("olaparib", "brca_lof")]}
+#: Second entropy word of the VUS random stream (``numpy.random.default_rng([seed, VUS_STREAM])``): the VUS are
+#: drawn apart from every other draw, so a cohort with ``vus_rate=0`` is byte-identical to one simulated before the
+#: option existed, and turning it on changes nothing but the VUS, their carriers' olaparib truth and outcomes.
+VUS_STREAM = 0x56555321
 
 #: Effect of efficacy on the PFS hazard (log hazard ratio per unit of ``eta - eta_ref``).
 PFS_EFFICACY = 0.6

@@ -5,13 +5,16 @@ Each option carries one :class:`~recommender.recommendation.EligibilityCheck` pe
 (:func:`recommender.knowledge_overlay.eligibility_checks`, from the biomarker table's
 ``eligibility_requirements``). The gate gives the option a tier:
 
-====================  ====  ==========================================================================
-option eligibility    tier  effect on the order
-====================  ====  ==========================================================================
-``eligible``          0     none (also every option without a biomarker-restricted drug)
-``not_established``   1     after every option of tier 0: never ranked first while an eligible one exists
-``contraindicated``   2     with the ``avoid`` options, after tiers 0 and 1
-====================  ====  ==========================================================================
+========================  ====  ======================================================================
+option eligibility        tier  effect on the order
+========================  ====  ======================================================================
+``eligible``              0     none (also every option without a biomarker-restricted drug)
+``eligible_predicted``    0     none, but amber and said in words: eligibility rests on a VUS predicted
+                                pathogenic (lower 90% bound of its calibrated probability >= 0.9)
+``not_established``       1     after every option of tier 0: never ranked first while an eligible one
+                                exists
+``contraindicated``       2     with the ``avoid`` options, after tiers 0 and 1
+========================  ====  ======================================================================
 
 The tier is combined with the guidance tier of :mod:`recommender.rank` (the larger wins). The caller's
 ``allow_avoid_first=True`` (rank by the model alone) lifts the gate too, and the result says so.
@@ -33,7 +36,7 @@ from recommender.recommendation import EligibilityCheck
 __all__ = ["GATE_TIERS", "EligibilityGate", "eligibility_gate", "eligibility_label"]
 
 #: Ranking tier of each option eligibility (0 = no restriction on the order).
-GATE_TIERS = {"eligible": 0, "not_established": 1, "contraindicated": 2}
+GATE_TIERS = {"eligible": 0, "eligible_predicted": 0, "not_established": 1, "contraindicated": 2}
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,8 @@ def eligibility_label(checks: Sequence[EligibilityCheck]) -> str:
     if state == "eligible":
         return "eligible: " + "; ".join(f"{c.drug} ({c.reason})" for c in checks)
     bad = [c for c in checks if c.status == state]
+    if state == "eligible_predicted":
+        return f"{ELIGIBILITY_LABELS[state]}: " + "; ".join(f"{c.drug} ({c.reason})" for c in bad)
     if state == "contraindicated":
         return "avoid: " + "; ".join(f"{c.drug}: {c.reason}" for c in bad)
     tests = list(dict.fromkeys(c.test for c in bad))
@@ -69,6 +74,9 @@ def eligibility_gate(checks: Sequence[EligibilityCheck]) -> EligibilityGate:
                   + "): placed after every eligible option")
     elif state == "contraindicated":
         reason = f"contraindicated by a tumour biomarker ({label.split(': ', 1)[-1]})"
+    elif state == "eligible_predicted":
+        reason = ("eligibility rests on a variant of uncertain significance predicted pathogenic (not an approved "
+                  "biomarker): confirm by clinical classification")
     else:
         reason = ""
     return EligibilityGate(eligibility=state, tier=GATE_TIERS[state], reason=reason, label=label)

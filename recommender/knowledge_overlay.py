@@ -206,15 +206,19 @@ def pgx_flags_for_option(drugs: Sequence[str], guidance: Mapping[str, Any] | Non
 
 
 def eligibility_checks(drugs: Sequence[str], cancer_type: str | None, report: Any, *,
-                       tested_genes: Iterable[str] | None = None) -> tuple[EligibilityCheck, ...]:
+                       tested_genes: Iterable[str] | None = None, germline: Any = None,
+                       lm_scorer: Any = None) -> tuple[EligibilityCheck, ...]:
     """One :class:`EligibilityCheck` per biomarker-restricted drug of an option
-    (:func:`genomics.biomarkers.assess_eligibility`)."""
+    (:func:`genomics.biomarkers.assess_eligibility`; ``germline``: the patient's
+    :class:`~genomics.biomarkers.germline.GermlineGenes`, which can establish PARP-inhibitor eligibility)."""
     from genomics.biomarkers.eligibility import assess_eligibility
 
     return tuple(EligibilityCheck(drug=r.drug, status=r.status, requirement_id=r.requirement_id,
                                   requirement=r.requirement, genes=tuple(r.genes), test=r.test, reason=r.reason,
-                                  label=r.label, findings=tuple(r.findings), citations=tuple(_json_plain(dict(c)) for c in r.citations))
-                 for r in assess_eligibility(drugs, cancer_type, report, tested_genes=tested_genes))
+                                  label=r.label, findings=tuple(r.findings), citations=tuple(_json_plain(dict(c)) for c in r.citations),
+                                  evidence=tuple(_json_plain(dict(e)) for e in r.evidence))
+                 for r in assess_eligibility(drugs, cancer_type, report, tested_genes=tested_genes, germline=germline,
+                                             lm_scorer=lm_scorer))
 
 
 def option_guidance(pgx: Sequence[PgxFlag], checks: Sequence[EligibilityCheck] = ()) -> tuple[str, str, tuple[str, ...]]:

@@ -39,6 +39,8 @@ __all__ = [
     "SignedReview",
     "TestingAdvice",
     "GeneSummary",
+    "GermlineGeneState",
+    "VariantEvidence",
     "GuidelineQuote",
     "ModelPrediction",
     "ModelStatus",
@@ -62,7 +64,7 @@ RECOMMENDATION_SCHEMA_VERSION = "recommendation/1.0"
 Action = GuidanceAction
 
 #: Eligibility of an option for its biomarker-restricted drugs (:mod:`genomics.biomarkers.eligibility`).
-Eligibility = Literal["eligible", "not_established", "contraindicated"]
+Eligibility = Literal["eligible", "eligible_predicted", "not_established", "contraindicated"]
 
 #: Shown with every result (JSON, report, service, app).
 DISCLAIMER = (
@@ -267,6 +269,52 @@ class BiomarkerEvidence(_Frozen):
     match_method: str = ""
 
 
+class VariantEvidence(_Frozen):
+    """A germline or tumour variant in a gene whose loss changes a therapy (BRCA1/2: PARP inhibitors, platinum),
+    with its variant-effect evidence, shown beside the option (:mod:`genomics.biomarkers.variant_evidence`).
+
+    ``supports``: ``loss_of_function`` (frameshift / stop gained / canonical splice / start lost: establishes
+    PARP-inhibitor eligibility), ``predicted_pathogenic`` (a VUS whose calibrated P(pathogenic) has a 90% lower
+    bound >= ``threshold``: "eligible (predicted pathogenic VUS; confirm)", never green) or
+    ``not_established`` (a VUS: evidence only). ``probability`` / ``interval`` come from the fitted
+    variant-effect combination (``combination``), ``parts`` / ``contributions`` say which parts contributed.
+    """
+
+    gene: str
+    variant: str
+    source: str
+    classification: str
+    consequence: str | None = None
+    detail: str = ""
+    supports: Literal["loss_of_function", "predicted_pathogenic", "not_established", "benign_like"]
+    label: str = ""
+    coding: str = ""
+    protein_change: str | None = None
+    zygosity: str | None = None
+    exon_boundary_distance: int | None = None
+    lm_llr: float | None = None
+    lm_status: str = "not computed"
+    probability: float | None = None
+    interval: tuple[float, float] | None = None
+    parts: dict[str, float | None] = Field(default_factory=dict)
+    contributions: dict[str, float] = Field(default_factory=dict)
+    contributing_parts: tuple[str, ...] = ()
+    not_assessed: tuple[str, ...] = ()
+    threshold: float = 0.9
+    combination: str | None = None
+    record: str = ""
+
+
+class GermlineGeneState(_Frozen):
+    """One therapy-relevant gene in the germline data: ``pathogenic_variant``, ``vus``, ``no_reportable_variant``
+    (calls in the gene, none reportable: not proof of a normal gene) or ``not_assessed`` (never "wild type")."""
+
+    gene: str
+    status: Literal["pathogenic_variant", "vus", "no_reportable_variant", "not_assessed"]
+    detail: str = ""
+    calls: int = 0
+
+
 class EligibilityCheck(_Frozen):
     """Whether the tumour shows the biomarker a drug of the option is indicated with.
 
@@ -288,6 +336,8 @@ class EligibilityCheck(_Frozen):
     label: str = ""
     findings: tuple[str, ...] = ()
     citations: tuple[dict[str, Any], ...] = ()
+    #: The variants behind the state (germline / tumour, with variant-effect evidence for a VUS).
+    evidence: tuple[VariantEvidence, ...] = ()
 
     @property
     def colour(self) -> str:
@@ -336,6 +386,9 @@ class RankedOption(_Frozen):
     eligibility: Eligibility = "eligible"
     eligibility_checks: tuple[EligibilityCheck, ...] = ()
     eligibility_label: str = ""
+    #: BRCA1/2 (germline or tumour) variants and their variant-effect evidence, beside PARP-inhibitor and
+    #: platinum options (:mod:`recommender.variant_evidence`).
+    variant_evidence: tuple[VariantEvidence, ...] = ()
 
     @property
     def guidance_colour(self) -> str:
@@ -437,6 +490,8 @@ class Recommendation(_Frozen):
     pgx_profile: dict[str, Any] | None = None
     tumour_findings: tuple[BiomarkerEvidence, ...] = ()
     tumour_vus: tuple[dict[str, Any], ...] = ()
+    #: Therapy-relevant genes read from the germline VCF (BRCA1/2), each with its state.
+    germline_genes: tuple[GermlineGeneState, ...] = ()
     disagreements: tuple[Disagreement, ...] = ()
     warnings: tuple[str, ...] = ()
     disclaimer: str = DISCLAIMER

@@ -67,9 +67,18 @@ class PatientInputs:
     dnalm_features
         Already computed DNA LM features of this patient.
     covariates
-        Clinical covariates of this patient for the model features (``er_positive``, ``msi_high``, ``tmb``
-        and a bundle's declared covariates, e.g. from
-        :func:`recommender.models.training.patient_covariates` over a cohort's patients row).
+        Clinical covariates of this patient for the model features: ``{name: value}`` with a bundle's declared
+        covariates (``recommender score --covariates NAME=VALUE``; values read as at training, see
+        :mod:`recommender.covariate_inputs`) and ``er_positive``, ``msi_high``, ``brca_lof``, ``tmb``; or the
+        block :func:`recommender.models.training.patient_covariates` writes from a cohort's patients row. A
+        covariate the bundle needs and this lacks is refused (``UsageError`` naming it).
+    fill_missing_covariates
+        Accept missing bundle covariates: the models impute them (training medians); the result's warnings say
+        which (``--fill-missing-covariates``).
+    germline_genes
+        Already read germline BRCA1/2 of this patient (:class:`~genomics.biomarkers.germline.GermlineGenes`,
+        e.g. :func:`genomics.biomarkers.germline.read_germline_genes_cohort` over a cohort VCF); default: read
+        from ``germline_vcf`` (not assessed without one).
     """
 
     germline_vcf: str | os.PathLike[str] | None = None
@@ -84,6 +93,8 @@ class PatientInputs:
     dnalm_features: Any = None
     covariates: Any = None
     cyp2d6_without_copy_number: bool = False
+    germline_genes: Any = None
+    fill_missing_covariates: bool = False
 
     def replace(self, **changes: Any) -> PatientInputs:
         """A copy with ``changes`` applied."""

@@ -49,10 +49,11 @@ from recommender.knowledge_overlay import (
     pgx_flags_for_option,
     phenoconversion_notes,
 )
+from recommender.library_warnings import ignore_library_noise
 from recommender.rank import OptionInput, RankingWeights, rank_options
-from recommender.requests import PatientInputs, RankingOptions, split_legacy_keywords
 from recommender.recommendation import (
     GeneSummary,
+    GermlineGeneState,
     ModelPrediction,
     ModelStatus,
     OodStatus,
@@ -61,8 +62,10 @@ from recommender.recommendation import (
     ResponsePrediction,
     SurvivalPrediction,
     ToxicityRisk,
+    VariantEvidence,
     package_version,
 )
+from recommender.requests import PatientInputs, RankingOptions, split_legacy_keywords
 from recommender.schema import Patient, TreatmentOption, patient_from_dict
 
 __all__ = ["DEMO_PATIENT", "PatientInputs", "RankingOptions", "ScoringContext", "StageTimer", "load_bundle",
@@ -434,6 +437,8 @@ class _Prepared:
     warn_list: list[str]
     covariates: Any = None
     cyp2d6_without_copy_number: bool = False
+    germline_genes: Any = None  # genomics.biomarkers.germline.GermlineGenes (BRCA1/2 for PARP eligibility)
+    reference: Any = None  # the GRCh38 reference the caller gave (DNA LM part of a VUS)
 
 
 # ------------------------------------------------------------------------------------------------ the call
@@ -520,6 +525,8 @@ def _prepare(
     dnalm_features: Any = None,
     timer: Any = None,
     covariates: Any = None,
+    germline_genes: Any = None,
+    fill_missing_covariates: bool = False,
 ) -> _Prepared:
     """Steps 1-3 of :func:`score_patient` (options, germline PGx, tumour biomarkers) and the DNA LM features."""
     patient, file_dir = _as_patient(patient)
@@ -571,6 +578,14 @@ def _prepare(
         if kb_prov.get("staleness_warning"):
             notes.append(kb_prov["staleness_warning"])
 
+    # -- germline BRCA1/2 (PARP-inhibitor eligibility, evidence beside PARP / platinum options)
+    if germline_genes is None:
+        from recommender.variant_evidence import germline_genes_for_patient
+
+        with _stage(timer, "germline_genes"):
+            germline_genes = germline_genes_for_patient(vcf, None if profile is None else profile.sample,
+                                                        reference=reference)
+
     # -- tumour -> biomarker evidence
     with _stage(timer, "biomarkers"):
         report = _biomarkers(patient, tumour, base if allow_record_paths else None,
@@ -580,6 +595,11 @@ def _prepare(
 
     # -- DNA LM gene features (the model bundle's DNA LM genes)
     ctx = context or ScoringContext(bundle)
+    if ctx.bundle is not None:  # the bundle's covariates: read, checked, refused when missing (unless filled)
+        from recommender.covariate_inputs import patient_covariate_block
+
+        covariates, cov_notes = patient_covariate_block(covariates, ctx.bundle, fill=fill_missing_covariates)
+        warn_list.extend(cov_notes)
     lm_features = None
     if ctx.bundle is not None:
         lm_genes = tuple(getattr(getattr(ctx.bundle, "schema", None), "dnalm_genes", ()) or ())
@@ -596,13 +616,25 @@ def _prepare(
     return _Prepared(patient=patient, options=options, ctx=ctx, vcf=vcf, profile=profile,
                      guidance_list=guidance_list, guidance=guidance, no_pgx_reason=no_pgx_reason, kb_prov=kb_prov,
                      pheno_notes=pheno_notes, report=report, lm_features=lm_features, notes=notes,
-                     warn_list=warn_list, covariates=covariates,
+                     warn_list=warn_list, covariates=covariates, germline_genes=germline_genes, reference=reference,
                      cyp2d6_without_copy_number=_cyp2d6_accepted(profile, cyp2d6_without_copy_number,
                                                                  precomputed=pgx_profile is not None))
 
 
 def _model_error_reason(err: ModelError) -> str:
     return f"the model bundle could not score this patient: {err.one_line()}"
+
+
+def _model_covariates(prep: _Prepared) -> dict[str, Any] | None:
+    """The covariates the models see: the patient's, plus ``brca_lof`` for a germline BRCA1/2 loss of function.
+
+    The models were trained on tumour BRCA findings that include germline carriers, so a germline loss of
+    function read from the VCF is the same feature; a variant of uncertain significance never is.
+    """
+    covariates = prep.covariates
+    if prep.germline_genes is not None and getattr(prep.germline_genes, "pathogenic", ()):
+        covariates = {**(covariates or {}), "brca_lof": True}
+    return covariates
 
 
 def _predict_one(prep: _Prepared, *, explain: bool, strict: bool,
@@ -612,11 +644,11 @@ def _predict_one(prep: _Prepared, *, explain: bool, strict: bool,
     if model_bundle is None:
         return None, model_reason
     try:
-        with _stage(timer, "models"), warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+        with _stage(timer, "models"), ignore_library_noise():  # numeric libraries' noise only, by category
             extra = {} if prep.lm_features is None else {"dnalm": prep.lm_features.genes}
-            if prep.covariates is not None:
-                extra["covariates"] = prep.covariates
+            covariates = _model_covariates(prep)
+            if covariates is not None:
+                extra["covariates"] = covariates
             preds = model_bundle.predict_options(prep.patient, prep.options, pgx=prep.profile, biomarkers=prep.report,
                                                  explain=explain, **extra)
         return preds, model_reason
@@ -639,12 +671,12 @@ def _predict_many(preps: list[_Prepared], ctx: ScoringContext, *, explain: bool,
         item: dict[str, Any] = {"patient": p.patient, "options": p.options, "pgx": p.profile, "biomarkers": p.report}
         if p.lm_features is not None:
             item["dnalm"] = p.lm_features.genes
-        if p.covariates is not None:
-            item["covariates"] = p.covariates
+        covariates = _model_covariates(p)
+        if covariates is not None:
+            item["covariates"] = covariates
         items.append(item)
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+        with ignore_library_noise():
             many = model_bundle.predict_options_many(items, explain=explain, timer=timer)
     except ModelError:  # find the patient(s) the bundle cannot score; the others keep their numbers
         return [_predict_one(p, explain=explain, strict=False, timer=timer) for p in preps]
@@ -671,6 +703,15 @@ def _finish_untimed(prep: _Prepared, preds: list[Any] | None, model_reason: str 
 
     # -- overlay + rank
     kb_version = kb_prov.get("recommendation_tables_version")
+    from recommender.variant_evidence import evidence_for_option, patient_variant_evidence
+
+    lm_scorer = None
+    if lm_features is not None and lm_features.model is not None:  # the DNA LM is loaded for this patient anyway
+        from genomics.biomarkers.variant_evidence import dnalm_llr_scorer
+
+        lm_scorer = dnalm_llr_scorer(reference=None if prep.reference is None else str(prep.reference))
+    germline = prep.germline_genes
+    variant_ev = patient_variant_evidence(germline, report, lm_scorer=lm_scorer)
     inputs = []
     for i, opt in enumerate(options):
         if preds is not None:
@@ -686,8 +727,11 @@ def _finish_untimed(prep: _Prepared, preds: list[Any] | None, model_reason: str 
                                      kb_version=kb_version),
             biomarkers=biomarker_evidence_for_option(opt.drugs, report), warnings=tuple(opt_warnings),
             eligibility=eligibility_checks(opt.drugs, patient.diagnosis.cancer_type if patient.diagnosis else None,
-                                           report, tested_genes=_tested_genes(patient, report))))
+                                           report, tested_genes=_tested_genes(patient, report), germline=germline,
+                                           lm_scorer=lm_scorer)))
     ranked, rule = rank_options(inputs, weights=weights, allow_avoid_first=allow_avoid_first)
+    ranked = tuple(o.model_copy(update={"variant_evidence": tuple(
+        VariantEvidence.model_validate(e) for e in evidence_for_option(o.drugs, variant_ev))}) for o in ranked)
 
     # -- provenance
     bprov = model_bundle.provenance() if model_bundle is not None and hasattr(model_bundle, "provenance") else {}
@@ -730,6 +774,7 @@ def _finish_untimed(prep: _Prepared, preds: list[Any] | None, model_reason: str 
         pgx_profile=None if profile is None else profile.to_dict(),
         tumour_findings=() if report is None else tuple(biomarker_evidence(m) for m in report.matches),
         tumour_vus=() if report is None else tuple(v.to_dict() for v in report.vus),
+        germline_genes=() if germline is None else tuple(GermlineGeneState(**g.to_dict()) for g in germline.genes),
         disagreements=disagreements, warnings=tuple(dict.fromkeys(warn_list)), provenance=provenance,
         missing_genes=tuple(dict.fromkeys(g for o in ranked for g in o.missing_genes)))
     rec._guidance = guidance_list if profile is not None else None
@@ -749,6 +794,7 @@ def score_patients(
     batch_size: int = 1,
     timer: Any = None,
     covariates: Mapping[str, Any] | None = None,
+    germline_genes: Mapping[str, Any] | None = None,
     **legacy: Any,
 ) -> Iterator[Recommendation | RecommenderError]:
     """Score many patients, loading the model bundle once.
@@ -777,6 +823,9 @@ def score_patients(
     covariates
         ``patient_id -> covariates block`` (e.g. ER status and a bundle's declared covariates read from a
         cohort's patients table); passed to :func:`score_patient` as ``inputs.covariates``.
+    germline_genes
+        ``patient_id -> GermlineGenes`` read beforehand (:func:`genomics.biomarkers.germline.read_germline_genes_cohort`
+        over a cohort VCF: germline BRCA1/2 for PARP-inhibitor eligibility); passed as ``inputs.germline_genes``.
     batch_size
         Patients whose model numbers are computed together (one feature frame and one pass of every model
         per batch, :meth:`~recommender.models.ModelBundle.predict_options_many`): the same results, many
@@ -806,7 +855,7 @@ def score_patients(
 
     def inputs_for(p: Any) -> PatientInputs:
         return inputs.replace(pgx_profile=lookup(pgx_profiles, p), dnalm_features=lookup(dnalm_features, p),
-                              covariates=lookup(covariates, p))
+                              covariates=lookup(covariates, p), germline_genes=lookup(germline_genes, p))
 
     if batch_size == 1:
         for p in patients:

@@ -44,7 +44,24 @@ def _eligibility_lines(o: Any) -> list[str]:
     lines = []
     for c in o.eligibility_checks:
         text = c.label or c.status.replace("_", " ")
-        lines.append(f"{badge(c.colour, text)} {c.drug}" + (f" — {c.reason}" if c.reason else ""))
+        lines.append(f"{badge(c.colour, text)} {c.drug}" + (f" — {escape_markdown(c.reason)}" if c.reason else ""))
+    return lines
+
+
+def _variant_evidence_lines(o: Any) -> list[str]:
+    """BRCA1/2 variants beside PARP-inhibitor and platinum options: loss of function, or a VUS with its
+    variant-effect probability and interval (amber, "confirm"; never green on a VUS)."""
+    lines = []
+    for e in getattr(o, "variant_evidence", ()):
+        what = escape_markdown(f"{e.source} {e.gene} {e.variant} ({e.consequence or 'consequence not assessed'})")
+        if e.supports == "loss_of_function":
+            lines.append(f"{badge('green', 'loss of function')} {what}")
+            continue
+        num = ("not assessed" if e.probability is None else
+               f"P={e.probability:.2f} ({e.interval[0]:.2f}–{e.interval[1]:.2f})")
+        tag = "VUS predicted pathogenic: confirm" if e.supports == "predicted_pathogenic" else "VUS"
+        lines.append(f"{badge('amber', tag)} {what}: variant-effect evidence {num}; parts contributing: "
+                     f"{escape_markdown(', '.join(e.contributing_parts) or 'none')}; confirm by clinical classification")
     return lines
 
 
@@ -218,6 +235,9 @@ for col, o in zip(cols, options, strict=False):
         elig = _eligibility_lines(o)
         if elig:
             st.markdown("  \n".join(elig))
+        ve = _variant_evidence_lines(o)
+        if ve:
+            st.markdown("**BRCA1/2 variant evidence**  \n" + "  \n".join(ve))
         m = o.model
         if m.available and m.response is not None:
             r = m.response

@@ -8,6 +8,9 @@ Public API
     Match it against the project's biomarker -> therapy table (bundled, cited, versioned) and
     optional third-party tables; BRCA1/2 VUS are reported as :class:`VusFinding` (never as
     approved biomarkers) with an optional effect-score hook (:func:`dnalm_vus_scorer`).
+:func:`read_germline_genes`, :func:`parp_eligibility`, :func:`variant_evidence`
+    Germline BRCA1/2 from the patient's VCF (loss of function by consequence establishes PARP-inhibitor
+    eligibility), and the variant-effect evidence of a VUS shown beside PARP-inhibitor / platinum options.
 :func:`load_knowledge_base`, :class:`KnowledgeBase`, :class:`BiomarkerRule`
     The table and its rows; :func:`load_hotspots` the hand-curated GRCh38 hotspot positions.
 :func:`parse_protein_change`, :class:`ProteinChange`
@@ -22,6 +25,22 @@ Examples
 >>> report.to_dict()["matches"][0]["therapies"]                            # doctest: +SKIP
 """
 
+from genomics.biomarkers.eligibility import (
+    ELIGIBILITY_COLOURS,
+    ELIGIBILITY_LABELS,
+    EligibilityRequirement,
+    EligibilityResult,
+    assess_eligibility,
+    load_requirements,
+)
+from genomics.biomarkers.germline import (
+    GeneStatus,
+    GeneVariant,
+    GermlineGenes,
+    classify_variant,
+    read_germline_genes,
+    read_germline_genes_cohort,
+)
 from genomics.biomarkers.hotspots import HotspotAllele, HotspotTable, load_hotspots
 from genomics.biomarkers.importers import (
     HotspotCodon,
@@ -44,14 +63,6 @@ from genomics.biomarkers.inputs import (
     read_somatic_vcf,
     read_tumour,
 )
-from genomics.biomarkers.eligibility import (
-    ELIGIBILITY_COLOURS,
-    ELIGIBILITY_LABELS,
-    EligibilityRequirement,
-    EligibilityResult,
-    assess_eligibility,
-    load_requirements,
-)
 from genomics.biomarkers.knowledge import (
     EVIDENCE_LEVELS,
     BiomarkerRule,
@@ -70,12 +81,20 @@ from genomics.biomarkers.match import (
     match_biomarkers,
 )
 from genomics.biomarkers.protein_change import ProteinChange, parse_protein_change
+from genomics.biomarkers.variant_evidence import (
+    PREDICTED_PATHOGENIC_LOWER_BOUND,
+    ParpDecision,
+    VariantEvidence,
+    parp_eligibility,
+    variant_evidence,
+)
 
 __all__ = [
     "ELIGIBILITY_COLOURS",
     "ELIGIBILITY_LABELS",
     "EVIDENCE_LEVELS",
     "MATCH_METHODS",
+    "PREDICTED_PATHOGENIC_LOWER_BOUND",
     "VUS_LABEL",
     "BiomarkerReport",
     "BiomarkerRule",
@@ -84,33 +103,43 @@ __all__ = [
     "EligibilityRequirement",
     "EligibilityResult",
     "FusionCall",
+    "GeneStatus",
+    "GeneVariant",
+    "GermlineGenes",
     "HotspotAllele",
     "HotspotCodon",
     "HotspotTable",
     "ImportSummary",
     "KnowledgeBase",
     "MatchedBiomarker",
+    "ParpDecision",
     "ProteinChange",
     "SomaticVariant",
     "TumourProfile",
+    "VariantEvidence",
     "VusFinding",
     "annotate_hotspots",
     "assess_eligibility",
+    "classify_variant",
     "detect_format",
     "dnalm_vus_scorer",
     "load_cancer_hotspots",
     "load_cgi",
     "load_hotspots",
     "load_knowledge_base",
-    "load_requirements",
     "load_moalmanac",
+    "load_requirements",
     "load_third_party",
     "match_biomarkers",
     "normalise_msi",
+    "parp_eligibility",
     "parse_protein_change",
     "read_cnv_table",
+    "read_germline_genes",
+    "read_germline_genes_cohort",
     "read_maf",
     "read_somatic_vcf",
     "read_tumour",
     "rule_matches",
+    "variant_evidence",
 ]

@@ -13,6 +13,11 @@ the ``eligibility_requirements`` of the biomarker table (``data/biomarker_therap
     ``requires: present``: a row of ``established_by`` matched the tumour (in any cancer type: the
     alteration is present); ``requires: wild_type``: tumour data cover the genes and no row of
     ``contraindicated_by`` matched.
+``eligible_predicted``
+    Only for a requirement with ``germline_genes`` (PARP inhibitors): no loss-of-function variant, but a
+    variant of uncertain significance whose calibrated probability of being pathogenic has a 90% lower bound
+    >= :data:`~genomics.biomarkers.variant_evidence.PREDICTED_PATHOGENIC_LOWER_BOUND`
+    ("eligible (predicted pathogenic VUS; confirm)"). Amber, never green; ranked like ``eligible``.
 ``not_established``
     The biomarker is unknown: no tumour data; the genes not covered (a record that lists tumour variants
     covers only the genes it names; a tumour file is taken to cover every gene, and the result says so);
@@ -21,6 +26,12 @@ the ``eligibility_requirements`` of the biomarker table (``data/biomarker_therap
 ``contraindicated``
     The tumour's biomarker is against the drug: a ``contraindicated_by`` row matched, or any resistance
     row of level R1 matched in the patient's cancer type. The option is ``avoid``.
+
+A requirement with ``germline_genes`` (BRCA1/2 for PARP inhibitors) is also established by a germline
+loss-of-function variant in those genes (``germline``: :func:`genomics.biomarkers.germline.read_germline_genes`
+of the patient's germline VCF), decided by :func:`genomics.biomarkers.variant_evidence.parp_eligibility`;
+the result carries the evidence (gene, variant, consequence, source ``germline``/``tumour``, and for a VUS
+its variant-effect probability with interval) in ``evidence``.
 
 A drug without a requirement for this cancer type gets no result (it is not biomarker-restricted here).
 
@@ -53,15 +64,17 @@ __all__ = [
 ]
 
 #: The three states, least to most severe.
-ELIGIBILITY_STATES: tuple[str, ...] = ("eligible", "not_established", "contraindicated")
-#: Colour of each state (``not_established`` is amber: an unknown is never green).
-ELIGIBILITY_COLOURS: Mapping[str, str] = {"eligible": "green", "not_established": "amber",
-                                          "contraindicated": "red"}
+ELIGIBILITY_STATES: tuple[str, ...] = ("eligible", "eligible_predicted", "not_established", "contraindicated")
+#: Colour of each state (``not_established`` and ``eligible_predicted`` are amber: an unknown or a VUS is never green).
+ELIGIBILITY_COLOURS: Mapping[str, str] = {"eligible": "green", "eligible_predicted": "amber",
+                                          "not_established": "amber", "contraindicated": "red"}
 #: Badge label of each state.
-ELIGIBILITY_LABELS: Mapping[str, str] = {"eligible": "eligible", "not_established": "eligibility not established",
+ELIGIBILITY_LABELS: Mapping[str, str] = {"eligible": "eligible",
+                                         "eligible_predicted": "eligible (predicted pathogenic VUS; confirm)",
+                                         "not_established": "eligibility not established",
                                          "contraindicated": "contraindicated by a tumour biomarker"}
 
-Status = Literal["eligible", "not_established", "contraindicated"]
+Status = Literal["eligible", "eligible_predicted", "not_established", "contraindicated"]
 
 
 @dataclass(frozen=True)
@@ -79,6 +92,8 @@ class EligibilityRequirement:
     contraindicated_by: tuple[str, ...] = ()
     only_for: Mapping[str, tuple[str, ...]] = None  # type: ignore[assignment]
     citations: tuple[dict[str, Any], ...] = ()
+    #: Genes whose germline loss-of-function variant also establishes the requirement (BRCA1/2: PARP inhibitors).
+    germline_genes: tuple[str, ...] = ()
 
     def rows_establishing(self, drug: str) -> set[str]:
         """Row ids that establish eligibility for ``drug`` (``only_for`` narrows a row to some drugs)."""
@@ -99,12 +114,16 @@ class EligibilityResult:
     reason: str
     findings: tuple[str, ...] = ()
     citations: tuple[dict[str, Any], ...] = ()
+    #: Variant evidence behind the state (:meth:`genomics.biomarkers.variant_evidence.VariantEvidence.to_dict`).
+    evidence: tuple[dict[str, Any], ...] = ()
 
     @property
     def label(self) -> str:
         """Clinician wording: ``"eligibility not established: test KRAS and NRAS ..."``."""
         if self.status == "eligible":
             return f"eligible: {self.reason}"
+        if self.status == "eligible_predicted":
+            return f"eligible (predicted pathogenic VUS; confirm): {self.reason}"
         if self.status == "contraindicated":
             return f"avoid: {self.reason}"
         return f"eligibility not established: {self.test}"
@@ -146,7 +165,8 @@ def _load(path: str) -> tuple[EligibilityRequirement, ...]:
             test=str(raw["test"]), established_by=tuple(raw.get("established_by") or ()),
             contraindicated_by=tuple(raw.get("contraindicated_by") or ()),
             only_for={k: tuple(v) for k, v in (raw.get("only_for") or {}).items()},
-            citations=tuple(dict(c) for c in raw["citations"])))
+            citations=tuple(dict(c) for c in raw["citations"]),
+            germline_genes=tuple(str(g).upper() for g in raw.get("germline_genes") or ())))
     return tuple(out)
 
 
@@ -189,7 +209,9 @@ def _finding(m: Any) -> str:
 
 def assess_eligibility(drugs: Sequence[str], cancer_type: str | None, report: Any, *,
                        tested_genes: Iterable[str] | None = None,
-                       requirements: Sequence[EligibilityRequirement] | None = None) -> tuple[EligibilityResult, ...]:
+                       requirements: Sequence[EligibilityRequirement] | None = None,
+                       germline: Any = None, lm_scorer: Any = None,
+                       use_variant_effect: bool = True) -> tuple[EligibilityResult, ...]:
     """Eligibility of each biomarker-restricted drug of ``drugs`` for this tumour.
 
     Parameters
@@ -205,6 +227,12 @@ def assess_eligibility(drugs: Sequence[str], cancer_type: str | None, report: An
         variants covers only the genes it names.
     requirements
         Default: :func:`load_requirements`.
+    germline
+        The patient's :class:`~genomics.biomarkers.germline.GermlineGenes` (``None``: germline not assessed).
+        Used only by requirements with ``germline_genes``.
+    lm_scorer, use_variant_effect
+        Passed to :func:`~genomics.biomarkers.variant_evidence.parp_eligibility` (DNA LM hook for a VUS; False:
+        a VUS's variant-effect evidence is never used).
     """
     lineage = _lineage(cancer_type)
     if not lineage:
@@ -217,7 +245,8 @@ def assess_eligibility(drugs: Sequence[str], cancer_type: str | None, report: An
         for req in reqs:
             if drug not in req.therapies or not lineage & set(req.cancer_types):
                 continue
-            out.append(_assess_one(drug, req, report, matches, tested))
+            out.append(_assess_one(drug, req, report, matches, tested, germline=germline, lm_scorer=lm_scorer,
+                                   use_variant_effect=use_variant_effect, lineage=lineage))
             break
         else:
             # no requirement: still contraindicated by a standard-care resistance marker in this cancer type
@@ -239,11 +268,13 @@ def _r1_resistance(matches: Sequence[Any], drug: str) -> list[Any]:
 
 
 def _assess_one(drug: str, req: EligibilityRequirement, report: Any, matches: Sequence[Any],
-                tested: set[str] | None) -> EligibilityResult:
-    def result(status: Status, reason: str, findings: Sequence[str] = ()) -> EligibilityResult:
+                tested: set[str] | None, *, germline: Any = None, lm_scorer: Any = None,
+                use_variant_effect: bool = True, lineage: set[str] | None = None) -> EligibilityResult:
+    def result(status: Status, reason: str, findings: Sequence[str] = (),
+               evidence: Sequence[dict[str, Any]] = ()) -> EligibilityResult:
         return EligibilityResult(drug=drug, status=status, requirement_id=req.id, requirement=req.requirement,
                                  genes=req.genes, test=req.test, reason=reason, findings=tuple(findings),
-                                 citations=req.citations)
+                                 citations=req.citations, evidence=tuple(evidence))
 
     genes = " and ".join(req.genes)
     against = [m for m in matches if m.rule_id in req.contraindicated_by and m.matched_in_patient_cancer_type]
@@ -251,6 +282,8 @@ def _assess_one(drug: str, req: EligibilityRequirement, report: Any, matches: Se
     if against:
         return result("contraindicated", f"tumour {', '.join(_finding(m) for m in against)} "
                       f"(requirement: {req.requirement})", [_finding(m) for m in against])
+    if req.germline_genes and req.requires == "present":
+        return _assess_germline_capable(drug, req, report, matches, germline, lm_scorer, use_variant_effect, result)
     if report is None:
         return result("not_established", "no tumour data")
     if req.requires == "present":
@@ -270,3 +303,44 @@ def _assess_one(drug: str, req: EligibilityRequirement, report: Any, matches: Se
         return result("eligible", f"{genes} tested without a listed resistance variant ({req.requirement})")
     return result("eligible", f"no {genes} resistance variant in the tumour file ({req.requirement}); the file is "
                               f"taken to cover {genes}: check that the assay did")
+
+
+def _tumour_vus_variants(report: Any, genes: Sequence[str]) -> list[dict[str, Any]]:
+    """The tumour report's VUS in ``genes`` as variant mappings for :func:`parp_eligibility`."""
+    out = []
+    for v in getattr(report, "vus", ()) or ():
+        if v.gene not in genes:
+            continue
+        item: dict[str, Any] = {"gene": v.gene, "protein_change": v.protein_change, "record": v.record,
+                                "source": "tumour"}
+        if v.chrom and v.pos is not None and v.ref and v.alt:
+            item.update(chrom=v.chrom, pos=v.pos, ref=v.ref, alt=v.alt)
+        else:
+            item["consequence"] = "missense" if v.protein_change else None
+        out.append(item)
+    return out
+
+
+def _assess_germline_capable(drug: str, req: EligibilityRequirement, report: Any, matches: Sequence[Any],
+                             germline: Any, lm_scorer: Any, use_variant_effect: bool, result: Any) -> EligibilityResult:
+    """A ``present`` requirement that germline variants can establish (PARP inhibitors: BRCA1/2)."""
+    from genomics.biomarkers.variant_evidence import parp_eligibility
+
+    genes = req.germline_genes
+    decision = parp_eligibility(
+        () if germline is None else [v for v in germline.variants if v.gene in genes],
+        _tumour_vus_variants(report, genes) if report is not None else (),
+        germline_status=germline, genes=genes, lm_scorer=lm_scorer, use_variant_effect=use_variant_effect)
+    establishing = req.rows_establishing(drug)
+    ok = [m for m in matches if m.rule_id in establishing and m.direction == "sensitivity"]
+    if ok:
+        return result("eligible", f"tumour {', '.join(_finding(m) for m in ok)} ({req.requirement})",
+                      [_finding(m) for m in ok], decision.evidence)
+    if decision.status == "eligible":
+        return result("eligible", f"{decision.reason} ({req.requirement})", decision.findings, decision.evidence)
+    if decision.status == "eligible_predicted":
+        return result("eligible_predicted", f"{decision.reason}; not an approved biomarker until classified",
+                      decision.findings, decision.evidence)
+    tumour = ("no tumour data" if report is None else
+              f"{req.requirement} not reported in the tumour data given (absence in the data is not proof of absence)")
+    return result("not_established", f"{tumour}; {decision.reason}", (), decision.evidence)

@@ -21,7 +21,14 @@ from genomics.dnalm.consequence import (
 )
 from genomics.dnalm.conv_model import ConvLMConfig, build_conv_model, load_conv_model, save_conv_model
 from genomics.dnalm.evaluate import AurocResult, auroc, bootstrap_auroc, brca1_snv_label_set
-from genomics.dnalm.model import DEFAULT_MODEL_DIR, DnaLanguageModel, load_model, select_device
+from genomics.dnalm.model import (
+    DEFAULT_MODEL_DIR,
+    DnaLanguageModel,
+    inspect_folder,
+    load_model,
+    select_device,
+)
+from genomics.dnalm.probe import Probe, WindowFeatures, window_features
 from genomics.dnalm.scoring import (
     METHOD_VERSION,
     GeneEmbedding,
@@ -52,6 +59,7 @@ __all__ = [
     "DnaLanguageModel",
     "FittedCombination",
     "GeneEmbedding",
+    "Probe",
     "ScoreCache",
     "TokenizedWindow",
     "Transcript",
@@ -59,6 +67,7 @@ __all__ = [
     "VariantEffect",
     "VariantScore",
     "VariantScorer",
+    "WindowFeatures",
     "adapter_for",
     "annotate",
     "assess",
@@ -68,6 +77,7 @@ __all__ = [
     "build_conv_model",
     "combined_score",
     "fit_combination",
+    "inspect_folder",
     "load_combination",
     "load_conv_model",
     "load_model",
@@ -76,4 +86,5 @@ __all__ = [
     "pool_by_gene",
     "save_conv_model",
     "select_device",
+    "window_features",
 ]

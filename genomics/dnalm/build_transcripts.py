@@ -21,15 +21,17 @@ from pathlib import Path
 #: gene -> (Ensembl id, RefSeq id, exon count, spliced length, first exon (start, end) as in GENCODE)
 PICKS = {
     "BRCA1": ("ENST00000357654", "NM_007294.4", 23, 7088, (43125271, 43125364)),
+    "BRCA2": ("ENST00000380152", "NM_000059.4", 27, 11954, (32315508, 32315667)),
 }
 
 
 def chains(exons, gene):
     rows = exons[exons.gene_name == gene]
+    minus = str(rows.Strand.iloc[0]) == "-"
     out, cur, prev = [], [], None
     for s, e in zip(rows._starts, rows._ends):
         s, e = int(s), int(e)
-        if prev is not None and s > prev:
+        if prev is not None and (s > prev if minus else s <= prev):  # a new isoform starts
             out.append(cur)
             cur = []
         cur.append((s, e))

@@ -224,18 +224,18 @@ def annotate(contig: str, pos: int, ref: str, alt: str, reference=None,
     if apos not in index:
         cls = "splice_region" if (dist is not None and dist <= 3) else "utr"
         return Consequence(consequence=cls, **base)
-    if reference is None:
-        from genomics.reference import bundled_reference
-
-        reference = bundled_reference()
     i0 = index[apos]
-    cds = cds_sequence(tx, reference)
-    if len(ref) != len(alt):
+    if len(ref) != len(alt):  # an indel's class needs the transcript layout only, not the sequence
         delta = len(alt) - len(ref)
         cls = "frameshift" if delta % 3 else "inframe_indel"
         if i0 < 3:
             cls = "start_lost"
         return Consequence(consequence=cls, cds_position=i0 + 1, protein_position=i0 // 3 + 1, **base)
+    if reference is None:
+        from genomics.reference import bundled_reference
+
+        reference = bundled_reference()
+    cds = cds_sequence(tx, reference)
     # substitution (SNV/MNV): apply on the coding strand
     mutated = list(cds)
     for k, (r, a) in enumerate(zip(ref, alt)):

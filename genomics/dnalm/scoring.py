@@ -22,6 +22,15 @@ The *mean* (not the sum) keeps deletions from being rewarded merely for removing
 start at the same base on the scored strand; the alternate window is cut or extended (with reference
 bases) at its 3' end to the same length.
 
+**Causal models** (HyenaDNA; ``lm.objective == "causal"``): every variant, SNV or indel, gets the
+log-likelihood difference of the two equal-length windows (method ``causal_ll_delta``)
+
+    score = sum_t log P(alt_t | alt_<t) - sum_t log P(ref_t | ref_<t)      (t over the window's bases, t >= 1)
+
+one forward pass per window; bases before the variant contribute nothing by construction.
+Models whose ``forward`` takes no attention mask (HyenaDNA, Caduceus, GPN) are run on batches of
+windows of one token length, so padding never reaches them.
+
 Both scores are computed on the forward strand and on the reverse complement (windows
 reverse-complemented, alleles complemented) and averaged (``llr``); both strand values are kept.
 A model that is reverse-complement equivariant by construction (``model.rc_conjoin``, the dilated-CNN
@@ -42,6 +51,7 @@ subset), ``window_outside_reference`` (the variant is in it but its window is no
 from __future__ import annotations
 
 import contextlib
+import itertools
 import math
 import os
 from collections.abc import Iterable, Sequence
@@ -232,8 +242,10 @@ class VariantScorer:
 
             free, _ = torch.cuda.mem_get_info(dev)
             cfg = self.lm.model.config
-            hidden = getattr(cfg, "hidden_size", 512)
-            layers = getattr(cfg, "num_hidden_layers", 12)
+            # transformers-style names, or Caduceus/HyenaDNA (d_model, n_layer) and GPN (n_layers)
+            hidden = getattr(cfg, "hidden_size", None) or getattr(cfg, "d_model", None) or 512
+            layers = (getattr(cfg, "num_hidden_layers", None) or getattr(cfg, "n_layer", None)
+                      or getattr(cfg, "n_layers", None) or 12)
             tokens = self.window + 2
             per_window = tokens * hidden * layers * 4 * 12 + tokens * getattr(cfg, "vocab_size", 4096) * 4
             return int(max(8, min(512, 0.5 * free / per_window)))
@@ -287,6 +299,14 @@ class VariantScorer:
         enc = self.lm.adapter.encode
         tr, ta = enc(job.ref_window), enc(job.alt_window)
         mask_id = self.lm.adapter.mask_id
+        if getattr(self.lm, "objective", "masked") == "causal":
+            # causal LM (HyenaDNA): log P(window) = sum over base tokens t >= 1 of log P(x_t | x_<t)
+            reqs = []
+            for tok in (tr, ta):
+                req = (tuple(tok.ids), tuple(i for i, sp in enumerate(tok.spans) if sp is not None and i >= 1))
+                requests.add(req)
+                reqs.append(req)
+            return ("clm", reqs[0], reqs[1])
         if len(job.ref) == len(job.alt) and tr.spans == ta.spans:
             diff = tuple(i for i, (a, b) in enumerate(zip(tr.ids, ta.ids)) if a != b)
             ids = list(tr.ids)
@@ -323,8 +343,16 @@ class VariantScorer:
 
     def _batches(self, seqs: list[tuple[int, ...]]):
         order = sorted(range(len(seqs)), key=lambda i: len(seqs[i]))
-        for i in range(0, len(order), self.batch_size):
-            yield order[i : i + self.batch_size]
+        if getattr(self.lm, "uses_attention_mask", True):
+            for i in range(0, len(order), self.batch_size):
+                yield order[i : i + self.batch_size]
+            return
+        # no attention mask (Caduceus, HyenaDNA, GPN): padding would change the outputs, so a batch
+        # holds windows of one token length only
+        for _, group in itertools.groupby(order, key=lambda i: len(seqs[i])):
+            group = list(group)
+            for i in range(0, len(group), self.batch_size):
+                yield group[i : i + self.batch_size]
 
     def _tensors(self, seqs: list[tuple[int, ...]]):
         import torch
@@ -353,13 +381,29 @@ class VariantScorer:
                     for c in requests[i][1]:
                         rows.append(r)
                         cols.append(c)
-                logits = self.lm.model(input_ids=ids, attention_mask=att).logits
+                logits = self.lm.logits(ids, att)
                 lp = torch.log_softmax(logits[rows, cols].float(), dim=-1).cpu().numpy()
                 k = 0
                 for i in idx:
                     m = len(requests[i][1])
                     out[requests[i]] = lp[k : k + m]
                     k += m
+        return out
+
+    def _run_causal(self, requests: list[tuple[tuple[int, ...], tuple[int, ...]]]) -> dict:
+        """Summed next-token log-probability of each request's scored positions (causal LMs)."""
+        import torch
+
+        out: dict = {}
+        seqs = [r[0] for r in requests]
+        with torch.inference_mode(), self._autocast():
+            for idx in self._batches(seqs):
+                ids, att = self._tensors([seqs[i] for i in idx])
+                lp = torch.log_softmax(self.lm.logits(ids, att).float(), dim=-1)
+                # position t is predicted from the logits at t - 1
+                tok_lp = lp[:, :-1].gather(-1, ids[:, 1:, None])[..., 0].cpu().numpy()
+                for r, i in enumerate(idx):
+                    out[requests[i]] = float(sum(tok_lp[r, t - 1] for t in requests[i][1]))
         return out
 
     def _run_embed(self, windows: list[str]) -> dict[str, np.ndarray]:
@@ -371,8 +415,7 @@ class VariantScorer:
         with torch.inference_mode(), self._autocast():
             for idx in self._batches(seqs):
                 ids, att = self._tensors([seqs[i] for i in idx])
-                res = self.lm.model(input_ids=ids, attention_mask=att, output_hidden_states=True)
-                h = res.hidden_states[-1].float()
+                h = self.lm.last_hidden(ids, att).float()
                 weight = torch.zeros(att.shape, dtype=torch.float32, device=h.device)
                 for r, i in enumerate(idx):
                     keep = [j for j, sp in enumerate(encs[i].spans) if sp is not None]
@@ -419,13 +462,17 @@ class VariantScorer:
             if self.embeddings:
                 embed_windows.update((fwd.ref_window, fwd.alt_window))
         req_list = sorted(requests, key=lambda r: len(r[0]))
-        logp = self._run_masked(req_list) if req_list else {}
+        runner = self._run_causal if getattr(self.lm, "objective", "masked") == "causal" else self._run_masked
+        logp = runner(req_list) if req_list else {}
         embs = self._run_embed(sorted(embed_windows)) if embed_windows else {}
 
         fresh: dict[str, tuple[dict, np.ndarray | None]] = {}
         for key, (pf, pr, rw, aw) in plans.items():
             vals = [self._value(p, logp) for p in (pf, pr)]
-            method = "masked_marginal" if pf[0] == "mm" and pr[0] == "mm" else "pll_delta_mean"
+            if pf[0] == "clm":
+                method = "causal_ll_delta"
+            else:
+                method = "masked_marginal" if pf[0] == "mm" and pr[0] == "mm" else "pll_delta_mean"
             payload = {"llr_forward": vals[0], "llr_reverse": vals[1], "llr": (vals[0] + vals[1]) / 2, "method": method}
             emb = (embs[aw] - embs[rw]).astype(np.float32) if self.embeddings else None
             fresh[key] = (payload, emb)
@@ -451,6 +498,9 @@ class VariantScorer:
 
     @staticmethod
     def _value(plan, logp) -> float:
+        if plan[0] == "clm":
+            value = logp[plan[2]] - logp[plan[1]]
+            return value if math.isfinite(value) else float("nan")
         if plan[0] == "mm":
             _, req, alt_ids, ref_ids = plan
             rows = logp[req]

@@ -3,8 +3,10 @@
 Three tokenizer families are supported; :func:`adapter_for` picks one from a Hugging Face tokenizer:
 
 ``char``
-    one token per base (our default model; HyenaDNA/Caduceus-style vocabularies). Ids come straight
-    from the vocabulary, ``<cls>`` / ``<eos>`` around the window when the tokenizer has them.
+    one token per base (our default model; HyenaDNA, Caduceus, GPN vocabularies; GPN's are lower
+    case). Ids come straight from the vocabulary; the special tokens around the window are the ones
+    the tokenizer itself adds (read off it: ``<cls>``/``<eos>`` for ours, ``[SEP]`` only for
+    HyenaDNA/Caduceus, none for GPN).
 ``kmer``
     non-overlapping k-mers read left to right from the window start (Nucleotide Transformer,
     ``k = 6``); where the next ``k`` bases are not a vocabulary word (an ``N`` inside, or the tail)
@@ -53,6 +55,8 @@ class TokenizerAdapter:
         self.tokenizer = tokenizer
         self.vocab: dict[str, int] = dict(tokenizer.get_vocab())
         self.mask_id = tokenizer.mask_token_id
+        # GPN's tokenizer holds lower-case bases (a, c, g, t) and lower-cases its input
+        self.lowercase = not any(b in self.vocab for b in "ACGT") and all(b in self.vocab for b in "acgt")
         self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
         if self.mask_id is None:
             raise ModelError(
@@ -62,16 +66,20 @@ class TokenizerAdapter:
             )
         self.prefix: list[int] = []
         self.suffix: list[int] = []
-        for name in ("cls_token_id", "bos_token_id"):
-            tid = getattr(tokenizer, name, None)
-            if tid is not None:
-                self.prefix = [tid]
-                break
-        for name in ("eos_token_id", "sep_token_id"):
-            tid = getattr(tokenizer, name, None)
-            if tid is not None:
-                self.suffix = [tid]
-                break
+        probed = _probe_specials(tokenizer)
+        if probed is not None:  # exactly what the tokenizer itself adds (Caduceus/HyenaDNA: [SEP] only)
+            self.prefix, self.suffix = probed
+        else:
+            for name in ("cls_token_id", "bos_token_id"):
+                tid = getattr(tokenizer, name, None)
+                if tid is not None:
+                    self.prefix = [tid]
+                    break
+            for name in ("eos_token_id", "sep_token_id"):
+                tid = getattr(tokenizer, name, None)
+                if tid is not None:
+                    self.suffix = [tid]
+                    break
 
     def encode(self, window: str) -> TokenizedWindow:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -84,6 +92,8 @@ class TokenizerAdapter:
 
     def _id(self, token: str) -> int:
         tid = self.vocab.get(token)
+        if tid is None and self.lowercase:
+            tid = self.vocab.get(token.lower())
         if tid is None:
             tid = self.tokenizer.unk_token_id
             if tid is None:
@@ -153,6 +163,22 @@ class BpeAdapter(TokenizerAdapter):
         return TokenizedWindow(ids=tuple(ids), spans=tuple(spans))
 
 
+def _probe_specials(tokenizer) -> tuple[list[int], list[int]] | None:
+    """Ids the tokenizer puts before and after a DNA string, read off the tokenizer itself."""
+    probe = "ACGTAC"
+    try:
+        bare = list(tokenizer(probe, add_special_tokens=False)["input_ids"])
+        full = list(tokenizer(probe, add_special_tokens=True)["input_ids"])
+    except Exception:  # noqa: BLE001 - a model's own tokenizer code: fall back to the special-token attributes
+        return None
+    if not bare:
+        return None
+    for i in range(len(full) - len(bare) + 1):
+        if full[i : i + len(bare)] == bare:
+            return full[:i], full[i + len(bare) :]
+    return None
+
+
 def _kmer_size(vocab: dict[str, int]) -> int | None:
     sizes: dict[int, int] = {}
     for tok in vocab:
@@ -179,12 +205,14 @@ def adapter_for(tokenizer, kind: str | None = None) -> TokenizerAdapter:
         dna_words = [t for t in vocab if t and set(t) <= set("ACGTN")]
         if k is not None:
             kind = "kmer"
-        elif all(b in vocab for b in "ACGT") and all(len(t) == 1 for t in dna_words):
+        elif (all(b in vocab for b in "ACGT") or all(b in vocab for b in "acgt")) and all(
+            len(t) == 1 for t in dna_words
+        ):
             kind = "char"
         else:
             kind = "bpe"
     if kind == "char":
-        missing = [b for b in "ACGT" if b not in vocab]
+        missing = [b for b in "ACGT" if b not in vocab and b.lower() not in vocab]
         if missing:
             raise ModelError(f"tokenizer vocabulary lacks the bases {missing}", field="tokenizer",
                              fix="use the tokenizer files that were saved with the model")

@@ -344,16 +344,23 @@ class _WindowReference:
         return self.seqs[contig][start - 1 : end]
 
 
-def score_windows(lm, items: Sequence[tuple[str, int, str, str]], cache=None, batch_size: int = 32) -> list[float | None]:
+def score_windows(lm, items: Sequence[tuple[str, int, str, str]], cache=None, batch_size: int = 32,
+                  window_bases: int | None = None, detail: bool = False) -> list:
     """Strand-averaged LLR of SNVs given as ``(window, 0-based offset, ref, alt)`` with a loaded DNA LM.
 
-    Windows shorter than the model's window are padded with N (the model sees only the given
-    sequence); a variant that cannot be scored gives ``None``.
+    The scored window (``window_bases``, default the model's) is centred on ``offset``; the part of it
+    outside the given sequence is N (the model sees only the given sequence); a variant that cannot be
+    scored gives ``None``. ``detail=True`` returns the :class:`~genomics.dnalm.scoring.VariantScore`
+    objects (per-strand values) instead of the LLRs.
     """
     from genomics.dnalm.scoring import Variant, VariantScorer
 
-    pad = lm.window_bases
+    pad = int(window_bases or lm.window_bases)
     ref = _WindowReference([w for w, _, _, _ in items], pad)
-    scorer = VariantScorer(lm, ref, embeddings=False, cache=cache, batch_size=batch_size, on_ref_mismatch="skip")
+    scorer = VariantScorer(lm, ref, window_bases=pad, embeddings=False, cache=cache, batch_size=batch_size,
+                           on_ref_mismatch="skip")
     variants = [Variant(f"w{i}", pad + off + 1, r, a) for i, (_, off, r, a) in enumerate(items)]
-    return [s.llr if s.status == "ok" else None for s in scorer.score(variants)]
+    scores = scorer.score(variants)
+    if detail:
+        return [s if s.status == "ok" else None for s in scores]
+    return [s.llr if s.status == "ok" else None for s in scores]

@@ -59,6 +59,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
     info = sub.add_parser("info", help="the default (or given) model's size, data and held-out metrics")
     info.add_argument("--model", default=None)
+    info.add_argument("--trust-remote-code", action="store_true", help="run the model folder's own code (see score)")
     info.add_argument("--json", action="store_true")
 
 
@@ -194,7 +195,7 @@ def _score(args) -> int:
 def _info(args) -> int:
     from genomics.dnalm import load_model
 
-    lm = load_model(args.model, device="cpu")
+    lm = load_model(args.model, device="cpu", trust_remote_code=getattr(args, "trust_remote_code", False))
     m = dict(lm.metrics)
     m.pop("inputs_sha256", None)
     info = {**lm.provenance(), "parameters": sum(p.numel() for p in lm.model.parameters()), "metrics": m}

@@ -34,6 +34,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "the package; without one, guidance and evidence are shown and model numbers are marked "
                         "unavailable)")
     parser.add_argument("--no-model", action="store_true", help="skip the model: guidance and evidence only")
+    parser.add_argument("--covariates", nargs="+", metavar="NAME=VALUE",
+                        help="clinical covariates a bundle trained on a real cohort needs (its model card lists "
+                             "them), e.g. --covariates nodes_positive=3 grade=2 claudin_subtype=LumA; also "
+                             "er_positive=yes, msi_high=no, tmb=12")
+    parser.add_argument("--fill-missing-covariates", action="store_true",
+                        help="score even when a covariate the bundle needs is not given: the models impute its "
+                             "training median (the result's warnings name it)")
     parser.add_argument("--fill-missing-with-reference", action="store_true",
                         help="treat PGx positions absent from the VCF as reference (recorded in the output)")
     parser.add_argument("--cyp2d6-without-copy-number", action="store_true",
@@ -74,6 +81,14 @@ def _summary(rec) -> str:
                  if f.action not in ("no_guidance", "standard") or f.missing_genes]
         if o.eligibility != "eligible":
             flags.append(o.eligibility_label)
+        for e in getattr(o, "variant_evidence", ()):  # BRCA1/2 beside PARP inhibitors and platinum
+            if e.supports == "loss_of_function":
+                flags.append(f"{e.source} {e.gene} {e.variant} {e.consequence}: loss of function")
+            else:
+                num = ("P not assessed" if e.probability is None else
+                       f"P={e.probability:.2f} ({e.interval[0]:.2f}-{e.interval[1]:.2f})")
+                flags.append(f"{e.source} {e.gene} {e.variant} VUS ({e.consequence or 'consequence not assessed'}): "
+                             f"variant-effect evidence {num}; confirm by clinical classification")
         flags += [f"{b.finding} {b.direction} ({b.level_for_patient or b.evidence_level})" for b in o.biomarkers]
         if m.ood.flag:
             flags.append("outside training data")
@@ -98,6 +113,10 @@ def run(args: argparse.Namespace) -> int:
 
     if args.demo and args.patient:
         raise UsageError("give a PATIENT file or --demo, not both", fix="drop one of them")
+    stray = next((c for c in args.covariates or () if "=" not in c), None)
+    if stray is not None and not args.patient:  # `--covariates a=1 patient.json`: argparse took the file
+        raise UsageError(f"{stray!r} is not NAME=VALUE", field="--covariates",
+                         fix="put PATIENT.json before --covariates (it takes every word after it)")
     if not args.demo and not args.patient:
         raise UsageError("no patient given", fix="give PATIENT.json (or a Phenopacket), or --demo")
     if args.bundle and args.no_model:
@@ -110,8 +129,12 @@ def run(args: argparse.Namespace) -> int:
         check_pdf_backend()  # no Chromium or Playwright: say so before scoring, not after
     patient = DEMO_PATIENT if args.demo else Path(args.patient)
     bundle = False if args.no_model else args.bundle
+    from recommender.covariate_inputs import parse_covariate_assignments
+
+    covariates = parse_covariate_assignments(args.covariates) if args.covariates else None
     inputs = PatientInputs(germline_vcf=args.vcf, sample=args.sample, tumour=args.tumour,
-                           outside_calls=args.outside_calls,
+                           outside_calls=args.outside_calls, covariates=covariates,
+                           fill_missing_covariates=args.fill_missing_covariates,
                            fill_missing_with_reference=args.fill_missing_with_reference,
                            cyp2d6_without_copy_number=args.cyp2d6_without_copy_number)
     rec = score_patient(patient, args.treatments, inputs=inputs,

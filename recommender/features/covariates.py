@@ -24,7 +24,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
-__all__ = ["CovariateSpec", "covariate_feature_names", "covariate_values", "specs_from_dicts"]
+__all__ = ["CovariateSpec", "check_covariates_given", "covariate_feature_names", "covariate_values",
+           "specs_from_dicts"]
 
 Kind = Literal["numeric", "binary", "categorical"]
 _KINDS = ("numeric", "binary", "categorical")
@@ -157,3 +158,40 @@ def covariate_values(record: Mapping[str, Any], specs: Sequence[CovariateSpec]) 
             x = None if _missing(v) else _number(v)
             out[s.name] = nan if x is None else x
     return out
+
+
+def check_covariates_given(specs: Sequence[CovariateSpec], available: Iterable[str], *, fill: bool,
+                           where: str, what: str = "covariate(s)", remedy: str, error: Any = None,
+                           file: Any = None) -> list[str]:
+    """Refuse inputs lacking a covariate the bundle was trained with, unless ``fill``; the notes to report.
+
+    The one check behind ``cohort evaluate`` / ``cohort score`` (a cohort's columns) and ``recommender score``
+    / the HTTP service / :class:`~recommender.requests.PatientInputs` (one patient's covariates).
+
+    Parameters
+    ----------
+    specs
+        The bundle's declared covariates.
+    available
+        Names the input provides (a cohort's columns, the keys a user gave).
+    fill
+        ``True`` (``--fill-missing-covariates``): accept, and return a note naming what was filled.
+    where, what, remedy
+        Wording of the message: "<where> lacks N <what> the bundle was trained with: a, b" and its fix
+        "<remedy>, or pass --fill-missing-covariates to fill the training medians".
+    error
+        Error class to raise (default :class:`genomics.errors.UsageError`); ``field`` is the first missing name.
+    """
+    have = set(available)
+    missing = [s.name for s in specs if s.name not in have]
+    if not missing:
+        return []
+    if not fill:
+        if error is None:
+            from genomics.errors import UsageError as error
+        raise error(f"{where} lacks {len(missing)} {what} the bundle was trained with: {', '.join(missing)}",
+                    file=file, field=missing[0],
+                    fix=f"{remedy}, or pass --fill-missing-covariates to fill the training medians")
+    return [(f"{what} missing from {where}, filled with the bundle's training medians "
+             f"(--fill-missing-covariates): {', '.join(missing)}")]
+

@@ -47,7 +47,7 @@ from recommender.models._base import (
     write_json,
 )
 from recommender.models.counterfactual import BootstrapEnsemble, OodDetector, PropensityModel
-from recommender.models.effects import InteractionCox, InteractionLogit, InteractionToxicity
+from recommender.models.effects import DrugCauseToxicity, InteractionCox, InteractionLogit, InteractionToxicity
 from recommender.models.explain import explain_hazard, explain_probability
 from recommender.models.response import CalibratedBoostedClassifier, ResponseModel
 from recommender.models.survival import BoostedSurvival, CoxBaseline, load_survival_model
@@ -60,7 +60,7 @@ SAFE_SUFFIXES = (".json", ".ubj", ".md")
 _MEMBER_CLASSES = {"CalibratedBoostedClassifier": CalibratedBoostedClassifier, "ResponseModel": ResponseModel,
                    "BoostedSurvival": BoostedSurvival, "CoxBaseline": CoxBaseline, "ToxicityModel": ToxicityModel,
                    "InteractionLogit": InteractionLogit, "InteractionCox": InteractionCox,
-                   "InteractionToxicity": InteractionToxicity}
+                   "InteractionToxicity": InteractionToxicity, "DrugCauseToxicity": DrugCauseToxicity}
 
 
 def package_version() -> str:

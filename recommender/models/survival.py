@@ -20,6 +20,7 @@ curve stays above 0.5 within the follow-up: "not reached").
 from __future__ import annotations
 
 import warnings
+from numbers import Integral, Real
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.model_selection import train_test_split
+from sklearn.utils._param_validation import Interval
 
 from recommender.models._base import (
     ModelError,
@@ -39,11 +41,20 @@ from recommender.models._base import (
     save_booster,
     write_json,
 )
+from recommender.models._survival_input import check_finite_prediction_input, validate_survival_fit
 from recommender.models.response import booster_params
 
-__all__ = ["DISPLAY_GRID_POINTS", "BlendedSurvival", "BoostedSurvival", "CoxBaseline", "breslow", "display_grid",
-           "NeuralCox", "load_survival_model",
-           "split_survival_target"]
+__all__ = [
+    "DISPLAY_GRID_POINTS",
+    "BlendedSurvival",
+    "BoostedSurvival",
+    "CoxBaseline",
+    "NeuralCox",
+    "breslow",
+    "display_grid",
+    "load_survival_model",
+    "split_survival_target",
+]
 
 
 def split_survival_target(y: Any, event: Any = None) -> tuple[np.ndarray, np.ndarray]:
@@ -99,16 +110,68 @@ def display_grid(event_times: np.ndarray, n: int = DISPLAY_GRID_POINTS) -> np.nd
     return np.concatenate([[0.0], times])
 
 
+#: Parameter constraints shared by the xgboost-backed survival models (scikit-learn parameter validation).
+BOOSTER_CONSTRAINTS: dict[str, list] = {
+    "n_estimators": [Interval(Integral, 1, None, closed="left")],
+    "max_depth": [Interval(Integral, 1, None, closed="left")],
+    "learning_rate": [Interval(Real, 0, None, closed="neither")],
+    "subsample": [Interval(Real, 0, 1, closed="right")],
+    "colsample_bytree": [Interval(Real, 0, 1, closed="right")],
+    "min_child_weight": [Interval(Real, 0, None, closed="left")],
+    "reg_lambda": [Interval(Real, 0, None, closed="left")],
+    "early_stopping_rounds": [Interval(Integral, 1, None, closed="left")],
+    "validation_fraction": [Interval(Real, 0, 1, closed="left")],
+    "random_state": [Interval(Integral, 0, None, closed="left")],
+    "n_jobs": [Interval(Integral, 1, None, closed="left")],
+}
+
+
+class _BoosterPersistence:
+    """Save/load of an xgboost-backed survival model: the booster (UBJSON) plus its JSON metadata, no pickle."""
+
+    def save(self, directory: str | Path, name: str) -> list[Path]:
+        check_fitted(self, "booster_")
+        directory = Path(directory)
+        ubj = save_booster(self.booster_, directory / f"{name}.ubj")
+        meta = {"class": type(self).__name__, "params": self.get_params(), "feature_names": list(self.feature_names_in_),
+                "best_iteration": self.best_iteration_, "baseline_times": self.baseline_times_,
+                "baseline_cumhaz": self.baseline_cumhaz_, "time_grid": self.time_grid_,
+                "training_summary": self.training_summary_}
+        return [ubj, write_json(directory / f"{name}.json", meta)]
+
+    @classmethod
+    def load(cls, directory: str | Path, name: str) -> Any:
+        directory = Path(directory)
+        meta = read_json(directory / f"{name}.json")
+        est = cls(**meta["params"])
+        est.booster_ = load_booster(directory / f"{name}.ubj")
+        est.booster_.set_param({"nthread": int(est.n_jobs)})
+        est.best_iteration_ = int(meta["best_iteration"])
+        est.feature_names_in_ = np.array(meta["feature_names"], dtype=object)
+        est.n_features_in_ = len(est.feature_names_in_)
+        est._restore_baseline(meta)
+        est.training_summary_ = meta.get("training_summary", {})
+        return est
+
+
 class _SurvivalBase(BaseEstimator):
     """Shared prediction from ``lp`` and a Breslow baseline."""
 
     def _lp(self, frame: pd.DataFrame) -> np.ndarray:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.target_tags.required = True  # a structured survival y (event, time), as scikit-survival's
+        tags.input_tags.allow_nan = True  # missing values are imputed (Cox, NeuralCox) or routed (xgboost)
+        return tags
+
     def predict_risk(self, X: Any) -> np.ndarray:
         """Log relative hazard (higher = worse)."""
         check_fitted(self, "baseline_times_")
-        return self._lp(as_frame(X, list(self.feature_names_in_), estimator=type(self).__name__))
+        frame = as_frame(X, list(self.feature_names_in_), estimator=type(self).__name__)
+        check_finite_prediction_input(frame)
+        return self._lp(frame)
 
     def predict(self, X: Any) -> np.ndarray:
         return self.predict_risk(X)
@@ -199,15 +262,22 @@ class CoxBaseline(_SurvivalBase):
         self.l1_ratio = l1_ratio
         self.max_missing = max_missing
 
+    #: scikit-learn parameter validation (checked by ``fit``).
+    _parameter_constraints: dict = {
+        "penalizer": [Interval(Real, 0, None, closed="left")],
+        "l1_ratio": [Interval(Real, 0, 1, closed="both")],
+        "max_missing": [Interval(Real, 0, 1, closed="both")],
+    }
+
     def fit(self, X: Any, y: Any, event: Any = None, sample_weight: Any = None) -> CoxBaseline:
+        """Fit on ``X`` and a survival ``y`` (structured ``(event, time)``, or ``fit(X, time, event)``)."""
         from lifelines import CoxPHFitter
         from lifelines.exceptions import ConvergenceError
 
-        frame = as_frame(X, estimator="CoxBaseline")
-        time, ev = split_survival_target(y, event)
-        w = np.ones(len(time)) if sample_weight is None else np.asarray(sample_weight, dtype="float64")
-        self.feature_names_in_ = np.array([str(c) for c in frame.columns], dtype=object)
-        self.n_features_in_ = len(self.feature_names_in_)
+        frame, time, ev, w = validate_survival_fit(self, X, y, event, sample_weight)
+        if (w == 0).any():  # a zero weight removes the row (lifelines refuses zero weights)
+            nz = w > 0
+            frame, time, ev, w = frame[nz], time[nz], ev[nz], w[nz]
         keep = [c for c in frame.columns
                 if frame[c].isna().mean() <= self.max_missing and frame[c].nunique(dropna=True) > 1]
         medians = frame[keep].median()
@@ -281,7 +351,7 @@ def _lifelines_version() -> str:
     return version("lifelines")
 
 
-class BoostedSurvival(_SurvivalBase):
+class BoostedSurvival(_BoosterPersistence, _SurvivalBase):
     """xgboost ``survival:cox`` booster with early stopping and a Breslow baseline.
 
     Parameters are those of :class:`~recommender.models.response.CalibratedBoostedClassifier` (no
@@ -304,14 +374,14 @@ class BoostedSurvival(_SurvivalBase):
         self.random_state = random_state
         self.n_jobs = n_jobs
 
+    #: scikit-learn parameter validation (checked by ``fit``).
+    _parameter_constraints: dict = BOOSTER_CONSTRAINTS
+
     def fit(self, X: Any, y: Any, event: Any = None, sample_weight: Any = None) -> BoostedSurvival:
+        """Fit on ``X`` and a survival ``y`` (structured ``(event, time)``, or ``fit(X, time, event)``)."""
         import xgboost as xgb
 
-        frame = as_frame(X, estimator="BoostedSurvival")
-        time, ev = split_survival_target(y, event)
-        if ev.sum() < 2:
-            raise ValueError("need at least 2 events to fit a survival model")
-        w = np.ones(len(time)) if sample_weight is None else np.asarray(sample_weight, dtype="float64")
+        frame, time, ev, w = validate_survival_fit(self, X, y, event, sample_weight, min_events=2)
         names = [str(c) for c in frame.columns]
         label = np.where(ev, np.maximum(time, 1e-6), -np.maximum(time, 1e-6))  # negative = censored
         idx = np.arange(len(time))
@@ -359,30 +429,6 @@ class BoostedSurvival(_SurvivalBase):
         return booster_contributions(self.booster_, self._dmatrix(frame), frame, self.feature_names_in_,
                                      self.best_iteration_)
 
-    def save(self, directory: str | Path, name: str) -> list[Path]:
-        check_fitted(self, "booster_")
-        directory = Path(directory)
-        ubj = save_booster(self.booster_, directory / f"{name}.ubj")
-        meta = {"class": "BoostedSurvival", "params": self.get_params(), "feature_names": list(self.feature_names_in_),
-                "best_iteration": self.best_iteration_, "baseline_times": self.baseline_times_,
-                "baseline_cumhaz": self.baseline_cumhaz_, "time_grid": self.time_grid_,
-                "training_summary": self.training_summary_}
-        return [ubj, write_json(directory / f"{name}.json", meta)]
-
-    @classmethod
-    def load(cls, directory: str | Path, name: str) -> BoostedSurvival:
-        directory = Path(directory)
-        meta = read_json(directory / f"{name}.json")
-        est = cls(**meta["params"])
-        est.booster_ = load_booster(directory / f"{name}.ubj")
-        est.booster_.set_param({"nthread": int(est.n_jobs)})
-        est.best_iteration_ = int(meta["best_iteration"])
-        est.feature_names_in_ = np.array(meta["feature_names"], dtype=object)
-        est.n_features_in_ = len(est.feature_names_in_)
-        est._restore_baseline(meta)
-        est.training_summary_ = meta.get("training_summary", {})
-        return est
-
 
 class NeuralCox(_SurvivalBase):
     """A small DeepSurv-style network (Katzman et al. 2018): an MLP log hazard trained on the Cox partial likelihood.
@@ -417,18 +463,28 @@ class NeuralCox(_SurvivalBase):
         self.random_state = random_state
         self.max_missing = max_missing
 
+    #: scikit-learn parameter validation (checked by ``fit``).
+    _parameter_constraints: dict = {
+        "hidden": [Interval(Integral, 1, None, closed="left")],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "patience": [Interval(Integral, 1, None, closed="left")],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "random_state": [Interval(Integral, 0, None, closed="left")],
+        "max_missing": [Interval(Real, 0, 1, closed="both")],
+    }
+
     def fit(self, X: Any, y: Any, event: Any = None, sample_weight: Any = None) -> NeuralCox:
+        """Fit on ``X`` and a survival ``y`` (structured ``(event, time)``, or ``fit(X, time, event)``)."""
         try:
             import torch
         except ImportError:
             raise ModelError("NeuralCox needs torch to train", field="NeuralCox",
                              fix="install torch (CPU build, see the install guide) or leave 'neural' out of "
                                  "survival_candidates") from None
-        frame = as_frame(X, estimator="NeuralCox")
-        time, ev = split_survival_target(y, event)
-        if ev.sum() < 10:
-            raise ValueError("need at least 10 events to fit NeuralCox")
-        w = np.ones(len(time)) if sample_weight is None else np.asarray(sample_weight, dtype="float64")
+        frame, time, ev, w = validate_survival_fit(self, X, y, event, sample_weight, min_events=10)
         keep = [c for c in frame.columns
                 if frame[c].isna().mean() <= self.max_missing and frame[c].nunique(dropna=True) > 1]
         medians = frame[keep].median()
@@ -552,6 +608,20 @@ class BlendedSurvival(_SurvivalBase):
         self.weights = weights
         self.scale = scale
 
+    #: scikit-learn parameter validation (checked by ``fit``).
+    _parameter_constraints: dict = {
+        "members": [list, None],
+        "weights": ["array-like", None],
+        "scale": [Interval(Real, 0, None, closed="neither")],
+    }
+
+    def __sklearn_tags__(self) -> Any:
+        from sklearn.utils import get_tags
+
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = all(get_tags(m).input_tags.allow_nan for m in (self.members or []))
+        return tags
+
     def _weights(self) -> np.ndarray:
         k = len(self.members_)
         w = np.ones(k) if self.weights is None else np.asarray(self.weights, dtype="float64")
@@ -564,9 +634,7 @@ class BlendedSurvival(_SurvivalBase):
 
         if not self.members:
             raise ValueError("BlendedSurvival needs at least one member")
-        frame = as_frame(X, estimator="BlendedSurvival")
-        time, ev = split_survival_target(y, event)
-        w = np.ones(len(time)) if sample_weight is None else np.asarray(sample_weight, dtype="float64")
+        frame, time, ev, w = validate_survival_fit(self, X, y, event, sample_weight)
         self.members_ = [clone(m).fit(frame, time, ev, sample_weight=w) for m in self.members]
         return self._finish(frame, time, ev, w)
 
@@ -629,11 +697,15 @@ class BlendedSurvival(_SurvivalBase):
 def load_survival_model(directory: str | Path, name: str, classes: Any = None) -> Any:
     """Load a saved survival model by the ``class`` in its JSON.
 
-    Known: CoxBaseline, BoostedSurvival, NeuralCox, BlendedSurvival, plus ``classes`` (name -> class with a
+    Known: CoxBaseline, BoostedSurvival, NeuralCox, SurvivalForest, BoostedAFT, BlendedSurvival, plus ``classes`` (name -> class with a
     ``load(directory, name)`` classmethod, e.g. a bundle's member classes).
     """
+    from recommender.models.survival_aft import BoostedAFT  # these modules import this one: imported here
+    from recommender.models.survival_forest import SurvivalForest
+
     meta = read_json(Path(directory) / f"{name}.json")
-    klass = {**(classes or {}), **_SURVIVAL_CLASSES, "BlendedSurvival": BlendedSurvival}.get(meta.get("class"))
+    klass = {**(classes or {}), **_SURVIVAL_CLASSES, "SurvivalForest": SurvivalForest, "BoostedAFT": BoostedAFT,
+             "BlendedSurvival": BlendedSurvival}.get(meta.get("class"))
     if klass is BlendedSurvival:
         return BlendedSurvival.load(directory, name, classes)
     if klass is None:

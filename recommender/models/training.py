@@ -74,7 +74,8 @@ class TrainingConfig:
     #: Folds of the cross-validation that selects the survival model on the training rows (< 2: no selection).
     cv_folds: int = 5
     #: Survival candidates compared by cross-validated Harrell's C (see :data:`SURVIVAL_CANDIDATES`).
-    survival_candidates: tuple[str, ...] = ("boosted", "boosted_shallow", "cox", "blend")
+    #: ``neural`` and ``blend_neural`` are opt-in (they need torch and double the training time on wide cohorts).
+    survival_candidates: tuple[str, ...] = ("boosted", "boosted_shallow", "cox", "blend", "forest", "aft", "stack")
     #: Refit every model on all training rows after the held-out / cross-validated evaluation.
     refit: bool = True
     #: Shrink the selected survival model's log hazard by its out-of-fold calibration slope.
@@ -83,6 +84,17 @@ class TrainingConfig:
     #: features as inputs) or ``"interaction"`` (ridge logistic / Cox models with explicit drug x covariate
     #: interactions, :mod:`recommender.models.effects`; the default bundle's learner).
     learner: str = "slearner"
+    #: Toxicity model of ``learner="interaction"``: ``"drug_causes"`` (each drug an independent cause of a severe
+    #: term, pharmacogene effects only on drugs with a CPIC/DPWG guideline for the gene, shared by those drugs:
+    #: :class:`~recommender.models.effects.DrugCauseToxicity`) or ``"per_term"`` (one interaction logistic
+    #: model per term: :class:`~recommender.models.effects.InteractionToxicity`).
+    interaction_toxicity: str = "drug_causes"
+    #: Ridge penalties the interaction response / Cox models choose from on a held-out quarter (``None``: the
+    #: models' defaults; one value: that penalty, no selection).
+    interaction_penalties: tuple[float, ...] | None = None
+    cox_penalties: tuple[float, ...] | None = None
+    #: Ridge penalty of the ``"drug_causes"`` toxicity model (``None``: chosen on a held-out quarter).
+    toxicity_penalty: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -335,9 +347,20 @@ SURVIVAL_CANDIDATES: dict[str, str] = {
     "neural": "DeepSurv-style MLP (one hidden layer of 32, dropout 0.2, Cox partial likelihood, early stopping; "
               "needs torch to train)",
     "blend_neural": "equal-weight blend of 'boosted_shallow', 'neural' and 'cox'",
+    "forest": "random survival forest (recommender.models.survival_forest: 100 trees on martingale residuals, "
+              "Nelson-Aalen leaves, mortality risk; min_samples_leaf and max_features chosen by out-of-bag C)",
+    "aft": "xgboost survival:aft (normal errors, scale 1), depth 2, learning rate 0.03, min_child_weight 5, "
+           "early stopping",
+    "stack": "weighted blend of the other single-model candidates compared in the same run; members and weights "
+             "chosen by greedy forward selection (Caruana et al. 2004) on their out-of-fold log hazards, its "
+             "cross-validated C with the weights chosen on the other folds",
 }
 #: Members of the blend candidates.
 _BLENDS = {"blend": ("boosted", "cox"), "blend_neural": ("boosted_shallow", "neural", "cox")}
+#: Candidates whose out-of-fold log hazards the ``stack`` candidate may combine (fixed blends are not members).
+_STACK_POOL = ("boosted", "boosted_shallow", "cox", "forest", "aft", "neural")
+#: Greedy forward-selection steps of the ``stack`` (weights are multiples of 1 / steps).
+STACK_STEPS = 20
 
 
 def _response_estimator(cfg: TrainingConfig, bp: Mapping[str, Any], penalty: float | None = None) -> Any:
@@ -345,7 +368,8 @@ def _response_estimator(cfg: TrainingConfig, bp: Mapping[str, Any], penalty: flo
     if cfg.learner == "interaction":
         from recommender.models.effects import InteractionLogit
 
-        return InteractionLogit(penalty=penalty, random_state=cfg.random_state)
+        extra = {"penalties": tuple(cfg.interaction_penalties)} if cfg.interaction_penalties else {}
+        return InteractionLogit(penalty=penalty, random_state=cfg.random_state, **extra)
     return ResponseModel(**bp, calibration=cfg.calibration)
 
 
@@ -353,6 +377,12 @@ def _toxicity_estimator(cfg: TrainingConfig, bp: Mapping[str, Any], *, terms: li
                         min_events: int | None = None, penalty: float | None = None) -> Any:
     """The per-term toxicity model of ``cfg.learner``."""
     min_events = cfg.min_toxicity_events if min_events is None else min_events
+    if penalty is None and cfg.interaction_toxicity == "drug_causes":
+        penalty = cfg.toxicity_penalty
+    if cfg.learner == "interaction" and cfg.interaction_toxicity == "drug_causes":
+        from recommender.models.effects import DrugCauseToxicity
+
+        return DrugCauseToxicity(terms=terms, min_events=min_events, penalty=penalty, random_state=cfg.random_state)
     if cfg.learner == "interaction":
         from recommender.models.effects import InteractionToxicity
 
@@ -375,14 +405,17 @@ def _interaction_survival(X: pd.DataFrame, t: np.ndarray, e: np.ndarray, w: np.n
     """``learner="interaction"``: the survival models of one endpoint (``selected`` + bootstrap ensemble) and metrics."""
     from recommender.models.effects import InteractionCox
 
-    main = InteractionCox(random_state=cfg.random_state).fit(X, t, e, sample_weight=w)
+    cands = tuple(cfg.cox_penalties or ())
+    extra = ({"penalty": float(cands[0])} if len(cands) == 1 else {"penalties": cands} if cands else {})
+    main = InteractionCox(random_state=cfg.random_state, **extra).fit(X, t, e, sample_weight=w)
     models: dict[str, Any] = {"selected": main}
     if cfg.n_bootstrap:
         models["ensemble"] = BootstrapEnsemble(InteractionCox(penalty=main.penalty_, random_state=cfg.random_state),
                                                cfg.n_bootstrap, cfg.interval, cfg.random_state).fit(
             X, t, e, sample_weight=w, stratify=e)
     note = ("ridge Cox with drug x covariate interactions (recommender.models.effects.InteractionCox); penalty "
-            f"{main.penalty_:g} chosen by held-out partial likelihood {main.selection_}")
+            + (f"{main.penalty_:g} chosen by held-out partial likelihood {main.selection_}" if main.selection_
+               else f"{main.penalty_:g} fixed by the configuration (cox_penalties)"))
     return models, {"n_train": len(t), "events_train": int(e.sum()), "selected_model": "interaction",
                     "model_selection": {"selected": "interaction", "note": note}}
 
@@ -399,6 +432,15 @@ def _candidate(name: str, bp: Mapping[str, Any], cfg: TrainingConfig) -> Any:
         from recommender.models.survival import NeuralCox
 
         return NeuralCox(random_state=int(bp.get("random_state", 0)))
+    if name == "forest":
+        from recommender.models.survival_forest import SurvivalForest
+
+        return SurvivalForest(random_state=int(bp.get("random_state", 0)))
+    if name == "aft":
+        from recommender.models.survival_aft import BoostedAFT
+
+        return BoostedAFT(subsample=float(bp.get("subsample", 0.8)), colsample_bytree=float(bp.get("colsample_bytree", 0.8)),
+                          random_state=int(bp.get("random_state", 0)), n_jobs=int(bp.get("n_jobs", 1)))
     raise ValueError(f"unknown survival candidate {name!r}; choose from {', '.join(SURVIVAL_CANDIDATES)}")
 
 
@@ -427,8 +469,9 @@ def select_survival_model(X: pd.DataFrame, time: np.ndarray, event: np.ndarray, 
 
     Every candidate of ``config.survival_candidates`` (:data:`SURVIVAL_CANDIDATES`) is fitted on K-1 folds
     and scored on the held-out fold (Harrell's C of its log hazard, events-stratified folds, the same folds
-    for every candidate); the candidate with the highest mean C wins (ties: the earlier one). Nothing of a
-    test split is seen. Returns ``(name, report)`` with the per-fold and mean C of every candidate.
+    for every candidate); the candidate with the highest mean C wins (ties: the earlier one). ``stack`` is
+    scored on the same folds from the single candidates' out-of-fold log hazards, with weights chosen on the
+    other folds (:func:`_cross_validated_stack`; report key ``stack``). Nothing of a test split is seen. Returns ``(name, report)`` with the per-fold and mean C of every candidate.
     """
     from sklearn.model_selection import StratifiedKFold
 
@@ -443,8 +486,10 @@ def select_survival_model(X: pd.DataFrame, time: np.ndarray, event: np.ndarray, 
     scores: dict[str, list[float]] = {n: [] for n in names}
     errors: dict[str, str] = {}
     oof = {n: np.full(len(time), np.nan) for n in names}  # fold-standardised out-of-fold log hazards
-    needed = list(dict.fromkeys([m for n in names for m in _BLENDS.get(n, (n,))]))  # blends' members too
-    for fit_idx, val_idx in folds.split(np.zeros(len(time)), event.astype(int)):
+    needed = list(dict.fromkeys([m for n in names if n != "stack" for m in _BLENDS.get(n, (n,))]))  # + blend members
+    fold_of = np.full(len(time), -1)
+    for k, (fit_idx, val_idx) in enumerate(folds.split(np.zeros(len(time)), event.astype(int))):
+        fold_of[val_idx] = k
         Xf, Xv = X.iloc[fit_idx], X.iloc[val_idx]
         fitted: dict[str, Any] = {}
         for name in needed:
@@ -463,6 +508,14 @@ def select_survival_model(X: pd.DataFrame, time: np.ndarray, event: np.ndarray, 
                 blend = BlendedSurvival.from_fitted([fitted[m] for m in members], Xf, time[fit_idx],
                                                     event[fit_idx], sample_weight=w[fit_idx])
                 _score_fold(blend, Xf, Xv, time[val_idx], event[val_idx], scores[bname], oof[bname], val_idx)
+    stack: dict[str, Any] = {}
+    if "stack" in names:
+        pool = [n for n in names if n in _STACK_POOL and len(scores[n]) == cfg.cv_folds and np.isfinite(oof[n]).all()]
+        if pool:
+            stack = _cross_validated_stack(oof, pool, time, event, fold_of, cfg.cv_folds)
+            scores["stack"], oof["stack"] = stack.pop("fold_c"), stack.pop("oof")
+        else:
+            errors["stack"] = "no single-model candidate was cross-validated to stack"
     mean = {n: (float(np.mean(v)) if len(v) == cfg.cv_folds else None) for n, v in scores.items()}
     ok = {n: m for n, m in mean.items() if m is not None}
     if not ok:
@@ -477,7 +530,52 @@ def select_survival_model(X: pd.DataFrame, time: np.ndarray, event: np.ndarray, 
                                            "over-confident); the final model's log hazard is multiplied by it"),
               "cv_c_index": mean, "cv_c_index_folds": {n: [float(x) for x in v] for n, v in scores.items()},
               "failed": errors, "candidates": {n: SURVIVAL_CANDIDATES[n] for n in names}}
+    if stack:
+        report["stack"] = stack
     return best, report
+
+
+def _stack_weights(oof: Mapping[str, np.ndarray], members: Sequence[str], time: np.ndarray, event: np.ndarray,
+                   rows: np.ndarray) -> dict[str, float]:
+    """Greedy forward selection with replacement (Caruana et al. 2004) of ``members``' out-of-fold log hazards.
+
+    Each step adds the member whose addition gives the highest Harrell's C on ``rows``; it stops after
+    :data:`STACK_STEPS` steps or when no addition raises C. Weights: how often each member was added / steps.
+    """
+    counts = dict.fromkeys(members, 0)
+    total = np.zeros(len(rows))
+    best_c = -np.inf
+    for step in range(STACK_STEPS):
+        trial = {m: _c_index(time[rows], event[rows], total + oof[m][rows]) for m in members}
+        pick = max(members, key=lambda m: (-np.inf if trial[m] is None else trial[m], -members.index(m)))
+        if trial[pick] is None or (step and trial[pick] <= best_c + 1e-9):
+            break
+        counts[pick] += 1
+        total = total + oof[pick][rows]
+        best_c = trial[pick]
+    k = sum(counts.values()) or 1
+    return {m: c / k for m, c in counts.items() if c}
+
+
+def _cross_validated_stack(oof: Mapping[str, np.ndarray], members: Sequence[str], time: np.ndarray,
+                           event: np.ndarray, fold_of: np.ndarray, folds: int) -> dict[str, Any]:
+    """The ``stack`` candidate: per fold, weights chosen on the other folds' out-of-fold log hazards and scored on
+    this fold (its cross-validated C, comparable with the single candidates'); final weights from all rows."""
+    fold_c: list[float] = []
+    stacked = np.full(len(time), np.nan)
+    fold_weights = []
+    for k in range(folds):
+        val, rest = np.flatnonzero(fold_of == k), np.flatnonzero(fold_of != k)
+        wk = _stack_weights(oof, members, time, event, rest)
+        fold_weights.append(wk)
+        stacked[val] = sum(v * oof[m][val] for m, v in wk.items())
+        c = _c_index(time[val], event[val], stacked[val])
+        if c is not None:
+            fold_c.append(c)
+    final = _stack_weights(oof, members, time, event, np.arange(len(time)))
+    return {"weights": final, "pool": list(members), "fold_weights": fold_weights, "fold_c": fold_c,
+            "oof": stacked, "method": ("greedy forward selection with replacement on out-of-fold standardised log "
+                                       f"hazards, at most {STACK_STEPS} steps, Harrell's C")}
 
 
 def calibration_slope(lp: np.ndarray, time: np.ndarray, event: np.ndarray, weights: np.ndarray | None = None
@@ -509,8 +607,17 @@ def calibration_slope(lp: np.ndarray, time: np.ndarray, event: np.ndarray, weigh
 
 
 def _fit_selected(name: str, X: pd.DataFrame, t: np.ndarray, e: np.ndarray, w: np.ndarray, bp: Mapping[str, Any],
-                  cfg: TrainingConfig, fitted: Mapping[str, Any]) -> Any:
+                  cfg: TrainingConfig, fitted: Mapping[str, Any], stack_weights: Mapping[str, float] | None = None
+                  ) -> Any:
     """The selected survival candidate fitted on all training rows (reusing ``fitted`` members)."""
+    if name == "stack":
+        if not stack_weights:
+            raise ModelError("the stack was selected without weights", field="survival_candidates",
+                             fix="report this bug; leave 'stack' out of --survival-candidates meanwhile")
+        members = [fitted[m] if m in fitted else _candidate(m, bp, cfg).fit(X, t, e, sample_weight=w)
+                   for m in stack_weights]
+        return BlendedSurvival.from_fitted(members, X, t, e, sample_weight=w,
+                                           weights=[float(v) for v in stack_weights.values()])
     if name in _BLENDS:
         members = [fitted[m] if m in fitted else _candidate(m, bp, cfg).fit(X, t, e, sample_weight=w)
                    for m in _BLENDS[name]]
@@ -593,8 +700,10 @@ def train_bundle(
                                "n_excluded_by_split": int((~keep).sum()),
                                "protocol": ("response/toxicity: stratified hold-out of "
                                             f"{cfg.test_fraction:.0%} of the training rows; survival: "
-                                            + ("ridge Cox with interactions, penalty chosen on a held-out "
-                                               "quarter; " if cfg.learner == "interaction" else
+                                            + (("ridge Cox with interactions, penalty fixed at "
+                                                f"{cfg.cox_penalties[0]:g}; " if len(cfg.cox_penalties or ()) == 1
+                                                else "ridge Cox with interactions, penalty chosen on a held-out "
+                                                "quarter; ") if cfg.learner == "interaction" else
                                                f"{cfg.cv_folds}-fold cross-validation on the training rows; ")
                                             + ("final models refitted on all training rows" if cfg.refit
                                                else "final models are the held-out-evaluated ones"))}
@@ -657,7 +766,8 @@ def train_bundle(
             name, report = select_survival_model(Xs, ts, es, weights=ws, booster=bp,
                                                  config=_replace(cfg, survival_candidates=cands))
             m_end["model_selection"] = report
-            chosen = _fit_selected(name, Xs, ts, es, ws, bp, cfg, fitted)
+            chosen = _fit_selected(name, Xs, ts, es, ws, bp, cfg, fitted,
+                                   stack_weights=(report.get("stack") or {}).get("weights"))
             slope = report.get("calibration_slope")
             if slope is not None and cfg.recalibrate:
                 # the chosen model, its log hazard standardised and shrunk by the out-of-fold slope, baseline re-fitted
@@ -794,6 +904,20 @@ _INTERACTION_CARD = [
 ]
 
 
+_DRUG_CAUSE_CARD = (
+    "- toxicity: per CTCAE term (grade >= 3), each drug of the regimen an independent cause (noisy-OR of per-drug "
+    "ridge logistic models with shared patient effects; recommender.models.effects.DrugCauseToxicity); a "
+    "pharmacogene acts only on drugs with a CPIC/DPWG guideline for it (PGx knowledge base), its effect shared by "
+    "those drugs with per-drug deviations shrunk towards it")
+
+
+def _interaction_card(hyper: dict[str, Any]) -> list[str]:
+    """Model-card lines of ``learner="interaction"`` (the toxicity line follows ``interaction_toxicity``)."""
+    if hyper.get("interaction_toxicity", "per_term") == "drug_causes":
+        return [*_INTERACTION_CARD[:-1], _DRUG_CAUSE_CARD]
+    return list(_INTERACTION_CARD)
+
+
 def model_card(bundle: ModelBundle) -> str:
     """MODEL_CARD.md text: what the bundle was trained on, how, how well, and what it must not be used for."""
     m = bundle.metadata
@@ -821,7 +945,8 @@ def model_card(bundle: ModelBundle) -> str:
         + ", ".join(f"{k} {v}" for k, v in m.get("library_versions", {}).items()),
         f"- knowledge bases: {m.get('knowledge_bases') or 'none recorded'}",
         "", "## Models", "",
-        *(_INTERACTION_CARD if m.get("hyper_parameters", {}).get("learner") == "interaction" else [
+        *(_interaction_card(m.get("hyper_parameters", {})) if m.get("hyper_parameters", {}).get("learner") == "interaction"
+          else [
             (f"- response: xgboost + held-out calibration ({(met.get('response') or {}).get('calibration')}); "
              "S-learner (treatment features are inputs)"),
             ("- survival: lifelines Cox (ridge) baseline and xgboost survival:cox, Breslow baseline hazard; the model "

@@ -55,6 +55,11 @@ class ScoreRequest(BaseModel):
     patient: dict[str, Any] = Field(description="a patient record (schema patient/1.0) or a GA4GH Phenopacket v2")
     treatments: list[str] | None = Field(default=None, description="regimens to compare (default: the record's)")
     allow_avoid_first: bool = False
+    covariates: dict[str, str | float | bool | None] | None = Field(
+        default=None, description="clinical covariates a bundle trained on a real cohort needs, NAME -> VALUE "
+                                  "(as `recommender score --covariates`)")
+    fill_missing_covariates: bool = Field(
+        default=False, description="score even when a covariate the bundle needs is missing (imputed; reported)")
 
 
 class _TooLarge(Exception):
@@ -207,6 +212,29 @@ def _treatments(text: str | None) -> list[str] | None:
             raise UsageError("treatments must be a list of regimen names", field="treatments")
         return items
     return [t.strip() for t in text.split(",") if t.strip()]
+
+
+#: Most covariates one request may carry.
+MAX_COVARIATES = 200
+
+
+def _covariates(data: Any) -> dict[str, Any] | None:
+    """The ``covariates`` of a request: a JSON object text (form field) or a parsed mapping (JSON body)."""
+    if data is None or (isinstance(data, str) and not data.strip()):
+        return None
+    if isinstance(data, str):
+        from genomics.fileio import parse_json_strict
+
+        data = parse_json_strict(data, file=None, error=UsageError)
+    if not isinstance(data, dict) or not all(isinstance(k, str) for k in data):
+        raise UsageError("covariates must be a JSON object NAME -> VALUE", field="covariates",
+                         fix='send e.g. {"positive_nodes": 3, "grade": "G2"}')
+    if len(data) > MAX_COVARIATES:
+        raise UsageError(f"more than {MAX_COVARIATES} covariates", field="covariates", fix="send the bundle's only")
+    if not all(v is None or isinstance(v, (str, int, float, bool)) for v in data.values()):
+        raise UsageError("each covariate value must be a number, text, true/false or null", field="covariates",
+                         fix='send e.g. {"positive_nodes": 3}')
+    return dict(data)
 
 
 def _stage(upload: UploadFile, stem: str, allowed: tuple[str, ...], staged: list[Any]) -> Any:
@@ -410,6 +438,11 @@ def create_app(*, token_hashes: Any = None, tokens_file: str | os.PathLike[str] 
         cyp2d6_without_copy_number: Annotated[bool, Form(
             description="use a CYP2D6 call from SNVs/indels alone for guidance (default: provisional, not used; "
                         "recorded in the result)")] = False,
+        covariates: Annotated[str | None, Form(
+            description="clinical covariates a bundle trained on a real cohort needs: a JSON object NAME -> VALUE "
+                        "(as `recommender score --covariates`)")] = None,
+        fill_missing_covariates: Annotated[bool, Form(
+            description="score even when a covariate the bundle needs is missing (imputed; reported)")] = False,
         format: Annotated[str, Query(pattern="^(json|html)$")] = "json",
     ) -> Any:
         """Score one patient (multipart form). Same inputs and result as ``recommender score``."""
@@ -421,6 +454,7 @@ def create_app(*, token_hashes: Any = None, tokens_file: str | os.PathLike[str] 
                              fix="send the patient JSON once")
         text = patient if patient is not None else patient_file.file.read()
         record = _parse_patient(text)
+        cov = _covariates(covariates)
         staged: list[Any] = []
         try:
             vcf_path = tumour_path = None
@@ -435,7 +469,9 @@ def create_app(*, token_hashes: Any = None, tokens_file: str | os.PathLike[str] 
             rec = score_patient(record, _treatments(treatments),
                                 inputs=PatientInputs(germline_vcf=vcf_path, sample=sample, tumour=tumour_path,
                                                      allow_record_paths=False,
-                                                     cyp2d6_without_copy_number=cyp2d6_without_copy_number),
+                                                     cyp2d6_without_copy_number=cyp2d6_without_copy_number,
+                                                     covariates=cov,
+                                                     fill_missing_covariates=fill_missing_covariates),
                                 ranking=RankingOptions(allow_avoid_first=allow_avoid_first),
                                 context=state.context())
             return _respond(rec, format)
@@ -451,7 +487,9 @@ def create_app(*, token_hashes: Any = None, tokens_file: str | os.PathLike[str] 
         from recommender.scoring import score_patient
 
         record = _patient_from_data(body.patient)
-        rec = score_patient(record, body.treatments, inputs=PatientInputs(allow_record_paths=False),
+        rec = score_patient(record, body.treatments,
+                            inputs=PatientInputs(allow_record_paths=False, covariates=_covariates(body.covariates),
+                                                 fill_missing_covariates=body.fill_missing_covariates),
                             ranking=RankingOptions(allow_avoid_first=body.allow_avoid_first),
                             context=state.context())
         return _respond(rec, format)

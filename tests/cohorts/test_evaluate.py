@@ -8,13 +8,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cohorts.evaluate import _decisions, binary_metrics, evaluate_bundle, reliability
+from cohorts.evaluate import _decisions, binary_metrics, evaluate_bundle, oracle_rank_utility, reliability
 from cohorts.simulate import simulate_cohort
 from cohorts.train import GENOMIC_GROUPS, train_cohort
 from recommender.cli import main
 from recommender.models.training import TrainingConfig
 
-FAST = TrainingConfig(n_bootstrap=0, n_bootstrap_toxicity=0)
+# the four survival candidates of before issue 13's forest/AFT/stack: these tests are about the plumbing
+FAST = TrainingConfig(n_bootstrap=0, n_bootstrap_toxicity=0,
+                      survival_candidates=("boosted", "boosted_shallow", "cox", "blend"))
 
 
 @pytest.fixture(scope="module")
@@ -44,17 +46,24 @@ def test_reliability_bins_and_ece_by_hand():
 
 def test_decisions_oracle_predictions_have_zero_regret():
     key = pd.DataFrame({"patient_id": ["a", "a", "a", "b", "b"], "regimen": ["X", "Y", "Z", "X", "Y"]})
-    oracle = pd.DataFrame({"utility": [0.1, 0.5, 0.3, 0.4, 0.2], "p_response": [0.2, 0.6, 0.4, 0.5, 0.1]})
-    rmst = oracle["utility"].to_numpy() * 365.25
-    perfect = {"toxicity": pd.DataFrame(index=range(5)), "p_response": oracle["p_response"].to_numpy(),
-               "survival": {"pfs": {"rmst_days": rmst}}}
+    oracle = pd.DataFrame({"p_response": [0.2, 0.6, 0.4, 0.5, 0.1], "median_pfs_days": [200.0, 400, 300, 365, 365],
+                           "p_severe:Diarrhea": [0.1, 0.2, 0.05, 0.0, 0.3], "utility": [9.0, 0, 0, 0, 0]})
+    true_u = oracle_rank_utility(oracle)
+    s365 = np.exp(-np.log(2) * (365.0 / oracle["median_pfs_days"].to_numpy()) ** 1.3)
+    # the ranking's formula (recommender.rank.utility_value), not the simulator's own "utility" column
+    assert true_u == pytest.approx(oracle["p_response"] + s365 - 0.5 * oracle["p_severe:Diarrhea"])
+    perfect = {"toxicity": oracle[["p_severe:Diarrhea"]].rename(columns=lambda c: c.split(":")[1]),
+               "p_response": oracle["p_response"].to_numpy(), "survival": {"pfs": {"s_horizon": s365}}}
     d = _decisions(key, oracle, perfect, {"X": 0, "Y": 1})
     assert d["regret"].tolist() == pytest.approx([0.0, 0.0]) and d["best_chosen"].tolist() == [1.0, 1.0]
-    assert d["regret_constant"].tolist() == pytest.approx([0.4, 0.0])
+    best = [true_u[:3].max(), true_u[3:].max()]
+    assert d["regret_constant"].tolist() == pytest.approx([best[0] - true_u[0], best[1] - true_u[3]])
     assert d.loc[0, "spearman_utility"] == pytest.approx(1.0)
-    worst = {**perfect, "p_response": -perfect["p_response"], "survival": {"pfs": {"rmst_days": -rmst}}}
+    worst = {**perfect, "p_response": -3 * perfect["p_response"], "survival": {"pfs": {"s_horizon": -3 * s365}},
+             "toxicity": -3 * perfect["toxicity"]}
     d = _decisions(key, oracle, worst, {"X": 0})
-    assert d["regret"].tolist() == pytest.approx([0.4, 0.2]) and d["best_chosen"].sum() == 0
+    assert d["regret"].tolist() == pytest.approx([best[0] - true_u[:3].min(), best[1] - true_u[3:].min()])
+    assert d["best_chosen"].sum() == 0
 
 
 def _probabilities(section):

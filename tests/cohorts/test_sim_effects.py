@@ -17,7 +17,6 @@ from cohorts.simulate import PhenotypePriorSource, simulate_cohort
 from recommender.models.defaults import default_training_config
 from recommender.models.training import train_bundle
 
-
 pytestmark = pytest.mark.slow  # two small training runs: about a minute idle, several on a loaded machine
 
 
@@ -53,7 +52,7 @@ def test_the_default_pipeline_uses_the_interaction_learner(learned):
     bundle, _ = learned
     assert type(bundle.response).__name__ == "InteractionLogit"
     assert type(bundle.survival["pfs"]["selected"]).__name__ == "InteractionCox"
-    assert type(bundle.toxicity).__name__ == "InteractionToxicity"
+    assert type(bundle.toxicity).__name__ == "DrugCauseToxicity"
 
 
 @pytest.mark.parametrize("outcome", ["response", "pfs"])

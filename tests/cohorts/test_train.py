@@ -15,7 +15,9 @@ from recommender.models import ModelBundle
 from recommender.models._base import FeatureSchemaMismatchError
 from recommender.models.training import TrainingConfig
 
-FAST = TrainingConfig(n_bootstrap=0, n_bootstrap_toxicity=0)
+# the four survival candidates of before issue 13's forest/AFT/stack: these tests are about the plumbing
+FAST = TrainingConfig(n_bootstrap=0, n_bootstrap_toxicity=0,
+                      survival_candidates=("boosted", "boosted_shallow", "cox", "blend"))
 
 
 @pytest.fixture(scope="module")

@@ -14,14 +14,15 @@ DEMO_VCF = Path(__file__).resolve().parents[2] / "genomics" / "data" / "demo" / 
 
 @pytest.mark.slow
 def test_brca1_variants_of_the_sample_are_scored_and_pooled():
-    feats = dnalm_gene_features(FIXTURE, "S2", ("BRCA1", "BRCA2"))
+    feats = dnalm_gene_features(FIXTURE, "S2", ("BRCA1", "BRCA2", "TP53"))
     # S2 carries chr17:43100000 A>G (1/1) and 43124096 T>C (0/1) inside BRCA1, and nothing on chr1
     assert feats.n_variants == 2
     assert set(feats.genes) == {"BRCA1"}
     pooled = feats.genes["BRCA1"]
     assert pooled.n_variants <= 2 and len(pooled.mean_embedding_delta) > 0
     assert feats.model and "@" in feats.model
-    assert any("BRCA2" in n and "no canonical transcript" in n for n in feats.notes)
+    assert any("TP53" in n and "no canonical transcript" in n for n in feats.notes)
+    assert not any("BRCA2" in n and "no canonical transcript" in n for n in feats.notes)  # BRCA2 has one now
 
 
 def test_no_variants_in_the_genes_means_no_model_load_and_a_note():

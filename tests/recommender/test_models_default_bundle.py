@@ -77,6 +77,11 @@ def _breast(pid: str, er: bool) -> tuple[Patient, dict]:
 def test_default_bundle_learner_represents_interactions(bundle):
     assert bundle.metadata["hyper_parameters"]["learner"] == "interaction"
     assert type(bundle.response).__name__ == "InteractionLogit"
+    assert type(bundle.toxicity).__name__ == "DrugCauseToxicity"
+    # DPYD acts on the fluoropyrimidines only (CPIC pairs), never on a co-administered drug such as panitumumab
+    d = bundle.toxicity.design_
+    dpyd_drugs = {d.drugs_[k] for m, k in d.links_ if d.modifiers_[m].startswith("pgx_dpyd")}
+    assert dpyd_drugs and dpyd_drugs <= {"tx_drug_fluorouracil", "tx_drug_capecitabine", "tx_drug_tegafur"}
 
 
 def test_tamoxifen_not_favoured_for_er_negative_breast_cancer(bundle):
@@ -100,11 +105,17 @@ def test_kras_mutation_removes_the_panitumumab_benefit(bundle):
     assert gain([{"gene": "KRAS", "protein_change": "G12D"}]) < gain([]) - 0.05
 
 
-@pytest.mark.parametrize(("gene", "block", "regimen", "term"), [
-    ("DPYD", {"DPYD": {"activity_score": 1.0}}, "FOLFOX", "Diarrhea"),
-    ("UGT1A1", {"UGT1A1": {"phenotype": "Poor Metabolizer"}}, "FOLFIRI", "Neutrophil count decreased"),
+@pytest.mark.parametrize(("gene", "block", "regimen", "term", "ratio"), [
+    ("DPYD", {"DPYD": {"activity_score": 1.0}}, "FOLFOX", "Diarrhea", 1.3),
+    # regressions (issue 14): per-regimen interactions gave CAPOX diarrhoea and FOLFOX+panitumumab neutropenia the
+    # wrong sign (risk ratio < 1 for DPYD-deficient patients); the neutropenia ratio is diluted by the regimen's
+    # other causes (true about 2 at activity 1.0; the default bundle's 1.15 is under-estimated, see
+    # benchmarks/EVAL_SIMULATED.md), so only its direction is asserted here
+    ("DPYD", {"DPYD": {"activity_score": 1.0}}, "CAPOX", "Diarrhea", 1.3),
+    ("DPYD", {"DPYD": {"activity_score": 1.0}}, "FOLFOX+panitumumab", "Neutrophil count decreased", 1.05),
+    ("UGT1A1", {"UGT1A1": {"phenotype": "Poor Metabolizer"}}, "FOLFIRI", "Neutrophil count decreased", 1.3),
 ])
-def test_pharmacogenomic_deficit_raises_predicted_toxicity(bundle, gene, block, regimen, term):
+def test_pharmacogenomic_deficit_raises_predicted_toxicity(bundle, gene, block, regimen, term, ratio):
     """Regression (issue 14): DPYD / UGT1A1 risk ratios were ~1 (true 1.7-2.4)."""
     p = Patient(patient_id="PGX", demographics={"age": 62, "sex": "female"},
                 diagnosis={"cancer_type": "COAD", "ecog": 1, "stage": "IV"})
@@ -114,4 +125,4 @@ def test_pharmacogenomic_deficit_raises_predicted_toxicity(bundle, gene, block, 
     for label, pgx in (("normal", normal), ("deficit", {**normal, **block})):
         pred = bundle.predict_options(p, [regimen], pgx=pgx, explain=False)[0]
         risk[label] = pred.toxicity[term]["p"]
-    assert risk["deficit"] > 1.3 * risk["normal"], (gene, risk)
+    assert risk["deficit"] > ratio * risk["normal"], (gene, risk)

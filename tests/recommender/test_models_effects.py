@@ -113,3 +113,111 @@ def test_prediction_of_a_row_does_not_depend_on_the_batch():
     for i in (0, 3, 351):
         assert lo.predict_proba(X.iloc[[i]])[0, 1] == whole_p[i]
         assert cx.predict_risk(X.iloc[[i]])[0] == whole_r[i]
+
+
+# -- DrugCauseToxicity: severe toxicity as independent drug causes -------------------------------------------------
+
+_REGIMENS = {"FOLFOX": ("fluorouracil", "leucovorin", "oxaliplatin"), "CAPOX": ("capecitabine", "oxaliplatin"),
+             "FOLFOX+panitumumab": ("fluorouracil", "leucovorin", "oxaliplatin", "panitumumab")}
+_PAIRS = {"DPYD": ("capecitabine", "fluorouracil")}
+
+
+def _tox_frame(n: int = 3000, seed: int = 0, share: tuple[float, float, float] = (0.45, 0.1, 0.45)):
+    """FOLFOX / CAPOX / FOLFOX+panitumumab; DPYD deficit raises only the fluoropyrimidine's own cause."""
+    rng = np.random.default_rng(seed)
+    reg = rng.choice(list(_REGIMENS), n, p=list(share))
+    activity = np.where(rng.random(n) < 0.25, rng.choice([0.5, 1.0, 1.5], n), 2.0)
+    age = rng.normal(60, 10, n)
+    X = pd.DataFrame({"demo_age": age, "pgx_dpyd_activity_score": activity})
+    for d in ("fluorouracil", "leucovorin", "capecitabine", "oxaliplatin", "panitumumab"):
+        X[f"tx_drug_{d}"] = np.array([d in _REGIMENS[r] for r in reg], dtype=float)
+    deficit = 2.0 - activity
+    base = {"Diarrhea": {"fluorouracil": -2.6, "capecitabine": -2.3},
+            "Neutrophil count decreased": {"fluorouracil": -2.0, "capecitabine": -3.5, "oxaliplatin": -2.2}}
+    Y = {}
+    for term, drugs in base.items():
+        p_none = np.ones(n)
+        for d, b in drugs.items():
+            z = b + 1.6 * deficit * (d in ("fluorouracil", "capecitabine")) + 0.02 * (age - 60)
+            p_none *= np.where(X[f"tx_drug_{d}"] > 0, 1 - 1 / (1 + np.exp(-z)), 1.0)
+        Y[term] = (rng.random(n) < 1 - p_none).astype(int)
+    return X, pd.DataFrame(Y), reg
+
+
+@pytest.fixture(scope="module")
+def cause_model():
+    from recommender.models.effects import DrugCauseToxicity
+
+    X, Y, reg = _tox_frame()
+    return DrugCauseToxicity(penalty=1e-3, pairs=_PAIRS, min_events=10).fit(X, Y), X, reg
+
+
+def test_pharmacogene_acts_only_on_drugs_with_a_guideline_regression_dpyd_x_panitumumab(cause_model):
+    """The per-term logit learned DPYD x panitumumab from noise (FOLFOX+panitumumab neutropenia sign wrong)."""
+    m, _, _ = cause_model
+    d = m.design_
+    linked = {(d.modifiers_[mi], d.drugs_[k]) for mi, k in d.links_}
+    assert ("pgx_dpyd_activity_score", "tx_drug_fluorouracil") in linked
+    assert ("pgx_dpyd_activity_score", "tx_drug_capecitabine") in linked
+    assert not {(mod, drug) for mod, drug in linked
+                if mod.startswith("pgx_") and drug in ("tx_drug_panitumumab", "tx_drug_oxaliplatin")}
+    assert ["tx_drug_fluorouracil", "tx_drug_leucovorin"] in d.groups_  # always given together: one cause
+
+
+def test_dpyd_raises_every_fluoropyrimidine_regimen_and_capox_borrows_from_folfox(cause_model):
+    m, X, _ = cause_model
+    carriers = X["pgx_dpyd_activity_score"] < 2
+    for r, drugs in _REGIMENS.items():
+        Xr = X.copy()
+        for d in ("fluorouracil", "leucovorin", "capecitabine", "oxaliplatin", "panitumumab"):
+            Xr[f"tx_drug_{d}"] = float(d in drugs)
+        p = m.predict_proba(Xr)
+        for term in p.columns:
+            log_rr = np.log(p.loc[carriers, term].mean() / p.loc[~carriers, term].mean())
+            assert log_rr > 0.1, (r, term, log_rr)
+    # panitumumab causes neither term here: adding it to FOLFOX adds (almost) nothing
+    folfox, plus = X.copy(), X.copy()
+    for frame, pan in ((folfox, 0.0), (plus, 1.0)):
+        for d in ("fluorouracil", "leucovorin", "oxaliplatin"):
+            frame[f"tx_drug_{d}"] = 1.0
+        frame["tx_drug_capecitabine"] = 0.0
+        frame["tx_drug_panitumumab"] = pan
+    diff = m.predict_proba(plus).mean() - m.predict_proba(folfox).mean()
+    assert (diff.abs() < 0.02).all(), diff
+
+
+def test_cause_model_contributions_explain_the_probability(cause_model):
+    from recommender.features.schema import default_feature_schema
+    from recommender.models.explain import explain_probability
+
+    m, X, _ = cause_model
+    term = m.models_["Diarrhea"]
+    c = term.contributions(X.iloc[:50])
+    p = m.predict_proba(X.iloc[:50])["Diarrhea"].to_numpy()
+    assert 1 / (1 + np.exp(-c.sum(axis=1).to_numpy())) == pytest.approx(p, rel=1e-9)
+    explain_probability(term, X.iloc[[0]], default_feature_schema(), "severe diarrhoea risk")
+
+
+def test_cause_model_save_load_round_trip_and_batch_independence(cause_model, tmp_path):
+    from recommender.models.effects import DrugCauseToxicity
+
+    m, X, _ = cause_model
+    (path,) = m.save(tmp_path, "toxicity")
+    assert path.suffix == ".json"
+    back = DrugCauseToxicity.load(tmp_path, "toxicity")
+    a, b = m.predict_proba(X.iloc[:200]), back.predict_proba(X.iloc[:200])
+    assert np.array_equal(a.to_numpy(), b.to_numpy())
+    one = m.predict_proba(X.iloc[[7]]).to_numpy()[0]
+    assert np.array_equal(one, a.to_numpy()[7])
+
+
+def test_gene_drug_pairs_come_from_the_pgx_knowledge_base():
+    from recommender.models.effects import cpic_gene_drug_pairs, pgx_column_genes
+
+    pairs = cpic_gene_drug_pairs()
+    assert {"fluorouracil", "capecitabine"} <= set(pairs["DPYD"])
+    assert "irinotecan" in pairs["UGT1A1"] and "panitumumab" not in pairs["DPYD"]
+    assert {"mercaptopurine", "thioguanine"} <= set(pairs["TPMT"]) & set(pairs["NUDT15"])
+    assert pgx_column_genes("pgx_thiopurine_phenotype") == ("TPMT", "NUDT15")
+    assert pgx_column_genes("pgx_dpyd_activity_score") == ("DPYD",)
+    assert pgx_column_genes("pgx_dpyd_phenotype__missing") == ()
