@@ -66,7 +66,7 @@ from recommender.recommendation import (
     package_version,
 )
 from recommender.requests import PatientInputs, RankingOptions, split_legacy_keywords
-from recommender.schema import Patient, TreatmentOption, patient_from_dict
+from recommender.schema import Patient, TreatmentOption, TumourVariant, patient_from_dict
 
 __all__ = ["DEMO_PATIENT", "PatientInputs", "RankingOptions", "ScoringContext", "StageTimer", "load_bundle",
            "score_patient", "score_patients"]
@@ -625,16 +625,34 @@ def _model_error_reason(err: ModelError) -> str:
     return f"the model bundle could not score this patient: {err.one_line()}"
 
 
-def _model_covariates(prep: _Prepared) -> dict[str, Any] | None:
-    """The covariates the models see: the patient's, plus ``brca_lof`` for a germline BRCA1/2 loss of function.
+def _model_view(prep: _Prepared) -> tuple[Patient, Any, dict[str, Any] | None]:
+    """The patient, biomarker report and covariates the models see.
 
-    The models were trained on tumour BRCA findings that include germline carriers, so a germline loss of
-    function read from the VCF is the same feature; a variant of uncertain significance never is.
+    The models were trained on cohorts whose germline BRCA1/2 carriers appear as tumour loss-of-function findings
+    (the simulator's tumour tables, like a clinical report that lists a germline finding), so a germline BRCA1/2
+    loss of function read from the VCF enters the models as that finding: the BRCA flag and the biomarker-match
+    level of the drugs it makes eligible. A variant of uncertain significance never does. What is *shown* is not
+    changed: the result keeps the germline finding as germline evidence.
     """
-    covariates = prep.covariates
-    if prep.germline_genes is not None and getattr(prep.germline_genes, "pathogenic", ()):
-        covariates = {**(covariates or {}), "brca_lof": True}
-    return covariates
+    patient, report, covariates = prep.patient, prep.report, prep.covariates
+    germ = prep.germline_genes
+    lof = tuple(getattr(germ, "pathogenic", ()) or ()) if germ is not None else ()
+    if not lof:
+        return patient, report, covariates
+    present = {v.gene for v in patient.tumour_variants if v.variant_type == "loss_of_function"}
+    extra = tuple(TumourVariant(gene=g, variant_type="loss_of_function")
+                  for g in dict.fromkeys(v.gene for v in lof) if g not in present)
+    covariates = {**(covariates or {}), "brca_lof": True}
+    if not extra:
+        return patient, report, covariates
+    germ_report = _biomarkers(patient.model_copy(update={"tumour_variants": extra, "tumour_tested_genes": ()}),
+                              None, None)
+    if report is None:
+        report = germ_report
+    elif germ_report is not None:
+        report = dataclasses.replace(report, matches=tuple(report.matches) + tuple(germ_report.matches))
+    patient = patient.model_copy(update={"tumour_variants": tuple(patient.tumour_variants) + extra})
+    return patient, report, covariates
 
 
 def _predict_one(prep: _Prepared, *, explain: bool, strict: bool,
@@ -646,10 +664,10 @@ def _predict_one(prep: _Prepared, *, explain: bool, strict: bool,
     try:
         with _stage(timer, "models"), ignore_library_noise():  # numeric libraries' noise only, by category
             extra = {} if prep.lm_features is None else {"dnalm": prep.lm_features.genes}
-            covariates = _model_covariates(prep)
+            patient, report, covariates = _model_view(prep)
             if covariates is not None:
                 extra["covariates"] = covariates
-            preds = model_bundle.predict_options(prep.patient, prep.options, pgx=prep.profile, biomarkers=prep.report,
+            preds = model_bundle.predict_options(patient, prep.options, pgx=prep.profile, biomarkers=report,
                                                  explain=explain, **extra)
         return preds, model_reason
     except ModelError as err:
@@ -668,10 +686,10 @@ def _predict_many(preps: list[_Prepared], ctx: ScoringContext, *, explain: bool,
         return [_predict_one(p, explain=explain, strict=False, timer=timer) for p in preps]
     items = []
     for p in preps:
-        item: dict[str, Any] = {"patient": p.patient, "options": p.options, "pgx": p.profile, "biomarkers": p.report}
+        patient, report, covariates = _model_view(p)
+        item: dict[str, Any] = {"patient": patient, "options": p.options, "pgx": p.profile, "biomarkers": report}
         if p.lm_features is not None:
             item["dnalm"] = p.lm_features.genes
-        covariates = _model_covariates(p)
         if covariates is not None:
             item["covariates"] = covariates
         items.append(item)

@@ -106,3 +106,19 @@ def test_germline_brca_loss_of_function_reaches_the_model_in_batch_scoring_too()
     p_fs, p_vus = (r.option("olaparib").model.response.probability for r in batch)
     assert p_fs > p_vus + 0.2
     assert abs(p_fs - single.option("olaparib").model.response.probability) < 1e-9
+
+
+def test_germline_loss_of_function_gives_the_model_the_same_inputs_as_a_tumour_finding():
+    """Regression (VUS benchmark, arm A vs E): a germline BRCA1 loss of function set the BRCA flag but not the
+    biomarker-match level of olaparib, so the model saw half a carrier (breast: P(response) 0.31 vs 0.61 with the
+    same variant as a tumour finding). The models must see a germline loss of function as the tumour finding they
+    were trained on."""
+    brca = {"patient_id": "T-BRCA", "diagnosis": {"cancer_type": "BRCA"},
+            "candidate_treatments": ["AC-T", "tamoxifen", "olaparib"]}
+    germline = score_patient(brca, inputs=PatientInputs(germline_vcf=VCF, sample="BRCA1_STOP"))
+    tumour = score_patient({**brca, "tumour_variants": [{"gene": "BRCA1", "variant_type": "loss_of_function"}]})
+    p_germ = germline.option("olaparib").model.response.probability
+    p_tum = tumour.option("olaparib").model.response.probability
+    assert abs(p_germ - p_tum) < 0.02
+    # what is shown stays what it is: a germline finding, not a tumour one
+    assert not germline.tumour_findings
