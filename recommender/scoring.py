@@ -646,7 +646,7 @@ def _model_view(prep: _Prepared) -> tuple[Patient, Any, dict[str, Any] | None]:
     if not extra:
         return patient, report, covariates
     germ_report = _biomarkers(patient.model_copy(update={"tumour_variants": extra, "tumour_tested_genes": ()}),
-                              None, None)
+                              None, None, cache=prep.ctx._reports)  # same report for every carrier of a type
     if report is None:
         report = germ_report
     elif germ_report is not None:

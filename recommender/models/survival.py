@@ -127,7 +127,20 @@ BOOSTER_CONSTRAINTS: dict[str, list] = {
 
 
 class _BoosterPersistence:
-    """Save/load of an xgboost-backed survival model: the booster (UBJSON) plus its JSON metadata, no pickle."""
+    """An xgboost-backed survival model's fitted state and its save/load (booster as UBJSON + JSON, no pickle)."""
+
+    def _keep_booster(self, booster: Any, names: list[str], time: np.ndarray, event: np.ndarray,
+                      n_validation: int, record: dict[str, Any], metric: str) -> None:
+        """Store a trained booster, its best iteration, feature names and a training summary."""
+        self.booster_ = booster
+        self.best_iteration_ = int(booster.best_iteration) if n_validation else int(self.n_estimators) - 1
+        self.feature_names_in_ = np.array(names, dtype=object)
+        self.n_features_in_ = len(names)
+        loss = record.get("validation", {}).get(metric, [])
+        self.training_summary_ = {"rows": len(time), "events": int(event.sum()), "validation_rows": n_validation,
+                                  "best_iteration": self.best_iteration_,
+                                  f"validation_{metric.replace('-', '_')}":
+                                      float(loss[self.best_iteration_]) if loss else None}
 
     def save(self, directory: str | Path, name: str) -> list[Path]:
         check_fitted(self, "booster_")
@@ -401,14 +414,7 @@ class BoostedSurvival(_BoosterPersistence, _SurvivalBase):
         booster = xgb.train(booster_params(self, "survival:cox", "cox-nloglik"), dtrain,
                             num_boost_round=int(self.n_estimators), evals=evals, evals_result=record,
                             verbose_eval=False, **kwargs)
-        self.booster_ = booster
-        self.best_iteration_ = int(booster.best_iteration) if len(va) else int(self.n_estimators) - 1
-        self.feature_names_in_ = np.array(names, dtype=object)
-        self.n_features_in_ = len(names)
-        loss = record.get("validation", {}).get("cox-nloglik", [])
-        self.training_summary_ = {"rows": len(time), "events": int(ev.sum()), "validation_rows": len(va),
-                                  "best_iteration": self.best_iteration_,
-                                  "validation_cox_nloglik": float(loss[self.best_iteration_]) if loss else None}
+        self._keep_booster(booster, names, time, ev, len(va), record, "cox-nloglik")
         self._fit_baseline(frame, time, ev, w)
         return self
 

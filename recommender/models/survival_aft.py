@@ -102,14 +102,7 @@ class BoostedAFT(_BoosterPersistence, _SurvivalBase):
         record: dict[str, Any] = {}
         booster = xgb.train(params, dmatrix(tr), num_boost_round=int(self.n_estimators), evals=evals,
                             evals_result=record, verbose_eval=False, **kwargs)
-        self.booster_ = booster
-        self.best_iteration_ = int(booster.best_iteration) if len(va) else int(self.n_estimators) - 1
-        self.feature_names_in_ = np.array(names, dtype=object)
-        self.n_features_in_ = len(names)
-        loss = record.get("validation", {}).get("aft-nloglik", [])
-        self.training_summary_ = {"rows": len(time), "events": int(ev.sum()), "validation_rows": len(va),
-                                  "best_iteration": self.best_iteration_,
-                                  "validation_aft_nloglik": float(loss[self.best_iteration_]) if loss else None}
+        self._keep_booster(booster, names, time, ev, len(va), record, "aft-nloglik")
         self._fit_baseline(frame, time, ev, w)
         return self
 
