@@ -93,7 +93,7 @@ BENCHMARK_CANDIDATES = "boosted,boosted_shallow,cox,blend,forest,aft,neural,stac
 
 
 def user_path(p: Protocol, source: Path, work: Path, n_bootstrap: int, cv_folds: int,
-              candidates: tuple[str, ...] | None = None) -> dict[str, Any]:
+              candidates: tuple[str, ...] | None = None, curves: str = "auto") -> dict[str, Any]:
     """import -> train -> evaluate with the functions the CLI calls."""
     from cohorts.evaluate import evaluate_bundle
     from cohorts.loaders import LOADERS
@@ -105,7 +105,7 @@ def user_path(p: Protocol, source: Path, work: Path, n_bootstrap: int, cv_folds:
     loaded = LOADERS[p.source](source, dataset=p.dataset) if p.dataset else LOADERS[p.source](source)
     loaded.write(cohort_dir, overwrite=True)
     t1 = time.perf_counter()
-    cfg = TrainingConfig(n_bootstrap=0, n_bootstrap_toxicity=0, cv_folds=cv_folds)
+    cfg = TrainingConfig(n_bootstrap=0, n_bootstrap_toxicity=0, cv_folds=cv_folds, survival_curves=curves)
     if candidates:
         cfg.survival_candidates = tuple(candidates)
     bundle = train_cohort(cohort_dir, bundle_dir, config=cfg, overwrite=True, split_column=p.split_column)
@@ -117,11 +117,22 @@ def user_path(p: Protocol, source: Path, work: Path, n_bootstrap: int, cv_folds:
             "cv": (met.get("model_selection") or {}).get("cv_c_index"),
             "stack_weights": ((met.get("model_selection") or {}).get("stack") or {}).get("weights"),
             "calibration_slope": (met.get("model_selection") or {}).get("calibration_slope"),
+            "curves": _curves_summary((met.get("model_selection") or {}).get("curves")),
             "candidates": list(cfg.survival_candidates),
             "covariates": [c["name"] for c in bundle.metadata.get("covariates", [])],
             "n_features": len(bundle.schema.columns), "n_train": met.get("n_train"), "events_train": met.get("events_train"),
             "seconds": {"import": round(t1 - t0, 1), "train": round(t2 - t1, 1), "evaluate": round(t3 - t2, 1)},
             "notes": list(report.notes), "cohort_dir": str(cohort_dir), "bundle_dir": str(bundle_dir)}
+
+
+def _curves_summary(cur: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The cross-validated choice of the survival curves' form (training rows only), without the fold detail."""
+    if not cur:
+        return None
+    return {"selected": cur["selected"], "criterion": cur["criterion"],
+            "forms": {f: {"ibs": v["ibs"], "c_td": v["c_td"]} for f, v in cur["forms"].items()},
+            "members": {f: {"ibs": v["ibs"], "c_td": v["c_td"]} for f, v in cur["members"].items()},
+            "mixture_weights": cur["mixture_weights"]}
 
 
 def baselines(p: Protocol, source: Path, n_bootstrap: int, n_jobs: int) -> list[dict[str, Any]]:
@@ -181,6 +192,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cv-folds", type=int, default=5)
     ap.add_argument("--survival-candidates", default=BENCHMARK_CANDIDATES, metavar="A,B",
                     help=f"as cohort train --survival-candidates (default {BENCHMARK_CANDIDATES})")
+    ap.add_argument("--survival-curves", default="auto", choices=("auto", "breslow_ipw", "breslow", "mixture"),
+                    help="TrainingConfig.survival_curves: the curve form chosen by cross-validation (auto, default) "
+                         "or fixed (breslow_ipw: proportional-hazards curves as before the choice)")
     ap.add_argument("--n-jobs", type=int, default=2, help="threads for the random survival forest")
     ap.add_argument("--no-baselines", action="store_true")
     ap.add_argument("--workdir", type=Path, help="keep cohorts and bundles here (default: a removed temp folder)")
@@ -204,7 +218,8 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             start = time.perf_counter()
             up = user_path(p, source, work, args.bootstrap, args.cv_folds,
-                           tuple(c.strip() for c in args.survival_candidates.split(",") if c.strip()))
+                           tuple(c.strip() for c in args.survival_candidates.split(",") if c.strip()),
+                           args.survival_curves)
             base = [] if args.no_baselines or p.source != "deepsurv" else baselines(p, source, args.bootstrap,
                                                                                        args.n_jobs)
             print(f"\n## {p.title}\n")
@@ -214,6 +229,12 @@ def main(argv: list[str] | None = None) -> int:
                   + ", ".join(f"{k} {v:.3f}" for k, v in (up["cv"] or {}).items() if v is not None) + ")"
                   + (f"; stack weights {', '.join(f'{k} {v:.2f}' for k, v in up['stack_weights'].items())}"
                      if up["selected"] == "stack" and up["stack_weights"] else ""))
+            if up["curves"]:
+                cur = up["curves"]
+                print(f"survival curves: {cur['selected']} (5-fold out-of-fold on the training rows: "
+                      + ", ".join(f"{f} IBS {v['ibs']:.4f} C^td {v['c_td']:.4f}" for f, v in cur["forms"].items())
+                      + "; mixture weights " + ", ".join(f"{k} {v:.2f}" for k, v in cur["mixture_weights"].items())
+                      + ")")
             print("\n| model | Harrell's C | Antolini C^td | IBS (pycox) | calibration error | test n (events) | s |")
             print("|---|---|---|---|---|---|---|")
             m = up["metrics"]

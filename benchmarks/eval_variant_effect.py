@@ -19,6 +19,16 @@ split each figure comes from:
   Combined: fitted on Vex-seq + ENIGMA.
 - ``findlay BRCA1`` (only with ``--findlay PATH``; the table's licence does not allow bundling): saturation genome
   editing, LOF vs FUNC/INT; combined: the BRCA1-held-out fit.
+- ``af chr21 rare vs common`` (``--af-set DIR``, default ``../shared/data/sequence/grch38_chr21_vep_testdb`` when
+  present; ``--af-only`` scores nothing else): allele frequency as a weak label,
+  :func:`genomics.dnalm.labelled_sets.load_allele_frequency` (1000 Genomes singleton = 1 vs MAF >= 5% = 0, a
+  balanced seeded sample). No transcript models of the region here: consequence / splice distance are not
+  assessed. LM alone: the product's zero-shot -LLR; probes: out-of-fold scores of a 5-fold CV grouped by 50 kb
+  genomic block (the probe's strength chosen by an inner grouped CV on the fitting folds only), on the LM
+  embedding delta, on sequence-context features (ref/alt, transition, CpG, window GC, the 96 trinucleotide
+  substitution classes: a mutation-rate control, no LM), and on context + the LM's -LLR or embedding delta (paired
+  bootstrap of the gain over context alone). No
+  fitted combination (no part besides the LM is assessed).
 
 LM rows for every model in ``--models`` (labelled ``model_id@weights-sha``):
 
@@ -287,6 +297,168 @@ def cagi5_combination_rows(rows, X, probe_oof, label, n_boot):
     return out
 
 
+AF_SET = "af chr21 rare vs common"
+
+
+_COMP_TABLE = str.maketrans("ACGT", "TGCA")
+#: the 96 trinucleotide substitution classes (pyrimidine reference, as in mutational-signature spectra)
+_TRI_CLASSES = [f"{a}[{r}>{x}]{b}" for r in "CT" for x in "ACGT" if x != r for a in "ACGT" for b in "ACGT"]
+
+
+def context_features(rows):
+    """Non-LM features of the allele-frequency probe (a mutation-rate control): ref / alt one-hot, transition,
+    CpG at the site, window GC and the 96 trinucleotide substitution classes (one-hot)."""
+    index = {c: k for k, c in enumerate(_TRI_CLASSES)}
+    out = []
+    for r in rows:
+        w, o = r.window.upper(), r.offset
+        cpg = float(w[o : o + 2] == "CG" or w[max(o - 1, 0) : o + 1] == "CG")
+        ti = float({r.ref, r.alt} in ({"A", "G"}, {"C", "T"}))
+        gc = (w.count("G") + w.count("C")) / max(len(w), 1)
+        tri, ref, alt = w[o - 1 : o + 2], r.ref, r.alt
+        if ref in "AG":  # the pyrimidine strand
+            tri, ref, alt = tri.translate(_COMP_TABLE)[::-1], ref.translate(_COMP_TABLE), alt.translate(_COMP_TABLE)
+        onehot = [0.0] * len(_TRI_CLASSES)
+        k = index.get(f"{tri[:1]}[{ref}>{alt}]{tri[2:]}")
+        if k is not None:
+            onehot[k] = 1.0
+        out.append([float(r.ref == b) for b in "ACGT"] + [float(r.alt == b) for b in "ACGT"] + [ti, cpg, gc] + onehot)
+    return np.array(out, float)
+
+
+def grouped_oof_probe(X, y, groups, folds: int = 5, seed: int = 0):
+    """Out-of-fold logistic-probe scores, folds grouped by ``groups`` (strength by inner grouped CV per fold)."""
+    from sklearn.model_selection import GroupKFold
+
+    from genomics.dnalm.probe import Probe
+
+    pred = np.full(len(y), np.nan)
+    strengths = []
+    for tr, te in GroupKFold(folds).split(X, y, groups):
+        p = Probe("logistic", seed=seed).fit(X[tr], y[tr], groups[tr])
+        pred[te] = p.predict_score(X[te])
+        strengths.append(p.strength_)
+    return pred, strengths
+
+
+def paired_auroc_delta(a, b, y, n_boot: int, seed: int = 0):
+    """AUROC(b) - AUROC(a) on the same rows with a paired bootstrap (positives and negatives resampled separately)."""
+    from genomics.dnalm.evaluate import auroc
+
+    y = np.asarray(y, bool)
+    pos, neg = np.flatnonzero(y), np.flatnonzero(~y)
+    rng = np.random.default_rng(seed)
+    d = []
+    for _ in range(n_boot):
+        i = np.concatenate([rng.choice(pos, len(pos)), rng.choice(neg, len(neg))])
+        d.append(auroc(b[i], y[i]) - auroc(a[i], y[i]))
+    return {"d_auroc": auroc(b, y) - auroc(a, y), "d_auroc_ci": [float(x) for x in np.quantile(d, [0.025, 0.975])],
+            "n_boot": n_boot}
+
+
+def af_block(a, specs, cache, table):
+    """Score the allele-frequency weak-label set (see the module docstring); rows are appended to ``table``.
+
+    Returns the set's description (definition, counts, REF check, per-model timing) or ``None`` when skipped.
+    """
+    from genomics.dnalm import load_model
+    from genomics.dnalm.labelled_sets import load_allele_frequency
+    from genomics.dnalm.pretrain_data import HELD_OUT_FRACTION
+    from genomics.dnalm.variant_effect import score_windows
+
+    folder = Path(a.af_set) if a.af_set else None
+    if folder is None or not folder.is_dir():
+        print(f"SKIP {AF_SET}: folder not found at {folder} (give --af-set DIR)")
+        return None
+    afs = load_allele_frequency(folder, n_per_class=a.af_per_class, seed=a.af_seed)
+    rows = afs.rows
+    n = len(rows)
+    y = np.array([r.label for r in rows])
+    groups = np.array([r.group for r in rows])
+    sel = np.ones(n, bool)
+    pos = np.array([int(r.variant_id.split(":")[2]) for r in rows])
+    # the LMs' pre-training rule (genomics/dnalm/pretrain_data.py): the last 5% of each stitched chr21 block >= 2 kb
+    # is held out; the conv model trained on the rest, the ESM model (trained before chr21 was added) on none of it
+    tail = np.zeros(n, bool)
+    for b0, bseq in afs.blocks:
+        if len(bseq) >= 2_000:
+            cut = b0 + int(len(bseq) * (1 - HELD_OUT_FRACTION))
+            tail |= (pos >= cut) & (pos < b0 + len(bseq))
+    # sensitivity (added after the first result): common rows whose ALT is the minor allele, as for every rare row;
+    # where the reference genome carries the minor allele an LM may prefer the ALT for that reason alone
+    alt_minor = np.array(afs.alt_is_minor, bool) | (y == 1)
+    info = {"source": str(folder), "definition": afs.definition, "counts": afs.counts,
+            "common_alt_is_minor": int((alt_minor & (y == 0)).sum()),
+            "ref_mismatch_rate": afs.ref_mismatch_rate, "n_blocks": len(set(groups.tolist())),
+            "lm_heldout_tail_rows": int(tail.sum()), "models": {}}
+    print(f"{AF_SET}: {afs.definition}; REF mismatches {afs.counts['ref_mismatch']}/{afs.counts['on_reference']}; "
+          f"{info['n_blocks']} blocks of 50 kb")
+    base = raw_matrix(rows, [None] * n)
+    for label, part_i in (("consequence alone", 0), ("splice distance alone", 1)):
+        table.append({"set": AF_SET, "score": label, "note": "not assessed: no transcript models of chr21 here",
+                      **metric_block(base[:, part_i], rows, sel, a.n_boot)})
+    ctx = context_features(rows)
+    ctx_pred, ctx_str = grouped_oof_probe(ctx, y, groups)
+    fit = "out of fold, 5-fold CV grouped by 50 kb block"
+    table.append({"set": AF_SET, "score": "probe: sequence-context features only (no LM)", "fit": fit,
+                  "strength": ctx_str, **metric_block(ctx_pred, rows, sel, a.n_boot)})
+    items = [(r.window, r.offset, r.ref, r.alt) for r in rows]
+    for spec in specs:
+        t = time.time()
+        lm = load_model(None if spec == "default" else spec, device="cpu", threads=a.threads)
+        mname = f"{lm.model_id}@{lm.weights_sha}"
+        tag = f"{lm.model_id}@{lm.weights_sha[:8]}"
+        llr = score_windows(lm, items, cache=cache)
+        lm_score = np.array([np.nan if x is None else -x for x in llr], float)
+        t_llr = time.time() - t
+        ok = np.isfinite(lm_score)
+        table.append({"set": AF_SET, "score": f"LM alone [{tag}]", **metric_block(lm_score, rows, sel, a.n_boot),
+                      "paired_vs_context": paired_auroc_delta(ctx_pred[ok], lm_score[ok], y[ok], a.n_boot)})
+        # how much of the -LLR is mutation context: ridge of -LLR on the context features, out of fold (grouped by
+        # block; no label used), and the AUROC of what context does not explain
+        from sklearn.linear_model import RidgeCV
+        from sklearn.model_selection import GroupKFold, cross_val_predict
+
+        fit_ctx = cross_val_predict(RidgeCV(alphas=(0.1, 1.0, 10.0, 100.0)), ctx[ok], lm_score[ok], groups=groups[ok],
+                                    cv=GroupKFold(5))
+        resid = np.full(n, np.nan)
+        resid[ok] = lm_score[ok] - fit_ctx
+        r2 = 1 - float(np.sum(resid[ok] ** 2) / np.sum((lm_score[ok] - lm_score[ok].mean()) ** 2))
+        table.append({"set": AF_SET, "score": f"LM alone [{tag}, residual after context (out-of-fold R2 {r2:.2f})]",
+                      "context_r2": r2, **metric_block(resid, rows, sel, a.n_boot)})
+        table.append({"set": AF_SET, "score": f"LM alone [{tag}, LM held-out chr21 tail only]",
+                      **metric_block(lm_score, rows, tail, a.n_boot)})
+        table.append({"set": AF_SET, "score": f"LM alone [{tag}, common rows with ALT = minor allele only]",
+                      **metric_block(lm_score, rows, alt_minor, a.n_boot)})
+        t = time.time()
+        fdir = Path(a.features_cache) / "af_chr21" if a.features_cache else None
+        feats = cached_features(lm, mname, rows, list(range(n)), fdir)
+        lmX = feats.matrix("local+mean")
+        if not np.isfinite(lmX).all():
+            print(f"{AF_SET}: {int((~np.isfinite(lmX).all(axis=1)).sum())} rows without LM features for {tag} "
+                  "(not assessed)")
+        preds = {}
+        for name, X in ((f"probe: LM embedding delta [{tag}]", lmX),
+                        (f"probe: context + LM LLR [{tag}]", np.column_stack([ctx, lm_score])),
+                        (f"probe: context + LM embedding delta [{tag}]", np.column_stack([ctx, lmX]))):
+            ok = np.isfinite(X).all(axis=1)
+            pred = np.full(n, np.nan)
+            pred[ok], strengths = grouped_oof_probe(X[ok], y[ok], groups[ok])
+            preds[name] = pred
+            row = {"set": AF_SET, "score": name, "fit": fit, "strength": strengths,
+                   **metric_block(pred, rows, sel, a.n_boot)}
+            if name.startswith("probe: context"):
+                row["paired_vs_context"] = paired_auroc_delta(ctx_pred[ok], pred[ok], y[ok], a.n_boot)
+            table.append(row)
+            if name.startswith("probe: LM"):
+                table.append({"set": AF_SET, "score": f"{name[:-1]}, common rows with ALT = minor allele only]",
+                              "fit": fit, **metric_block(pred, rows, alt_minor, a.n_boot)})
+        info["models"][spec] = {"model": mname, "llr_seconds": round(t_llr, 1),
+                                "features_and_probe_seconds": round(time.time() - t, 1)}
+        print(f"{AF_SET}: {tag} scored in {t_llr:.0f} s (LLR), {time.time() - t:.0f} s (features + probes)")
+    return info
+
+
 def heldout_perplexity(model_spec, shared):
     from genomics.dnalm import load_model
     from genomics.dnalm.pretrain_data import load_corpus, tiled_windows
@@ -320,7 +492,17 @@ def main(argv=None) -> int:
                         "in --wide-window windows")
     p.add_argument("--wide-window", type=int, default=1001)
     p.add_argument("--comparison-json", default=None, help="write the tables as markdown (+ command) for a model card")
+    p.add_argument("--af-set", default=str(Path(__file__).resolve().parents[2] / "shared" / "data" / "sequence"
+                                           / "grch38_chr21_vep_testdb"),
+                   help="Ensembl VEP chr21 test cache + DB dump folder for the allele-frequency weak label "
+                        "(skipped when absent)")
+    p.add_argument("--no-af", dest="af", action="store_false", help="skip the allele-frequency set")
+    p.add_argument("--af-only", action="store_true", help="score the allele-frequency set only")
+    p.add_argument("--af-per-class", type=int, default=1500, help="rare and common SNVs drawn (each)")
+    p.add_argument("--af-seed", type=int, default=0)
     a = p.parse_args(argv)
+    if a.af_only:
+        return af_only(a)
 
     from genomics.dnalm import ScoreCache, load_model
     from genomics.dnalm.labelled_sets import load_enigma, load_mapsy, load_vexseq
@@ -452,6 +634,14 @@ def main(argv=None) -> int:
             comb = fit_combination(X[idx], [rows[i].label for i in idx], ds[idx], [fit_group(rows[i]) for i in idx],
                                    n_boot=200)
             combos[spec] = (comb, mname)
+    if a.af:
+        from genomics.errors import RecommenderError
+
+        try:
+            results["af"] = af_block(a, specs, cache, results["table"])
+        except RecommenderError as exc:
+            print(f"error: {exc.one_line()}", file=sys.stderr)
+            return 1
     for row in results["table"]:
         print(json.dumps({k: row.get(k) for k in ("set", "score", "assessed", "of", "auroc", "ci_low", "ci_high")}
                          | ({"spearman": row["spearman"]["rho"]} if "spearman" in row else {})
@@ -481,6 +671,26 @@ def main(argv=None) -> int:
     return 0
 
 
+def af_only(a) -> int:
+    """``--af-only``: the allele-frequency set alone (no other labelled set, no perplexity)."""
+    from genomics.dnalm import ScoreCache
+    from genomics.errors import RecommenderError
+
+    specs = [m.strip() for m in a.models.split(",") if m.strip()]
+    results = {"models": {}, "table": []}
+    try:
+        results["af"] = af_block(a, specs, ScoreCache(a.cache) if a.cache else None, results["table"])
+    except RecommenderError as exc:
+        print(f"error: {exc.one_line()}", file=sys.stderr)
+        return 1
+    print_table(results)
+    if a.out:
+        tmp = Path(a.out).with_suffix(".tmp")
+        tmp.write_text(json.dumps(results, indent=1) + "\n")
+        tmp.replace(a.out)
+    return 0
+
+
 def _fmt(r):
     if r.get("auroc") is None:
         return f"n/a ({r.get('assessed', 0)}/{r.get('of', 0)} assessed)"
@@ -503,6 +713,10 @@ def markdown_tables(results) -> str:
             sps += (f"; vs splice features only: dAUROC {pd['d_auroc']:+.3f} [{pd['d_auroc_ci'][0]:+.3f} to "
                     f"{pd['d_auroc_ci'][1]:+.3f}], dSpearman {pd['d_spearman']:+.3f} [{pd['d_spearman_ci'][0]:+.3f} to "
                     f"{pd['d_spearman_ci'][1]:+.3f}] (paired bootstrap)")
+        pc = r.get("paired_vs_context")
+        if pc:
+            sps += (f"vs context features only: dAUROC {pc['d_auroc']:+.3f} [{pc['d_auroc_ci'][0]:+.3f} to "
+                    f"{pc['d_auroc_ci'][1]:+.3f}] (paired bootstrap)")
         out.append(f"| {r['set']} | {r['score']} | {_fmt(r)} | {sps} |")
     out += ["", "| LM | held-out perplexity | held-out accuracy | BRCA1 (excluded) perplexity | BRCA1 accuracy |",
             "|---|---:|---:|---:|---:|"]

@@ -132,6 +132,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     trn.add_argument("--survival-candidates", default=None, metavar="A,B",
                      help="survival models compared by cross-validation (default boosted,boosted_shallow,cox,blend,"
                           "forest,aft,stack; also neural, blend_neural: need torch)")
+    trn.add_argument("--survival-curves", default="auto", choices=("auto", "breslow_ipw", "breslow", "mixture"),
+                     help="survival curves of the selected model: 'auto' (default) compares, out of fold, a Breslow "
+                          "baseline with and without the inverse-propensity weights and a mixture of the "
+                          "candidates' own curves, and keeps the lowest IBS among those within 0.005 of the best "
+                          "C^td; or force one form")
     trn.add_argument("--no-bootstrap", action="store_true", help="no bootstrap ensembles (no intervals; faster)")
     trn.add_argument("--overwrite", action="store_true", help="replace an existing bundle directory")
     trn.add_argument("--json", action="store_true", help="print the bundle's metrics as JSON")
@@ -244,6 +249,7 @@ def _train(args: argparse.Namespace) -> int:
         raise UsageError("--cv-folds must be 0 (no selection) or at least 2", field="--cv-folds",
                          fix="pass --cv-folds 5")
     cfg.cv_folds = args.cv_folds
+    cfg.survival_curves = args.survival_curves
     if args.survival_candidates:
         from recommender.models.training import SURVIVAL_CANDIDATES
 

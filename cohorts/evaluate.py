@@ -144,8 +144,7 @@ def _predict(bundle: Any, X: pd.DataFrame) -> dict[str, Any]:
             continue
         # full resolution: time 0 and every training event time (the Breslow curve steps only there); one pass
         # over the model (the curves derive from the log hazard)
-        risk = main.predict_risk(Xs)
-        curves = main.survival_from_risk(risk, main.full_times(), index=Xs.index)
+        risk, _, curves = main.predict_outputs(Xs, main.full_times())
         grid = np.asarray(curves.columns, dtype=float)
         vals = curves.to_numpy(dtype=float)
         # restricted mean: area under the step curve from 0 (S = 1) to the last grid time

@@ -10,6 +10,7 @@ Public API
 :class:`CoxBaseline`, :class:`BoostedSurvival`                   survival curves and medians
 :class:`BlendedSurvival`, :class:`NeuralCox`                     blends of those (recalibrated), DeepSurv-style MLP
 :class:`SurvivalForest`, :class:`BoostedAFT`                     random survival forest (JSON arrays), xgboost AFT
+:class:`CurveMixture`                                            non-PH curves: a weighted mean of models' own curves
 :class:`ToxicityModel`                                           P(grade >= 3) per CTCAE term
 :class:`InteractionLogit`, :class:`InteractionCox`, :class:`InteractionToxicity`   ridge models with explicit
                                                                  drug x covariate interactions (default bundle)
@@ -42,6 +43,7 @@ from recommender.models._survival_input import survival_target
 from recommender.models.survival import BlendedSurvival, BoostedSurvival, CoxBaseline, NeuralCox
 from recommender.models.survival_aft import BoostedAFT
 from recommender.models.survival_forest import SurvivalForest
+from recommender.models.survival_mixture import CurveMixture
 from recommender.models.toxicity import ToxicityModel, severe_toxicity_labels
 from recommender.models.training import TrainingConfig, examples_from_tables, model_card, train_bundle
 
@@ -54,6 +56,7 @@ __all__ = [
     "BundleIntegrityError",
     "CalibratedBoostedClassifier",
     "CoxBaseline",
+    "CurveMixture",
     "Driver",
     "DrugCauseToxicity",
     "FeatureSchemaMismatchError",

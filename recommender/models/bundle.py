@@ -355,9 +355,7 @@ class ModelBundle:
             main = survival_main(models)
             if main is None:
                 continue
-            risk = main.predict_risk(X)  # one pass over the model; median and curve derive from it
-            med = main.median_from_risk(risk)
-            curves = main.survival_from_risk(risk, index=X.index)
+            risk, med, curves = main.predict_outputs(X)  # one pass over the model (curves may be non-PH)
             cox_med = cox.predict_median(X) if cox is not None else np.full(n, np.nan)
             lo = hi = np.full(n, np.nan)
             if ens is not None:

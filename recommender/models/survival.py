@@ -149,8 +149,15 @@ class _BoosterPersistence:
         meta = {"class": type(self).__name__, "params": self.get_params(), "feature_names": list(self.feature_names_in_),
                 "best_iteration": self.best_iteration_, "baseline_times": self.baseline_times_,
                 "baseline_cumhaz": self.baseline_cumhaz_, "time_grid": self.time_grid_,
-                "training_summary": self.training_summary_}
+                "training_summary": self.training_summary_, **self._extra_meta()}
         return [ubj, write_json(directory / f"{name}.json", meta)]
+
+    def _extra_meta(self) -> dict[str, Any]:
+        """Model-specific fields of the saved JSON (none here)."""
+        return {}
+
+    def _restore_extra(self, meta: dict[str, Any]) -> None:
+        """Read back :meth:`_extra_meta`'s fields (none here)."""
 
     @classmethod
     def load(cls, directory: str | Path, name: str) -> Any:
@@ -164,6 +171,7 @@ class _BoosterPersistence:
         est.n_features_in_ = len(est.feature_names_in_)
         est._restore_baseline(meta)
         est.training_summary_ = meta.get("training_summary", {})
+        est._restore_extra(meta)
         return est
 
 
@@ -210,6 +218,17 @@ class _SurvivalBase(BaseEstimator):
     def predict_median(self, X: Any) -> np.ndarray:
         """Median survival time per row (``NaN`` when not reached within the training follow-up)."""
         return self.median_from_risk(self.predict_risk(X))
+
+    def predict_outputs(self, X: Any, times: Any = None) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
+        """``(risk, median, curves)`` in one pass over the model: what a bundle's prediction reports.
+
+        Curves at ``times`` (default ``time_grid_``). Here all three derive from the log hazard (Breslow); a
+        model whose curves are not proportional-hazards
+        (:class:`~recommender.models.survival_mixture.CurveMixture`) overrides it.
+        """
+        risk = self.predict_risk(X)
+        index = X.index if isinstance(X, pd.DataFrame) else None
+        return risk, self.median_from_risk(risk), self.survival_from_risk(risk, times, index=index)
 
     def median_from_risk(self, lp: np.ndarray) -> np.ndarray:
         """:meth:`predict_median` from log hazards already computed by :meth:`predict_risk` (no second pass)."""
@@ -703,15 +722,18 @@ class BlendedSurvival(_SurvivalBase):
 def load_survival_model(directory: str | Path, name: str, classes: Any = None) -> Any:
     """Load a saved survival model by the ``class`` in its JSON.
 
-    Known: CoxBaseline, BoostedSurvival, NeuralCox, SurvivalForest, BoostedAFT, BlendedSurvival, plus ``classes`` (name -> class with a
+    Known: CoxBaseline, BoostedSurvival, NeuralCox, SurvivalForest, BoostedAFT, BlendedSurvival, CurveMixture, plus ``classes`` (name -> class with a
     ``load(directory, name)`` classmethod, e.g. a bundle's member classes).
     """
     from recommender.models.survival_aft import BoostedAFT  # these modules import this one: imported here
     from recommender.models.survival_forest import SurvivalForest
+    from recommender.models.survival_mixture import CurveMixture
 
     meta = read_json(Path(directory) / f"{name}.json")
     klass = {**(classes or {}), **_SURVIVAL_CLASSES, "SurvivalForest": SurvivalForest, "BoostedAFT": BoostedAFT,
              "BlendedSurvival": BlendedSurvival}.get(meta.get("class"))
+    if meta.get("class") == "CurveMixture":
+        return CurveMixture.load(directory, name, classes)
     if klass is BlendedSurvival:
         return BlendedSurvival.load(directory, name, classes)
     if klass is None:

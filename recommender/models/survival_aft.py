@@ -3,8 +3,10 @@
 :class:`BoostedAFT` boosts ``log T = f(x) + sigma * eps`` (``eps`` normal, logistic or extreme; interval-censored
 likelihood of Barnwal, Cho and Hocking 2022, J Comput Graph Stat 31:3), with early stopping on a held-out
 stratified share of the rows (``aft-nloglik``). Its risk score is ``-f(x)`` (shorter predicted time = higher
-risk); like every survival model of the product, curves come from one Breslow baseline of that score, so the
-model blends and recalibrates with the others (:class:`~recommender.models.survival.BlendedSurvival`).
+risk); like every survival model of the product, :meth:`~BoostedAFT.predict_survival` is one Breslow baseline of
+that score, so the model blends and recalibrates with the others
+(:class:`~recommender.models.survival.BlendedSurvival`). Its own curves, ``S(t) = S_eps((log t - f(x)) / sigma)``
+with ``sigma`` fitted on the early-stopping rows, are :meth:`~BoostedAFT.predict_survival_native`.
 Saved as UBJSON (booster) + JSON, like :class:`~recommender.models.survival.BoostedSurvival`.
 """
 
@@ -18,11 +20,12 @@ import pandas as pd
 from sklearn.model_selection import train_test_split
 from sklearn.utils._param_validation import Interval, StrOptions
 
+from recommender.models._base import check_fitted
 from recommender.models._survival_input import validate_survival_fit
 from recommender.models.response import booster_params
 from recommender.models.survival import BOOSTER_CONSTRAINTS, _BoosterPersistence, _SurvivalBase
 
-__all__ = ["AFT_DISTRIBUTIONS", "BoostedAFT"]
+__all__ = ["AFT_DISTRIBUTIONS", "BoostedAFT", "fit_aft_scale"]
 
 AFT_DISTRIBUTIONS = ("normal", "logistic", "extreme")
 
@@ -104,7 +107,43 @@ class BoostedAFT(_BoosterPersistence, _SurvivalBase):
                             evals_result=record, verbose_eval=False, **kwargs)
         self._keep_booster(booster, names, time, ev, len(va), record, "aft-nloglik")
         self._fit_baseline(frame, time, ev, w)
+        # the scale of the model's own (non proportional-hazards) curves: fitted on the early-stopping rows,
+        # which the trees were not grown on (on all rows when there are none)
+        rows = va if len(va) else tr
+        mu = -self._lp(frame.iloc[rows])
+        self.native_scale_ = fit_aft_scale(np.log(lower[rows]), ev[rows], mu, self.distribution, w[rows])
+        self.native_scale_rows_ = len(rows)
         return self
+
+    def predict_survival_native(self, X: Any, times: Any = None) -> pd.DataFrame:
+        """The AFT model's own survival curves: ``S(t | x) = S_eps((log t - f(x)) / sigma)``.
+
+        ``f(x)`` is the booster's predicted location of ``log T`` and ``sigma`` (``native_scale_``) the
+        maximum-likelihood scale of the error distribution on the early-stopping rows. These curves are not
+        proportional-hazards (log-normal, log-logistic or Weibull in ``t``), unlike :meth:`predict_survival`.
+        """
+        check_fitted(self, "native_scale_")
+        mu = self.predict_log_time(X)
+        grid = np.asarray(self.time_grid_ if times is None else times, dtype="float64")
+        with np.errstate(divide="ignore"):
+            z = (np.log(np.maximum(grid, 0.0))[None, :] - mu[:, None]) / self.native_scale_
+        index = X.index if isinstance(X, pd.DataFrame) else None
+        return pd.DataFrame(_error_survival(z, self.distribution), columns=grid, index=index)
+
+    def _extra_meta(self) -> dict[str, Any]:
+        return {"native_scale": getattr(self, "native_scale_", None),
+                "native_scale_rows": getattr(self, "native_scale_rows_", None)}
+
+    def _restore_extra(self, meta: dict[str, Any]) -> None:
+        if meta.get("native_scale") is not None:  # AFT models saved before native curves have none
+            scale = float(meta["native_scale"])
+            if not np.isfinite(scale) or scale <= 0:
+                from recommender.models._base import BundleIntegrityError
+
+                raise BundleIntegrityError("the AFT model's native scale is not a positive number",
+                                           field="native_scale", fix="rebuild the model bundle")
+            self.native_scale_ = scale
+            self.native_scale_rows_ = meta.get("native_scale_rows")
 
     def predict_log_time(self, X: Any) -> np.ndarray:
         """The predicted location of ``log T`` per row (the AFT model's own output)."""
@@ -115,3 +154,47 @@ class BoostedAFT(_BoosterPersistence, _SurvivalBase):
                                                missing=np.nan, iteration_range=(0, self.best_iteration_ + 1),
                                                validate_features=False)
         return -np.asarray(margin, dtype="float64")
+
+
+def _error_survival(z: np.ndarray, distribution: str) -> np.ndarray:
+    """``P(eps > z)`` of xgboost's AFT error distributions (normal, logistic, extreme = Gumbel minimum)."""
+    from scipy.special import expit, ndtr
+
+    if distribution == "normal":
+        return ndtr(-z)
+    if distribution == "logistic":
+        return expit(-z)
+    with np.errstate(over="ignore"):
+        return np.exp(-np.exp(np.clip(z, -700, 700)))
+
+
+def _error_log_density(z: np.ndarray, distribution: str) -> np.ndarray:
+    if distribution == "normal":
+        return -0.5 * z**2 - 0.5 * np.log(2 * np.pi)
+    if distribution == "logistic":
+        return -z - 2 * np.logaddexp(0.0, -z)
+    return z - np.exp(np.clip(z, -700, 700))
+
+
+def fit_aft_scale(log_time: np.ndarray, event: np.ndarray, mu: np.ndarray, distribution: str = "normal",
+                  weights: np.ndarray | None = None) -> float:
+    """Maximum-likelihood scale ``sigma`` of ``log T = mu + sigma * eps`` with ``mu`` fixed (right-censored rows).
+
+    Bounded search on ``[0.05, 20]``; rows with an event contribute ``log f(z) - log sigma``, censored rows
+    ``log S(z)``.
+    """
+    from scipy.optimize import minimize_scalar
+
+    y, e, m = np.asarray(log_time, float), np.asarray(event, bool), np.asarray(mu, float)
+    w = np.ones(len(y)) if weights is None else np.asarray(weights, float)
+
+    def negll(log_sigma: float) -> float:
+        sigma = np.exp(log_sigma)
+        z = (y - m) / sigma
+        with np.errstate(divide="ignore"):
+            ll = np.where(e, _error_log_density(z, distribution) - log_sigma,
+                          np.log(np.maximum(_error_survival(z, distribution), 1e-300)))
+        return -float(np.sum(w * ll))
+
+    res = minimize_scalar(negll, bounds=(np.log(0.05), np.log(20.0)), method="bounded")
+    return float(np.exp(res.x))

@@ -8,13 +8,17 @@ random survival forest (Ann Appl Stat 2008), each leaf then holds the Nelson-Aal
 in-bag rows, summarised as the leaf's *mortality* ``sum_k H_leaf(T_k)`` over the training event times ``T_k``;
 a row's risk is the mean mortality of its leaves over the trees (scikit-survival's ``predict`` value).
 
-The product's survival contract is Cox-form (one log hazard, one Breslow baseline): the forest's log hazard
-is ``log(mortality + eps)``, and :class:`~recommender.models.survival.BlendedSurvival` standardises and blends
-it with the other candidates. ``min_samples_leaf`` and ``max_features`` left at ``None`` are chosen from a
-small grid by the out-of-bag Harrell's C on the training rows (no extra data seen).
+The product ranks by one log hazard: the forest's is ``log(mortality + eps)``, and
+:class:`~recommender.models.survival.BlendedSurvival` standardises and blends it with the other candidates;
+:meth:`SurvivalForest.predict_survival` is the Breslow curve of that log hazard. The forest's own curves
+(:meth:`SurvivalForest.predict_survival_native`: the mean over the trees of the leaf's Nelson-Aalen cumulative
+hazard, stored per leaf as sparse increments) are not proportional-hazards; the curve mixture
+(:mod:`recommender.models.survival_mixture`) can use them. ``min_samples_leaf`` and ``max_features`` left at
+``None`` are chosen from a small grid by the out-of-bag Harrell's C on the training rows (no extra data seen).
 
-Saved as JSON: per tree the node arrays (children, split feature, threshold, NaN direction, leaf mortality),
-packed as base64 little-endian arrays with dtype and shape; prediction is numpy only.
+Saved as JSON: per tree the node arrays (children, split feature, threshold, NaN direction, leaf mortality,
+leaf hazard increments as CSR arrays), packed as base64 little-endian arrays with dtype and shape; prediction
+is numpy only.
 """
 
 from __future__ import annotations
@@ -38,7 +42,7 @@ from recommender.models._base import (
 from recommender.models._survival_input import validate_survival_fit
 from recommender.models.survival import _SurvivalBase
 
-__all__ = ["FOREST_GRID", "SurvivalForest", "leaf_mortality", "nelson_aalen_at"]
+__all__ = ["FOREST_GRID", "SurvivalForest", "leaf_hazard_increments", "leaf_mortality", "nelson_aalen_at"]
 
 #: ``(min_samples_leaf, max_features)`` pairs tried by out-of-bag C when those parameters are ``None``.
 FOREST_GRID: tuple[tuple[int, float], ...] = ((10, 1 / 3), (25, 1 / 3), (60, 1 / 3), (10, 2 / 3), (25, 2 / 3),
@@ -47,6 +51,10 @@ _LEAF_GRID = tuple(sorted({g[0] for g in FOREST_GRID}))
 _FEATURE_GRID = tuple(sorted({g[1] for g in FOREST_GRID}))
 _TREE_FIELDS = (("left", "<i4"), ("right", "<i4"), ("feature", "<i4"), ("threshold", "<f8"),
                 ("missing_left", "|u1"), ("value", "<f8"))
+#: Per tree, the leaves' Nelson-Aalen increments as a sparse (node x training event time) matrix in CSR form:
+#: ``chf_ptr`` (nodes + 1), ``chf_index`` (event-time positions), ``chf_value`` (hazard increments). Optional:
+#: forests saved before they existed load without them and have no :meth:`SurvivalForest.predict_survival_native`.
+_CHF_FIELDS = (("chf_ptr", "<i4"), ("chf_index", "<i4"), ("chf_value", "<f8"))
 
 
 def nelson_aalen_at(time: np.ndarray, event: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
@@ -65,26 +73,52 @@ def nelson_aalen_at(time: np.ndarray, event: np.ndarray, weights: np.ndarray | N
     return np.where(pos >= 0, H[np.clip(pos, 0, None)], 0.0)
 
 
+def _leaf_risk_sets(leaf: np.ndarray, weight: np.ndarray, time: np.ndarray, event: np.ndarray
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """In-bag rows (``weight`` > 0) sorted by leaf, then time descending, with the weight at risk in the row's
+    leaf at its time (``L, V, T, E, at_risk``; the risk set of a row is a prefix of its leaf; ties share one)."""
+    m = weight > 0
+    L, V, T, E = leaf[m], weight[m], time[m], np.asarray(event, bool)[m]
+    order = np.lexsort((-T, L))
+    L, V, T, E = L[order], V[order], T[order], E[order]
+    cs = np.cumsum(V)
+    start = np.searchsorted(L, L, side="left")
+    base = np.where(start > 0, cs[np.maximum(start - 1, 0)], 0.0)
+    change = np.r_[(L[1:] != L[:-1]) | (T[1:] != T[:-1]), True]
+    group_end = np.flatnonzero(change)  # last position of each (leaf, time) group
+    gid = np.cumsum(np.r_[0, change[:-1]])
+    return L, V, T, E, cs[group_end[gid]] - base
+
+
 def leaf_mortality(leaf: np.ndarray, weight: np.ndarray, time: np.ndarray, event: np.ndarray,
                    event_times: np.ndarray, n_nodes: int) -> np.ndarray:
     """Per node: ``sum_k H(T_k)`` of the Nelson-Aalen hazard ``H`` of the rows (``weight`` > 0) in that leaf.
 
     ``sum_k H(T_k) = sum_j dH(t_j) * #{k: T_k >= t_j}``, so only the leaf's own event times are visited.
     """
-    m = weight > 0
-    L, V, T, E = leaf[m], weight[m], time[m], event[m]
-    order = np.lexsort((-T, L))  # by leaf, then time descending: the risk set of a row is a prefix of its leaf
-    L, V, T, E = L[order], V[order], T[order], E[order]
-    cs = np.cumsum(V)
-    start = np.searchsorted(L, L, side="left")
-    base = np.where(start > 0, cs[np.maximum(start - 1, 0)], 0.0)
-    change = np.r_[(L[1:] != L[:-1]) | (T[1:] != T[:-1]), True]
-    group_end = np.flatnonzero(change)  # last position of each (leaf, time) group: ties share one risk set
-    gid = np.cumsum(np.r_[0, change[:-1]])
-    at_risk = cs[group_end[gid]] - base
+    L, V, T, E, at_risk = _leaf_risk_sets(leaf, weight, time, event)
     later = len(event_times) - np.searchsorted(event_times, T, side="left")
     contrib = np.where(E, V / np.maximum(at_risk, 1e-12) * later, 0.0)
     return np.bincount(L, weights=contrib, minlength=n_nodes)
+
+
+def leaf_hazard_increments(leaf: np.ndarray, weight: np.ndarray, time: np.ndarray, event: np.ndarray,
+                           event_times: np.ndarray, n_nodes: int) -> dict[str, np.ndarray]:
+    """The Nelson-Aalen hazard increments ``dH_leaf(T_k) = d_leaf(T_k) / Y_leaf(T_k)`` of every leaf, as CSR arrays.
+
+    Rows are the tree's nodes (``n_nodes``; internal nodes are empty), columns the positions of the training
+    event times ``event_times``; ``weight`` is the in-bag weight of each row (bootstrap count x sample weight).
+    ``sum_k dH_leaf(T_k) * #{j: T_j >= T_k}`` is :func:`leaf_mortality`.
+    """
+    L, V, T, E, at_risk = _leaf_risk_sets(leaf, weight, time, event)
+    node, col = L[E], np.searchsorted(event_times, T[E])
+    inc = V[E] / np.maximum(at_risk[E], 1e-12)
+    key = node.astype(np.int64) * (len(event_times) + 1) + col  # sum the tied events of one leaf and time
+    uniq, inv = np.unique(key, return_inverse=True)
+    value = np.bincount(inv, weights=inc, minlength=len(uniq))
+    u_node, u_col = uniq // (len(event_times) + 1), uniq % (len(event_times) + 1)
+    ptr = np.r_[0, np.cumsum(np.bincount(u_node, minlength=n_nodes))]
+    return {"chf_ptr": ptr.astype("int32"), "chf_index": u_col.astype("int32"), "chf_value": value.astype("float64")}
 
 
 def _pack(arr: np.ndarray, dtype: str) -> dict[str, Any]:
@@ -171,13 +205,15 @@ class SurvivalForest(_SurvivalBase):
                 if c is not None and (best is None or c > best[0] + 1e-9):
                     best = (c, point)
             leaf, share = best[1] if best is not None else grid[0]
-        self.trees_, _ = self._grow(Z, time, ev, w, target, leaf, share, n_trees=int(self.n_estimators))
+        self.trees_, _ = self._grow(Z, time, ev, w, target, leaf, share, n_trees=int(self.n_estimators),
+                                    keep_hazard=True)
         self.min_samples_leaf_, self.max_features_ = leaf, share
         self._fit_baseline(frame, time, ev, w)
         return self
 
     def _grow(self, Z: np.ndarray, time: np.ndarray, ev: np.ndarray, w: np.ndarray, target: np.ndarray, leaf: int,
-              share: float, *, n_trees: int) -> tuple[list[dict[str, np.ndarray]], np.ndarray]:
+              share: float, *, n_trees: int, keep_hazard: bool = False
+              ) -> tuple[list[dict[str, np.ndarray]], np.ndarray]:
         from sklearn.tree import DecisionTreeRegressor
 
         rng = np.random.default_rng(int(self.random_state))
@@ -197,6 +233,9 @@ class SurvivalForest(_SurvivalBase):
                           "threshold": t_.threshold.astype("float64"),
                           "missing_left": np.asarray(t_.missing_go_to_left, dtype="uint8"),
                           "value": value})
+            if keep_hazard:
+                trees[-1].update(leaf_hazard_increments(leaf_of, counts * w, time, ev, self.event_times_,
+                                                        t_.node_count))
             out = counts == 0
             oob_sum[out] += value[leaf_of[out]]
             oob_n[out] += 1
@@ -221,6 +260,38 @@ class SurvivalForest(_SurvivalBase):
             total += tree["value"][_apply(tree, Z)]
         return total / len(self.trees_)
 
+    def has_native_curves(self) -> bool:
+        """Whether the trees carry their leaves' Nelson-Aalen hazards (forests saved before them do not)."""
+        return bool(getattr(self, "trees_", None)) and all("chf_ptr" in t for t in self.trees_)
+
+    def predict_survival_native(self, X: Any, times: Any = None) -> pd.DataFrame:
+        """The forest's own survival curves: ``S(t | x) = exp(-mean_b H_leaf_b(x)(t))``.
+
+        ``H_leaf`` is the Nelson-Aalen cumulative hazard of the in-bag rows of the leaf ``x`` falls in, averaged
+        over the trees (Ishwaran et al. 2008's ensemble cumulative hazard). Unlike :meth:`predict_survival` (one
+        Breslow baseline of ``log(mortality)``, proportional hazards), these curves may cross.
+        """
+        check_fitted(self, "trees_")
+        if not self.has_native_curves():
+            raise BundleIntegrityError("this forest was saved without its leaves' hazards", field="SurvivalForest",
+                                       fix="retrain the bundle with this package version")
+        from scipy import sparse
+
+        frame = as_frame(X, list(self.feature_names_in_), estimator="SurvivalForest")
+        Z = self._matrix(frame)
+        K = len(self.event_times_)
+        total = sparse.csr_matrix((len(Z), K))
+        for tree in self.trees_:
+            n_nodes = len(tree["left"])
+            mat = sparse.csr_matrix((tree["chf_value"], tree["chf_index"], tree["chf_ptr"]), shape=(n_nodes, K))
+            total = total + mat[_apply(tree, Z)]
+        H = np.cumsum(total.toarray(), axis=1) / len(self.trees_)  # (rows, event times)
+        grid = np.asarray(self.time_grid_ if times is None else times, dtype="float64")
+        pos = np.searchsorted(self.event_times_, grid, side="right") - 1
+        Hg = np.where(pos[None, :] >= 0, H[:, np.clip(pos, 0, None)], 0.0)
+        index = X.index if isinstance(X, pd.DataFrame) else None
+        return pd.DataFrame(np.exp(-Hg), columns=grid, index=index)
+
     def _lp(self, frame: pd.DataFrame) -> np.ndarray:
         m = self._mortality(self._matrix(frame))
         return np.log(m + self._eps())
@@ -236,7 +307,8 @@ class SurvivalForest(_SurvivalBase):
                 "used_columns": self.used_columns_, "min_samples_leaf": int(self.min_samples_leaf_),
                 "max_features": float(self.max_features_), "oob_c_index": self.oob_c_index_,
                 "event_times": self.event_times_,
-                "trees": [{k: _pack(t[k], dt) for k, dt in _TREE_FIELDS} for t in self.trees_],
+                "trees": [{k: _pack(t[k], dt) for k, dt in _TREE_FIELDS + (_CHF_FIELDS if "chf_ptr" in t else ())}
+                          for t in self.trees_],
                 "baseline_times": self.baseline_times_, "baseline_cumhaz": self.baseline_cumhaz_,
                 "time_grid": self.time_grid_}
         return [write_json(Path(directory) / f"{name}.json", meta)]
@@ -254,8 +326,9 @@ class SurvivalForest(_SurvivalBase):
         est.min_samples_leaf_, est.max_features_ = int(meta["min_samples_leaf"]), float(meta["max_features"])
         est.oob_c_index_ = dict(meta.get("oob_c_index") or {})
         est.event_times_ = floats(meta["event_times"])
-        est.trees_ = [_check_tree({k: _unpack(t[k], dt, path) for k, dt in _TREE_FIELDS}, len(est.used_columns_),
-                                  path) for t in meta["trees"]]
+        est.trees_ = [_check_tree({k: _unpack(t[k], dt, path) for k, dt in _TREE_FIELDS + _CHF_FIELDS
+                                   if k in t or (k, dt) in _TREE_FIELDS},
+                                  len(est.used_columns_), len(est.event_times_), path) for t in meta["trees"]]
         if not est.trees_ or not set(est.used_columns_) <= set(est.feature_names_in_):
             raise BundleIntegrityError("the forest has no trees or uses unknown columns", file=path,
                                        fix="rebuild the model bundle with this package version")
@@ -263,8 +336,9 @@ class SurvivalForest(_SurvivalBase):
         return est
 
 
-def _check_tree(tree: dict[str, np.ndarray], n_features: int, path: Path) -> dict[str, np.ndarray]:
-    """Reject a tree whose arrays could index out of range or loop (children must point forward)."""
+def _check_tree(tree: dict[str, np.ndarray], n_features: int, n_times: int, path: Path) -> dict[str, np.ndarray]:
+    """Reject a tree whose arrays could index out of range or loop (children must point forward), or whose leaf
+    hazards (when present) are not a well-formed CSR matrix over the nodes and training event times."""
     n = len(tree["left"])
     idx = np.arange(n)
     internal = tree["left"] >= 0
@@ -274,6 +348,11 @@ def _check_tree(tree: dict[str, np.ndarray], n_features: int, path: Path) -> dic
           and (tree["left"][internal] < n).all() and (tree["right"][internal] < n).all()
           and ((tree["feature"][internal] >= 0) & (tree["feature"][internal] < n_features)).all()
           and np.isfinite(tree["value"][~internal]).all())
+    if ok and "chf_ptr" in tree:
+        ptr, col, val = tree["chf_ptr"], tree["chf_index"], tree["chf_value"]
+        ok = (ptr.ndim == col.ndim == val.ndim == 1 and len(ptr) == n + 1 and ptr[0] == 0
+              and (np.diff(ptr) >= 0).all() and ptr[-1] == len(col) == len(val)
+              and ((col >= 0) & (col < n_times)).all() and np.isfinite(val).all() and (val >= 0).all())
     if not ok:
         raise BundleIntegrityError("a forest tree is inconsistent (child, feature or leaf value out of range)",
                                    file=path, fix="rebuild the model bundle with this package version")

@@ -80,6 +80,11 @@ class TrainingConfig:
     refit: bool = True
     #: Shrink the selected survival model's log hazard by its out-of-fold calibration slope.
     recalibrate: bool = True
+    #: Survival curves of the selected model: ``"auto"`` chooses by out-of-fold IBS and C^td among a Breslow
+    #: baseline with / without the inverse-propensity weights and a mixture of the candidates' own curves
+    #: (:func:`recommender.models.survival_mixture.compare_curve_forms`); ``"breslow_ipw"``, ``"breslow"`` or
+    #: ``"mixture"`` force one form (``"breslow_ipw"``: bundles before the choice).
+    survival_curves: str = "auto"
     #: Outcome learner: ``"slearner"`` (xgboost on the pooled patient x received-treatment table, treatment
     #: features as inputs) or ``"interaction"`` (ridge logistic / Cox models with explicit drug x covariate
     #: interactions, :mod:`recommender.models.effects`; the default bundle's learner).
@@ -451,15 +456,22 @@ def _c_index(t: np.ndarray, e: np.ndarray, risk: np.ndarray) -> float | None:
 
 
 def _score_fold(model: Any, Xf: pd.DataFrame, Xv: pd.DataFrame, t_val: np.ndarray, e_val: np.ndarray,
-                scores: list[float], oof: np.ndarray, val_idx: np.ndarray) -> None:
+                scores: list[float], oof: np.ndarray, val_idx: np.ndarray) -> np.ndarray:
     """One fold of :func:`select_survival_model`: append the held-out C of ``model`` to ``scores`` and write its
-    out-of-fold log hazard, standardised on the fitting rows, into ``oof[val_idx]``."""
+    out-of-fold log hazard, standardised on the fitting rows, into ``oof[val_idx]``; returns the standardised
+    log hazard of the fitting rows."""
     rv = model.predict_risk(Xv)
     c = _c_index(t_val, e_val, rv)
     if c is not None:
         scores.append(c)
-    rf = model.predict_risk(Xf)
-    oof[val_idx] = (rv - rf.mean()) / (rf.std() or 1.0)
+    rv, rf = np.asarray(rv, dtype="float64"), np.asarray(model.predict_risk(Xf), dtype="float64")
+    sd = rf.std() or 1.0
+    oof[val_idx] = (rv - rf.mean()) / sd
+    return (rf - rf.mean()) / sd
+
+
+#: Candidates whose own curves (besides their Breslow curves) the curve mixture may use.
+_NATIVE_CURVES = ("forest", "aft")
 
 
 def select_survival_model(X: pd.DataFrame, time: np.ndarray, event: np.ndarray, *, weights: np.ndarray | None = None,
@@ -488,6 +500,16 @@ def select_survival_model(X: pd.DataFrame, time: np.ndarray, event: np.ndarray, 
     oof = {n: np.full(len(time), np.nan) for n in names}  # fold-standardised out-of-fold log hazards
     needed = list(dict.fromkeys([m for n in names if n != "stack" for m in _BLENDS.get(n, (n,))]))  # + blend members
     fold_of = np.full(len(time), -1)
+    if cfg.survival_curves not in ("auto", "breslow_ipw", "breslow", "mixture"):
+        raise ModelError(f"unknown survival curve form {cfg.survival_curves!r}", field="survival_curves",
+                         fix="choose auto, breslow_ipw, breslow or mixture")
+    curves_on = cfg.survival_curves != "breslow_ipw"
+    insample: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {n: [] for n in names}
+    member_oof: dict[str, np.ndarray] = {}
+    if curves_on:
+        from recommender.models.survival_mixture import curve_grid
+
+        grid, ibs_grid = curve_grid(time, event)
     for k, (fit_idx, val_idx) in enumerate(folds.split(np.zeros(len(time)), event.astype(int))):
         fold_of[val_idx] = k
         Xf, Xv = X.iloc[fit_idx], X.iloc[val_idx]
@@ -502,12 +524,20 @@ def select_survival_model(X: pd.DataFrame, time: np.ndarray, event: np.ndarray, 
                 errors[name] = str(getattr(err, "message", err))
                 continue
             if name in scores:
-                _score_fold(fitted[name], Xf, Xv, time[val_idx], event[val_idx], scores[name], oof[name], val_idx)
+                insample[name].append((fit_idx, _score_fold(fitted[name], Xf, Xv, time[val_idx], event[val_idx],
+                                                            scores[name], oof[name], val_idx)))
+            if curves_on and name in _STACK_POOL:
+                from recommender.models.survival_mixture import member_curves
+
+                for form in ("breslow", "native") if name in _NATIVE_CURVES else ("breslow",):
+                    arr = member_oof.setdefault(f"{name}:{form}", np.full((len(time), len(grid)), np.nan, "float32"))
+                    arr[val_idx] = member_curves(fitted[name], form, Xv, grid)
         for bname, members in _BLENDS.items():
             if bname in names and all(m in fitted for m in members):
                 blend = BlendedSurvival.from_fitted([fitted[m] for m in members], Xf, time[fit_idx],
                                                     event[fit_idx], sample_weight=w[fit_idx])
-                _score_fold(blend, Xf, Xv, time[val_idx], event[val_idx], scores[bname], oof[bname], val_idx)
+                insample[bname].append((fit_idx, _score_fold(blend, Xf, Xv, time[val_idx], event[val_idx],
+                                                             scores[bname], oof[bname], val_idx)))
     stack: dict[str, Any] = {}
     if "stack" in names:
         pool = [n for n in names if n in _STACK_POOL and len(scores[n]) == cfg.cv_folds and np.isfinite(oof[n]).all()]
@@ -523,6 +553,21 @@ def select_survival_model(X: pd.DataFrame, time: np.ndarray, event: np.ndarray, 
                          fix="check that the training rows have events; " + "; ".join(errors.values()))
     best = max(ok, key=lambda n: (round(ok[n], 10), -names.index(n)))
     slope = calibration_slope(oof[best], time, event, w) if np.isfinite(oof[best]).all() else None
+    curves_report: dict[str, Any] | None = None
+    if curves_on and np.isfinite(oof[best]).all():
+        if best == "stack":  # per fold, the stack's weights applied to its members' in-sample log hazards
+            ins = [(insample[next(iter(fw))][k][0], sum(v * insample[m][k][1] for m, v in fw.items()))
+                   for k, fw in enumerate(stack["fold_weights"])]
+        else:
+            ins = insample[best]
+        from recommender.models.survival_mixture import compare_curve_forms
+
+        curves_report = compare_curve_forms(selected=best, oof_lp=oof[best], insample_lp=ins, fold_of=fold_of,
+                                            time=time, event=event, weights=w, grid=grid, ibs_grid=ibs_grid,
+                                            member_oof=member_oof, recalibrate=cfg.recalibrate)
+        if cfg.survival_curves != "auto":
+            curves_report["selected"] = cfg.survival_curves
+            curves_report["criterion"] = f"fixed by the configuration (survival_curves={cfg.survival_curves!r})"
     report = {"selected": best, "folds": cfg.cv_folds, "metric": "mean Harrell's C over folds (log hazard)",
               "calibration_slope": slope,
               "calibration_slope_method": ("Cox regression of the event times on the out-of-fold standardised "
@@ -532,6 +577,8 @@ def select_survival_model(X: pd.DataFrame, time: np.ndarray, event: np.ndarray, 
               "failed": errors, "candidates": {n: SURVIVAL_CANDIDATES[n] for n in names}}
     if stack:
         report["stack"] = stack
+    if curves_report is not None:
+        report["curves"] = curves_report
     return best, report
 
 
@@ -607,24 +654,65 @@ def calibration_slope(lp: np.ndarray, time: np.ndarray, event: np.ndarray, weigh
 
 
 def _fit_selected(name: str, X: pd.DataFrame, t: np.ndarray, e: np.ndarray, w: np.ndarray, bp: Mapping[str, Any],
-                  cfg: TrainingConfig, fitted: Mapping[str, Any], stack_weights: Mapping[str, float] | None = None
+                  cfg: TrainingConfig, fitted: dict[str, Any], stack_weights: Mapping[str, float] | None = None
                   ) -> Any:
-    """The selected survival candidate fitted on all training rows (reusing ``fitted`` members)."""
+    """The selected survival candidate fitted on all training rows (reusing ``fitted`` members; the members it
+    fits are added to ``fitted``)."""
+    def member(m: str) -> Any:
+        if m not in fitted:
+            fitted[m] = _candidate(m, bp, cfg).fit(X, t, e, sample_weight=w)
+        return fitted[m]
+
     if name == "stack":
         if not stack_weights:
             raise ModelError("the stack was selected without weights", field="survival_candidates",
                              fix="report this bug; leave 'stack' out of --survival-candidates meanwhile")
-        members = [fitted[m] if m in fitted else _candidate(m, bp, cfg).fit(X, t, e, sample_weight=w)
-                   for m in stack_weights]
-        return BlendedSurvival.from_fitted(members, X, t, e, sample_weight=w,
+        return BlendedSurvival.from_fitted([member(m) for m in stack_weights], X, t, e, sample_weight=w,
                                            weights=[float(v) for v in stack_weights.values()])
     if name in _BLENDS:
-        members = [fitted[m] if m in fitted else _candidate(m, bp, cfg).fit(X, t, e, sample_weight=w)
-                   for m in _BLENDS[name]]
-        return BlendedSurvival.from_fitted(members, X, t, e, sample_weight=w)
-    if name in fitted:
-        return fitted[name]
-    return _candidate(name, bp, cfg).fit(X, t, e, sample_weight=w)
+        return BlendedSurvival.from_fitted([member(m) for m in _BLENDS[name]], X, t, e, sample_weight=w)
+    return member(name)
+
+
+def _apply_curve_form(chosen: Any, curves: Mapping[str, Any] | None, X: pd.DataFrame, t: np.ndarray,
+                      e: np.ndarray, w: np.ndarray, bp: Mapping[str, Any], cfg: TrainingConfig,
+                      fitted: dict[str, Any]) -> Any:
+    """The final survival model in the curve form chosen by :func:`select_survival_model` (``curves`` report).
+
+    ``breslow_ipw``: ``chosen`` as it is; ``breslow``: its log hazard with a Breslow baseline fitted without the
+    inverse-propensity weights; ``mixture``: a :class:`~recommender.models.survival_mixture.CurveMixture` ranking
+    by ``chosen`` with the members' curves (fitted on all rows) and the out-of-fold weights.
+    """
+    form = (curves or {}).get("selected", "breslow_ipw")
+    if form == "breslow_ipw":
+        return chosen
+
+    def unweighted() -> Any:
+        members = chosen.members_ if isinstance(chosen, BlendedSurvival) else [chosen]
+        weights = chosen.weights if isinstance(chosen, BlendedSurvival) else None
+        scale = float(chosen.scale) if isinstance(chosen, BlendedSurvival) else 1.0
+        return BlendedSurvival.from_fitted(members, X, t, e, sample_weight=None, weights=weights, scale=scale)
+
+    if form == "breslow":
+        return unweighted()
+    if form != "mixture":
+        raise ModelError(f"unknown survival curve form {form!r}", field="survival_curves",
+                         fix="choose auto, breslow_ipw, breslow or mixture")
+    from recommender.models.survival_mixture import CurveMixture
+
+    members, forms, labels = [], [], []
+    for label in curves["mixture_weights"]:
+        name, form_m = label.split(":", 1)
+        if name == "selected":
+            members.append(chosen if form_m == "breslow_ipw" else unweighted())
+            forms.append("breslow")
+        else:
+            if name not in fitted:
+                fitted[name] = _candidate(name, bp, cfg).fit(X, t, e, sample_weight=w)
+            members.append(fitted[name])
+            forms.append(form_m)
+        labels.append(label)
+    return CurveMixture.from_fitted(chosen, members, forms, list(curves["mixture_weights"].values()), labels)
 
 
 def train_bundle(
@@ -775,6 +863,9 @@ def train_bundle(
                 weights = chosen.weights if isinstance(chosen, BlendedSurvival) else None
                 chosen = BlendedSurvival.from_fitted(members, Xs, ts, es, sample_weight=ws, weights=weights,
                                                      scale=slope)
+            chosen = _apply_curve_form(chosen, report.get("curves"), Xs, ts, es, ws, bp, cfg, fitted)
+            if report.get("curves"):
+                m_end["survival_curves"] = report["curves"]["selected"]
             if chosen is not fitted.get("boosted"):
                 models["selected"] = chosen
             m_end["selected_model"] = name
@@ -985,6 +1076,13 @@ def model_card(bundle: ModelBundle) -> str:
                          "cross-validated Harrell's C on the training rows: "
                          + ", ".join(f"{k} {_fmt(v)}" for k, v in cv.items())
                          + f" (n = {s.get('n_train')}, events {s.get('events_train')})")
+            cur = (s.get("model_selection") or {}).get("curves")
+            if cur:
+                lines.append(f"- {end.upper()} survival curves: {cur['selected']} ({cur['criterion']}); out-of-fold "
+                             + ", ".join(f"{f}: IBS {_fmt(v['ibs'])}, C^td {_fmt(v['c_td'])}"
+                                         for f, v in cur["forms"].items())
+                             + ("; mixture weights " + ", ".join(f"{k} {v:.2f}" for k, v in cur["mixture_weights"].items())
+                                if cur["selected"] == "mixture" else ""))
     ev = m.get("evaluation")
     if ev:
         lines += ["", "## Test-split evaluation (`recommender cohort evaluate`)", "", ev]

@@ -111,6 +111,18 @@ def test_cli_train_with_exclude_records_the_reduced_covariates(cohort, tmp_path,
     assert meta["metrics"]["pfs"]["selected_model"] == "boosted"
 
 
+
+def test_cli_train_survival_curves_is_passed_to_the_training(cohort, tmp_path, capsys):
+    out = tmp_path / "b"
+    assert main(["cohort", "train", str(cohort["dir"]), "-o", str(out), "--no-bootstrap", "--exclude-groups", "dnalm",
+                 "--cv-folds", "3", "--survival-candidates", "cox,forest", "--survival-curves", "breslow",
+                 "--json"]) == 0
+    capsys.readouterr()
+    curves = ModelBundle.load(out).metadata["metrics"]["pfs"]["model_selection"]["curves"]
+    assert curves["selected"] == "breslow" and "fixed by the configuration" in curves["criterion"]
+    with pytest.raises(SystemExit):
+        main(["cohort", "train", str(cohort["dir"]), "-o", str(tmp_path / "c"), "--survival-curves", "kaplan"])
+
 # -- split, cross-validation, refit ---------------------------------------------------------------------
 def test_stored_split_is_the_default_and_only_training_rows_are_used(cohort):
     meta = cohort["bundle"].metadata

@@ -1,0 +1,406 @@
+"""Survival curves that need not be proportional hazards: a weighted mixture of fitted models' own curves.
+
+Every survival candidate of the product ranks patients by one log hazard; until now its curves were one
+Breslow baseline of that log hazard, so curves never crossed and Antolini's C^td equalled Harrell's C.
+:class:`CurveMixture` keeps the selected model's log hazard for ranking (``predict_risk``: Harrell's C and the
+``risk`` column do not change) and predicts curves as ``S(t | x) = sum_k a_k S_k(t | x)`` over members' own
+curves (``a_k >= 0``, ``sum a_k = 1``): the random survival forest's ensemble Nelson-Aalen curves, the AFT
+model's log-normal curves, Breslow curves. A mixture of survival functions is a survival function (monotone,
+``S(0) = 1``), and may cross.
+
+The weights minimise the IPCW integrated Brier score (pycox's definition, Graf et al. 1999): the score is a
+weighted sum of squares ``(1{T_i > t} - S_i(t))^2``, so it is a quadratic in ``a`` and the weights come from a
+small simplex-constrained least-squares problem (:func:`fit_mixture_weights`) on out-of-fold curves of the
+training rows. The metric helpers here follow :mod:`cohorts.evaluation.metrics` (tested equal) so that
+``recommender`` does not import ``cohorts``.
+
+Saved as JSON; every member model is saved once (by its own ``save``) even when it is also a member of the
+ranking blend.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from recommender.models._base import (
+    BundleIntegrityError,
+    ModelError,
+    as_frame,
+    check_fitted,
+    read_json,
+    write_json,
+)
+from recommender.models.survival import BlendedSurvival, _SurvivalBase, display_grid, load_survival_model
+
+__all__ = ["CTD_TOLERANCE", "CURVE_FORMS", "SELECTED_FORMS", "CurveMixture", "antolini_c_td", "brier_design",
+           "choose_curve_form", "compare_curve_forms", "curve_grid", "fit_mixture_weights", "integrated_brier",
+           "member_curves"]
+
+#: How a member's curves are computed: its Breslow baseline of its log hazard, or its own ("native") curves
+#: (:meth:`~recommender.models.survival_forest.SurvivalForest.predict_survival_native`,
+#: :meth:`~recommender.models.survival_aft.BoostedAFT.predict_survival_native`).
+CURVE_FORMS = ("breslow", "native")
+
+
+def member_curves(model: Any, form: str, X: Any, times: Any) -> np.ndarray:
+    """``S(t | x)`` of ``model`` at ``times`` in curve form ``form`` (rows of ``X``), as an array."""
+    if form == "breslow":
+        return model.predict_survival(X, times=times).to_numpy(dtype="float64")
+    if form == "native":
+        if not hasattr(model, "predict_survival_native"):
+            raise ModelError(f"{type(model).__name__} has no native survival curves", field="curve form",
+                             fix="use the 'breslow' form for this member")
+        return model.predict_survival_native(X, times=times).to_numpy(dtype="float64")
+    raise ValueError(f"unknown curve form {form!r}; choose from {', '.join(CURVE_FORMS)}")
+
+
+# -- metrics (pycox conventions, as cohorts.evaluation.metrics) ------------------------------------------
+def _censoring_km(time: np.ndarray, event: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    uniq, inv = np.unique(time, return_inverse=True)
+    d = np.bincount(inv, weights=(~event).astype(float), minlength=len(uniq))
+    n_at = len(time) - np.concatenate([[0], np.cumsum(np.bincount(inv, minlength=len(uniq)))[:-1]])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        surv = np.cumprod(1.0 - d / n_at)
+    if uniq[0] != 0:
+        uniq, surv = np.r_[0.0, uniq], np.r_[1.0, surv]
+    return uniq, surv
+
+
+def brier_design(time: Any, event: Any, grid: Any) -> tuple[np.ndarray, np.ndarray]:
+    """``(y, c)`` with ``IBS(S) = sum_ig c_ig (y_ig - S_i(t_g))^2`` for curves ``S`` read at ``grid``.
+
+    ``y_ig = 1{T_i > t_g}``; ``c`` holds the IPCW weights (censoring Kaplan-Meier of these rows, pycox's
+    ``1/G(T_i-)`` for events before ``t_g`` and ``1/G(t_g)`` for rows still at risk), normalised per grid time
+    and multiplied by Simpson's-rule weights over the grid's range, as pycox's integrated Brier score.
+    """
+    from scipy.integrate import simpson
+
+    t, e = np.asarray(time, float), np.asarray(event, bool)
+    grid = np.asarray(grid, float)
+    g_idx, g_val = _censoring_km(t, e)
+    post = np.clip(np.searchsorted(g_idx, grid, side="right") - 1, 0, len(g_idx) - 1)
+    g_grid = g_val[post]
+    g_before = g_val[np.clip(np.searchsorted(g_idx, t, side="left") - 1, 0, len(g_idx) - 1)]
+    case = (t[:, None] <= grid[None, :]) & e[:, None]
+    control = t[:, None] > grid[None, :]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        w = np.where(case, 1.0 / g_before[:, None], 0.0) + np.where(control, 1.0 / g_grid[None, :], 0.0)
+        w = np.where(np.isfinite(w), w, 0.0)
+        w = w / np.where(w.sum(axis=0) > 0, w.sum(axis=0), 1.0)
+    simpson_w = simpson(np.eye(len(grid)), x=grid, axis=1) / (grid[-1] - grid[0])
+    return control.astype(float), w * simpson_w[None, :]
+
+
+def integrated_brier(curves_on_grid: np.ndarray, time: Any, event: Any, grid: Any) -> float:
+    """pycox's integrated IPCW Brier score of curves already read at ``grid`` (one row per individual)."""
+    y, c = brier_design(time, event, grid)
+    return float(np.sum(c * (y - np.asarray(curves_on_grid, float)) ** 2))
+
+
+def antolini_c_td(curves: np.ndarray, times: np.ndarray, time: Any, event: Any) -> float:
+    """Antolini et al. (2005)'s C^td as pycox's ``method='antolini'``: curves read as right-continuous steps.
+
+    ``curves`` is ``(n, len(times))``; pairs ``(i, j)`` with ``d_i`` and ``T_i < T_j`` (or tied with ``d_j = 0``)
+    are concordant when ``S_i(T_i) < S_j(T_i)``.
+    """
+    t, e = np.asarray(time, float), np.asarray(event, bool)
+    cols = np.asarray(times, float)
+    A = np.asarray(curves, float)[:, np.clip(np.searchsorted(cols, t, side="right") - 1, 0, len(cols) - 1)].T
+    s_ii = np.diag(A)[:, None]
+    ti, tj = t[:, None], t[None, :]
+    comparable = (((ti < tj) & e[:, None]) | ((ti == tj) & e[:, None] & ~e[None, :])) & ~np.eye(len(t), dtype=bool)
+    den = float(comparable.sum())
+    return float((comparable & (s_ii < A)).sum()) / den if den else float("nan")
+
+
+def fit_mixture_weights(curves: list[np.ndarray], time: Any, event: Any, grid: Any) -> np.ndarray:
+    """Simplex weights ``a`` (``a_k >= 0``, ``sum a_k = 1``) minimising the IBS of ``sum_k a_k curves[k]``.
+
+    Each ``curves[k]`` is ``(n, len(grid))``: the rows' survival at the grid times. The IBS is the quadratic
+    ``a' Q a - 2 b' a + const`` with ``Q_kl = sum c S_k S_l`` and ``b_k = sum c y S_k`` (:func:`brier_design`);
+    solved by SLSQP from equal weights. Weights below 1e-4 are set to 0 and the rest renormalised.
+    """
+    from scipy.optimize import minimize
+
+    y, c = brier_design(time, event, grid)
+    S = [np.asarray(s, float) for s in curves]
+    k = len(S)
+    if k == 1:
+        return np.ones(1)
+    Q = np.array([[np.sum(c * S[a] * S[b]) for b in range(k)] for a in range(k)])
+    b = np.array([np.sum(c * y * S[a]) for a in range(k)])
+    res = minimize(lambda a: a @ Q @ a - 2 * b @ a, np.full(k, 1.0 / k), jac=lambda a: 2 * Q @ a - 2 * b,
+                   bounds=[(0.0, 1.0)] * k, constraints=[{"type": "eq", "fun": lambda a: a.sum() - 1.0}],
+                   method="SLSQP", options={"ftol": 1e-12, "maxiter": 500})
+    a = np.clip(np.asarray(res.x, float), 0.0, None)
+    a[a < 1e-4] = 0.0
+    if a.sum() <= 0:
+        a = np.full(k, 1.0 / k)
+    return a / a.sum()
+
+
+# -- the mixture model ---------------------------------------------------------------------------------
+class CurveMixture(_SurvivalBase):
+    """The selected model's log hazard for ranking; a weighted mixture of members' own curves for survival.
+
+    Built from fitted models with :meth:`from_fitted` (no ``fit``: the weights come from out-of-fold curves
+    in :func:`recommender.models.training.select_survival_model`).
+
+    Attributes
+    ----------
+    risk_model_ : fitted survival model whose ``predict_risk`` is this model's
+    members_ : list of fitted survival models; forms_ : their curve forms (:data:`CURVE_FORMS`)
+    weights_ : numpy array, one non-negative weight per member, summing to 1
+    labels_ : list of str, a name per member (recorded in the bundle)
+    """
+
+    def __init__(self) -> None:
+        pass
+
+    def fit(self, X: Any, y: Any, event: Any = None, sample_weight: Any = None) -> CurveMixture:
+        raise ModelError("a CurveMixture is assembled from fitted models", field="CurveMixture",
+                         fix="use CurveMixture.from_fitted (select_survival_model chooses its weights)")
+
+    @classmethod
+    def from_fitted(cls, risk_model: Any, members: list[Any], forms: list[str], weights: Any,
+                    labels: list[str] | None = None) -> CurveMixture:
+        """A mixture of fitted ``members`` (curve ``forms``) with ``weights``, ranking by ``risk_model``."""
+        w = np.asarray(weights, dtype="float64")
+        if len(members) != len(forms) or w.shape != (len(members),) or not len(members):
+            raise ValueError("one form and one weight per member, at least one member")
+        if not np.isfinite(w).all() or (w < 0).any() or w.sum() <= 0:
+            raise ValueError("mixture weights must be non-negative and not all zero")
+        for f in forms:
+            if f not in CURVE_FORMS:
+                raise ValueError(f"unknown curve form {f!r}; choose from {', '.join(CURVE_FORMS)}")
+        est = cls()
+        est.risk_model_ = risk_model
+        est.members_, est.forms_ = list(members), list(forms)
+        est.weights_ = w / w.sum()
+        est.labels_ = list(labels) if labels is not None else [f"{type(m).__name__}:{f}" for m, f in
+                                                                zip(members, forms, strict=True)]
+        est._adopt(risk_model)
+        return est
+
+    def _adopt(self, risk_model: Any) -> None:
+        self.feature_names_in_ = np.asarray(risk_model.feature_names_in_, dtype=object)
+        self.n_features_in_ = len(self.feature_names_in_)
+        self.baseline_times_ = np.asarray(risk_model.baseline_times_, dtype="float64")  # training event times
+        self.time_grid_ = display_grid(self.baseline_times_)
+
+    def _lp(self, frame: pd.DataFrame) -> np.ndarray:
+        return self.risk_model_.predict_risk(frame)
+
+    def predict_survival(self, X: Any, times: Any = None) -> pd.DataFrame:
+        """``sum_k a_k S_k(t | x)`` at ``times`` (default: ``time_grid_``)."""
+        check_fitted(self, "members_")
+        frame = as_frame(X, list(self.feature_names_in_), estimator="CurveMixture")
+        grid = np.asarray(self.time_grid_ if times is None else times, dtype="float64")
+        total = np.zeros((len(frame), len(grid)))
+        for m, f, a in zip(self.members_, self.forms_, self.weights_, strict=True):
+            if a > 0:
+                total += a * member_curves(m, f, frame, grid)
+        index = X.index if isinstance(X, pd.DataFrame) else None
+        return pd.DataFrame(np.clip(total, 0.0, 1.0), columns=grid, index=index)
+
+    def survival_from_risk(self, lp: np.ndarray, times: Any = None, *, index: Any = None) -> pd.DataFrame:
+        raise ModelError("a CurveMixture's curves are not a function of its risk score", field="CurveMixture",
+                         fix="call predict_survival(X) or predict_outputs(X)")
+
+    def median_from_risk(self, lp: np.ndarray) -> np.ndarray:
+        raise ModelError("a CurveMixture's median is not a function of its risk score", field="CurveMixture",
+                         fix="call predict_median(X) or predict_outputs(X)")
+
+    def predict_median(self, X: Any) -> np.ndarray:
+        return self.predict_outputs(X)[1]
+
+    def predict_outputs(self, X: Any, times: Any = None) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
+        """``(risk, median, curves)``: the median from the curve at every training event time (``NaN``: not
+        reached), the curves at ``times`` (default ``time_grid_``)."""
+        risk = self.predict_risk(X)
+        full = self.full_times()
+        grid = np.asarray(self.time_grid_ if times is None else times, dtype="float64")
+        both = np.union1d(full, grid)
+        curves = self.predict_survival(X, times=both)
+        vals = curves.to_numpy()
+        below = vals[:, np.searchsorted(both, full)] <= 0.5
+        median = np.where(below.any(axis=1), full[np.argmax(below, axis=1)], np.nan)
+        return risk, median, curves.loc[:, grid]
+
+    # ------------------------------------------------------------------------------------------- saving
+    def save(self, directory: str | Path, name: str) -> list[Path]:
+        check_fitted(self, "members_")
+        files: list[Path] = []
+        saved: dict[int, str] = {}
+
+        def spec(model: Any) -> dict[str, Any]:
+            """A saved single model by file name, once; a blend inline, its members by reference."""
+            if isinstance(model, BlendedSurvival):
+                return {"blend": {"members": [spec(m) for m in model.members_],
+                                  "weights": None if model.weights is None else [float(x) for x in model.weights],
+                                  "scale": float(model.scale), "feature_names": list(model.feature_names_in_),
+                                  "centers": model.centers_, "scales": model.scales_,
+                                  "baseline_times": model.baseline_times_, "baseline_cumhaz": model.baseline_cumhaz_,
+                                  "time_grid": model.time_grid_}}
+            if id(model) not in saved:
+                saved[id(model)] = f"{name}_u{len(saved)}"
+                files.extend(model.save(directory, saved[id(model)]))
+            return {"name": saved[id(model)]}
+
+        meta = {"class": "CurveMixture", "risk_model": spec(self.risk_model_),
+                "members": [{"model": spec(m), "form": f, "weight": float(a), "label": lab}
+                            for m, f, a, lab in zip(self.members_, self.forms_, self.weights_, self.labels_,
+                                                    strict=True)]}
+        return [*files, write_json(Path(directory) / f"{name}.json", meta)]
+
+    @classmethod
+    def load(cls, directory: str | Path, name: str, classes: Any = None) -> CurveMixture:
+        from recommender.models._base import floats
+
+        path = Path(directory) / f"{name}.json"
+        meta = read_json(path)
+        cache: dict[str, Any] = {}
+
+        def get(sp: Any, depth: int = 0) -> Any:
+            if isinstance(sp, dict) and "blend" in sp and depth < 2:
+                b = sp["blend"]
+                blend = BlendedSurvival(members=None, weights=b.get("weights"), scale=float(b.get("scale", 1.0)))
+                blend.members_ = [get(m, depth + 1) for m in b["members"]]
+                blend.feature_names_in_ = np.array(b["feature_names"], dtype=object)
+                blend.n_features_in_ = len(blend.feature_names_in_)
+                blend.centers_, blend.scales_ = floats(b["centers"]), floats(b["scales"])
+                blend._restore_baseline(b)
+                return blend
+            ref = sp.get("name") if isinstance(sp, dict) else None
+            if not isinstance(ref, str) or not ref.startswith(f"{name}_u") or not ref[len(name) + 2:].isdigit():
+                raise BundleIntegrityError("a mixture member reference is malformed", file=path,
+                                           fix="rebuild the model bundle with this package version")
+            if ref not in cache:
+                cache[ref] = load_survival_model(directory, ref, classes)
+            return cache[ref]
+
+        try:
+            risk = get(meta["risk_model"])
+            members = [get(m["model"]) for m in meta["members"]]
+            forms = [str(m["form"]) for m in meta["members"]]
+            weights = [float(m["weight"]) for m in meta["members"]]
+            labels = [str(m.get("label", "")) for m in meta["members"]]
+            return cls.from_fitted(risk, members, forms, weights, labels)
+        except (KeyError, TypeError, ValueError) as err:
+            raise BundleIntegrityError(f"the curve mixture is malformed: {err}", file=path,
+                                       fix="rebuild the model bundle with this package version") from None
+
+
+# -- choosing the curve form by cross-validation ----------------------------------------------------------
+#: Curve forms of the selected model compared out of fold (the first is the form bundles had before).
+SELECTED_FORMS = ("breslow_ipw", "breslow", "mixture")
+#: A curve form qualifies when its out-of-fold C^td is within this of the best form's; the lowest IBS wins.
+CTD_TOLERANCE = 0.005
+#: Points of the pycox-style grid (``linspace(min T, max T)`` of the training rows) the IBS is integrated on.
+IBS_GRID_POINTS = 100
+
+
+def curve_grid(time: np.ndarray, event: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(common grid, IBS grid)``: the IBS grid (pycox's 100 points over the training times) united with the
+    display grid of the training event times (where C^td reads the curves)."""
+    t = np.asarray(time, float)
+    ibs_grid = np.linspace(t.min(), t.max(), IBS_GRID_POINTS)
+    return np.union1d(ibs_grid, display_grid(t[np.asarray(event, bool)])), ibs_grid
+
+
+def choose_curve_form(forms: dict[str, dict[str, float]], tolerance: float = CTD_TOLERANCE) -> str:
+    """The form with the lowest ``ibs`` among those whose ``c_td`` is within ``tolerance`` of the best ``c_td``
+    (ties: the earlier form of ``forms``)."""
+    order = list(forms)
+    best_ctd = max(v["c_td"] for v in forms.values() if np.isfinite(v["c_td"]))
+    eligible = [f for f in order if np.isfinite(forms[f]["c_td"]) and forms[f]["c_td"] >= best_ctd - tolerance]
+    return min(eligible, key=lambda f: (round(forms[f]["ibs"], 10), order.index(f)))
+
+
+def _ph_curves(lp_fit: np.ndarray, lp_val: np.ndarray, t_fit: np.ndarray, e_fit: np.ndarray,
+               w_fit: np.ndarray | None, grid: np.ndarray) -> np.ndarray:
+    from recommender.models.survival import breslow
+
+    times, H0 = breslow(t_fit, e_fit, lp_fit, w_fit)
+    pos = np.searchsorted(times, grid, side="right") - 1
+    Hg = np.where(pos >= 0, H0[np.clip(pos, 0, None)], 0.0)
+    return np.exp(-np.outer(np.exp(lp_val), Hg))
+
+
+def compare_curve_forms(*, selected: str, oof_lp: np.ndarray, insample_lp: list[tuple[np.ndarray, np.ndarray]],
+                        fold_of: np.ndarray, time: np.ndarray, event: np.ndarray, weights: np.ndarray,
+                        grid: np.ndarray, ibs_grid: np.ndarray, member_oof: dict[str, np.ndarray],
+                        recalibrate: bool) -> dict[str, Any]:
+    """Out-of-fold IBS and C^td of the selected model's curve forms; the choice and the mixture's weights.
+
+    Forms (:data:`SELECTED_FORMS`), each computed per fold ``k`` as the final bundle would be on the other folds:
+
+    - ``breslow_ipw``: the selected log hazard (fold model's in-sample standardised values, times the
+      calibration slope of the other folds' out-of-fold values when ``recalibrate``), Breslow baseline with the
+      inverse-propensity ``weights`` (what bundles did before);
+    - ``breslow``: the same, Breslow baseline without the weights;
+    - ``mixture``: :func:`fit_mixture_weights` on the other folds' out-of-fold curves of the two forms above and
+      of every ``member_oof`` curve (the single candidates' own curves), applied to fold ``k``.
+
+    Fold ``k``'s IBS uses its rows' censoring Kaplan-Meier and ``ibs_grid``; C^td reads the curves at ``grid``.
+    The chosen form has the lowest mean IBS among the forms whose mean C^td is within :data:`CTD_TOLERANCE` of
+    the best. The weights of the final mixture are fitted on all out-of-fold curves.
+    """
+    from recommender.models.training import calibration_slope
+
+    time, event = np.asarray(time, dtype="float64"), np.asarray(event, dtype=bool)
+    weights, oof_lp = np.asarray(weights, dtype="float64"), np.asarray(oof_lp, dtype="float64")
+    n, folds = len(time), int(fold_of.max()) + 1
+    at = np.searchsorted(grid, ibs_grid)
+    curves: dict[str, np.ndarray] = {"selected:breslow_ipw": np.full((n, len(grid)), np.nan),
+                                     "selected:breslow": np.full((n, len(grid)), np.nan)}
+    slopes = []
+    for k in range(folds):
+        val, rest = fold_of == k, fold_of != k
+        fit_idx, lp_fit = insample_lp[k]
+        slope = calibration_slope(oof_lp[rest], time[rest], event[rest], weights[rest]) if recalibrate else None
+        b = 1.0 if slope is None else slope
+        slopes.append(slope)
+        for label, w in (("selected:breslow_ipw", weights[fit_idx]), ("selected:breslow", None)):
+            curves[label][val] = _ph_curves(b * lp_fit, b * oof_lp[val], time[fit_idx], event[fit_idx], w, grid)
+    pool = {**curves, **{k: v for k, v in member_oof.items() if np.isfinite(v).all()}}
+    labels = list(pool)
+    mix = np.full((n, len(grid)), np.nan)
+    fold_weights = []
+    for k in range(folds):
+        val, rest = fold_of == k, fold_of != k
+        a = fit_mixture_weights([pool[m][rest][:, at] for m in labels], time[rest], event[rest], ibs_grid)
+        fold_weights.append({m: float(x) for m, x in zip(labels, a, strict=True) if x > 0})
+        mix[val] = sum(x * pool[m][val] for m, x in zip(labels, a, strict=True) if x > 0)
+
+    def score(c: np.ndarray) -> dict[str, Any]:
+        ibs, ctd = [], []
+        for k in range(folds):
+            val = fold_of == k
+            ibs.append(integrated_brier(c[val][:, at], time[val], event[val], ibs_grid))
+            ctd.append(antolini_c_td(c[val], grid, time[val], event[val]))
+        return {"ibs": float(np.mean(ibs)), "c_td": float(np.nanmean(ctd)),
+                "ibs_folds": [round(float(x), 5) for x in ibs], "c_td_folds": [round(float(x), 5) for x in ctd]}
+
+    forms = {"breslow_ipw": score(curves["selected:breslow_ipw"]), "breslow": score(curves["selected:breslow"]),
+             "mixture": score(mix)}
+    chosen = choose_curve_form(forms)
+    final = fit_mixture_weights([pool[m][:, at] for m in labels], time, event, ibs_grid)
+    return {"selected": chosen,
+            "criterion": (f"lowest mean out-of-fold integrated Brier score (pycox IPCW, {IBS_GRID_POINTS}-point grid "
+                          f"over the training times) among the curve forms whose mean out-of-fold Antolini C^td is "
+                          f"within {CTD_TOLERANCE} of the best form's; the risk score (Harrell's C) is the selected "
+                          f"model's log hazard in every form"),
+            "ranking_model": selected, "forms": forms,
+            "members": {m: score(pool[m]) for m in labels},
+            "mixture_weights": {m: float(x) for m, x in zip(labels, final, strict=True) if x > 0},
+            "mixture_fold_weights": fold_weights,
+            "fold_calibration_slopes": slopes,
+            "method": ("per fold, each form is built from the models fitted on the other folds (Breslow baselines "
+                       "on their rows, slope from their out-of-fold log hazards, mixture weights minimising the "
+                       "IBS of their out-of-fold curves) and scored on the fold; C^td reads the curves at time 0, "
+                       "the IBS grid and up to 200 training event times")}
