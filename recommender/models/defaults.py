@@ -1,4 +1,4 @@
-"""The default model bundle shipped in the package (trained on 10,000 simulated patients, seed 0).
+"""The default model bundle shipped in the package (trained on 40,000 simulated patients, seed 0).
 
 Learner ``"interaction"`` (:mod:`recommender.models.effects`: explicit drug x covariate interactions; toxicity as
 independent drug causes), chosen over the xgboost S-learner and a per-regimen T-learner on the simulator's oracle
@@ -24,11 +24,11 @@ __all__ = ["DEFAULT_BUNDLE_DIR", "REBUILD_COMMAND", "build_default_bundle", "def
 DEFAULT_BUNDLE_DIR = Path(__file__).resolve().parent.parent / "data" / "bundles" / "default"
 
 #: The command that rebuilds the default bundle (also written into its model card): the bundle's training
-#: cohort is :func:`cohorts.default_cohort.training_cohort_spec` (10,000 simulated patients, seed 0).
+#: cohort is :func:`cohorts.default_cohort.training_cohort_spec` (40,000 simulated patients, seed 0).
 REBUILD_COMMAND = (
     "python -c \"from cohorts.germline import RealGenotypeSource; from cohorts.simulate import simulate_cohort; "
     "from recommender.models.defaults import build_default_bundle; "
-    "build_default_bundle(simulate_cohort(10000, 0, germline=RealGenotypeSource()))\""
+    "build_default_bundle(simulate_cohort(40000, 0, germline=RealGenotypeSource()))\""
 )
 
 
