@@ -46,12 +46,13 @@ def _demo_recommendation() -> Any:
 
 
 def score(patient: Any = None, *, demo: bool = False, germline_vcf: Any = None, sample: str | None = None,
-          outside_calls: Any = None, tumour: Any = None) -> Any:
+          outside_calls: Any = None, tumour: Any = None, er_status: str | None = None) -> Any:
     """A Recommendation for ``patient`` (or the demo patient, cached per process).
 
     ``germline_vcf`` / ``sample`` / ``outside_calls``: files on the server (uploads staged by ``app.vcf_upload``
     and ``app.uploads``), passed to ``score_patient`` like the CLI's ``--vcf`` / ``--sample`` /
-    ``--outside-calls``; ``tumour``: the ``TumourProfile`` read from an uploaded tumour VCF/MAF (``--tumour``).
+    ``--outside-calls``; ``tumour``: the ``TumourProfile`` read from an uploaded tumour VCF/MAF (``--tumour``);
+    ``er_status``: one of :data:`ER_STATUS_CHOICES` (breast cancer: decides endocrine-therapy eligibility).
     """
     if demo:
         return _demo_recommendation()
@@ -59,10 +60,23 @@ def score(patient: Any = None, *, demo: bool = False, germline_vcf: Any = None, 
     from recommender.scoring import score_patient
 
     # an uploaded record's file paths (germline VCF) cannot be resolved on the server: not followed
-    inputs = PatientInputs(allow_record_paths=False, sample=sample, tumour=tumour,
+    inputs = PatientInputs(allow_record_paths=False, sample=sample, tumour=tumour, covariates=er_covariates(er_status),
                            germline_vcf=None if germline_vcf is None else str(germline_vcf),
                            outside_calls=None if outside_calls is None else str(outside_calls))
     return score_patient(patient, inputs=inputs, context=scoring_context())
+
+
+#: Choices of the ER-status field (breast cancer); "not given" leaves endocrine therapy "not established".
+ER_STATUS_CHOICES: tuple[str, ...] = ("not given", "positive", "negative")
+
+
+def er_covariates(er_status: str | None) -> dict[str, bool] | None:
+    """The ``er_positive`` covariate of an ER-status choice (``None`` when not given)."""
+    if er_status in (None, "not given"):
+        return None
+    if er_status not in ER_STATUS_CHOICES:
+        raise ValueError(f"unknown ER status {er_status!r}")
+    return {"er_positive": er_status == "positive"}
 
 
 def show_error(err: BaseException) -> None:

@@ -207,10 +207,13 @@ def pgx_flags_for_option(drugs: Sequence[str], guidance: Mapping[str, Any] | Non
 
 def eligibility_checks(drugs: Sequence[str], cancer_type: str | None, report: Any, *,
                        tested_genes: Iterable[str] | None = None, germline: Any = None,
-                       lm_scorer: Any = None) -> tuple[EligibilityCheck, ...]:
+                       lm_scorer: Any = None, receptors: Mapping[str, Any] | None = None
+                       ) -> tuple[EligibilityCheck, ...]:
     """One :class:`EligibilityCheck` per biomarker-restricted drug of an option
     (:func:`genomics.biomarkers.assess_eligibility`; ``germline``: the patient's
-    :class:`~genomics.biomarkers.germline.GermlineGenes`, which can establish PARP-inhibitor eligibility)."""
+    :class:`~genomics.biomarkers.germline.GermlineGenes`, which can establish PARP-inhibitor eligibility;
+    ``receptors``: clinical receptor statuses such as ``er_positive``, the patient's covariates, which decide
+    endocrine-therapy eligibility in breast cancer)."""
     from genomics.biomarkers.eligibility import assess_eligibility
 
     return tuple(EligibilityCheck(drug=r.drug, status=r.status, requirement_id=r.requirement_id,
@@ -218,7 +221,7 @@ def eligibility_checks(drugs: Sequence[str], cancer_type: str | None, report: An
                                   label=r.label, findings=tuple(r.findings), citations=tuple(_json_plain(dict(c)) for c in r.citations),
                                   evidence=tuple(_json_plain(dict(e)) for e in r.evidence))
                  for r in assess_eligibility(drugs, cancer_type, report, tested_genes=tested_genes, germline=germline,
-                                             lm_scorer=lm_scorer))
+                                             lm_scorer=lm_scorer, receptors=receptors))
 
 
 def option_guidance(pgx: Sequence[PgxFlag], checks: Sequence[EligibilityCheck] = ()) -> tuple[str, str, tuple[str, ...]]:

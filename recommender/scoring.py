@@ -746,7 +746,7 @@ def _finish_untimed(prep: _Prepared, preds: list[Any] | None, model_reason: str 
             biomarkers=biomarker_evidence_for_option(opt.drugs, report), warnings=tuple(opt_warnings),
             eligibility=eligibility_checks(opt.drugs, patient.diagnosis.cancer_type if patient.diagnosis else None,
                                            report, tested_genes=_tested_genes(patient, report), germline=germline,
-                                           lm_scorer=lm_scorer)))
+                                           lm_scorer=lm_scorer, receptors=prep.covariates)))
     ranked, rule = rank_options(inputs, weights=weights, allow_avoid_first=allow_avoid_first)
     ranked = tuple(o.model_copy(update={"variant_evidence": tuple(
         VariantEvidence.model_validate(e) for e in evidence_for_option(o.drugs, variant_ev))}) for o in ranked)

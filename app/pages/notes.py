@@ -137,6 +137,7 @@ if can_accept and proposals and st.button("Apply the accepted values to the reco
             if APP.uploads.vcf is not None:
                 germline = APP.uploads.vcf.path
             rec = score(updated, germline_vcf=germline, sample=APP.recommendation.pgx_sample if germline else None,
+                        er_status=st.session_state.get("er_status"),
                         outside_calls=None if APP.uploads.pgx_calls is None else APP.uploads.pgx_calls.path,
                         tumour=None if APP.uploads.tumour is None else APP.uploads.tumour.profile)
         APP.load(updated, rec)

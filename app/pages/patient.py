@@ -12,7 +12,7 @@ from typing import Any
 
 import streamlit as st
 
-from app.ui import app_state, require_user, score, show_error
+from app.ui import ER_STATUS_CHOICES, app_state, require_user, score, show_error
 from recommender.escaping import escape_markdown
 
 require_user()
@@ -372,6 +372,10 @@ else:
     germline = _germline_vcf(record or None)
     calls, tumour = _other_files(bool(germline))
     ready = bool(record) and germline is not False and calls is not False and tumour is not False
+    st.selectbox("Oestrogen receptor (ER) status (breast cancer; decides endocrine-therapy eligibility)",
+                 ER_STATUS_CHOICES, key="er_status",
+                 help="Immunohistochemistry result. Not given: tamoxifen and other endocrine therapy stay "
+                      "'eligibility not established' and are not ranked first.")
     if st.button("Score this patient", type="primary", disabled=not ready, key="score_patient"):
         from genomics.errors import RecommenderError
 
@@ -380,7 +384,8 @@ else:
             with st.spinner("Scoring..."):
                 rec = score(record, germline_vcf=None if staged is None else staged.path, sample=sample,
                             outside_calls=None if not calls else APP.uploads.pgx_calls.path,
-                            tumour=None if not tumour else tumour.profile)
+                            tumour=None if not tumour else tumour.profile,
+                            er_status=st.session_state.get("er_status"))
                 for upload in (staged, APP.uploads.pgx_calls if calls else None):
                     rec = rec if upload is None else upload.relabel(rec)
                 APP.load(record, rec)

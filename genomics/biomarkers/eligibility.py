@@ -3,8 +3,10 @@
 Some therapies are indicated only when the tumour shows a biomarker (anti-EGFR antibodies in colorectal
 cancer: RAS wild type; trastuzumab / pertuzumab: ERBB2 amplification; EGFR TKIs: an EGFR sensitising
 mutation; PARP inhibitors: BRCA1/2 loss of function; ALK inhibitors: an ALK fusion; checkpoint inhibitors
-in colorectal cancer: MSI-H / dMMR). These requirements, with the label / guideline they come from, are
-the ``eligibility_requirements`` of the biomarker table (``data/biomarker_therapy.json``).
+in colorectal cancer: MSI-H / dMMR; endocrine therapy in breast cancer: a hormone-receptor-positive tumour,
+read from the clinical ``er_positive`` status, ``requires: receptor_positive``). These requirements, with the
+label / guideline they come from, are the ``eligibility_requirements`` of the biomarker table
+(``data/biomarker_therapy.json``).
 
 :func:`assess_eligibility` gives each drug with a requirement for the patient's cancer type one
 :class:`EligibilityResult`:
@@ -84,7 +86,7 @@ class EligibilityRequirement:
     id: str
     therapies: tuple[str, ...]
     cancer_types: tuple[str, ...]
-    requires: Literal["present", "wild_type"]
+    requires: Literal["present", "wild_type", "receptor_positive"]
     genes: tuple[str, ...]
     requirement: str
     test: str
@@ -94,6 +96,10 @@ class EligibilityRequirement:
     citations: tuple[dict[str, Any], ...] = ()
     #: Genes whose germline loss-of-function variant also establishes the requirement (BRCA1/2: PARP inhibitors).
     germline_genes: tuple[str, ...] = ()
+    #: ``requires: receptor_positive``: the clinical receptor status it reads (``er_positive``; immunohistochemistry,
+    #: given with the patient's covariates, not read from tumour variants) and its wording ("oestrogen receptor").
+    receptor: str = ""
+    receptor_label: str = ""
 
     def rows_establishing(self, drug: str) -> set[str]:
         """Row ids that establish eligibility for ``drug`` (``only_for`` narrows a row to some drugs)."""
@@ -151,22 +157,25 @@ def _load(path: str) -> tuple[EligibilityRequirement, ...]:
     out = []
     for i, raw in enumerate(data.get("eligibility_requirements") or []):
         rid = str(raw.get("id") or f"requirement {i + 1}")
-        for key in ("therapies", "cancer_types", "requires", "genes", "requirement", "test", "citations"):
+        receptor = raw.get("requires") == "receptor_positive"
+        for key in ("therapies", "cancer_types", "requires", "requirement", "test", "citations",
+                    *(("receptor", "receptor_label") if receptor else ("genes",))):
             if not raw.get(key):
                 raise KnowledgeBaseError(f"missing '{key}'", file=path, record=rid, field=key,
                                          fix=f"add '{key}' to the eligibility requirement")
-        if raw["requires"] not in ("present", "wild_type"):
+        if raw["requires"] not in ("present", "wild_type", "receptor_positive"):
             raise KnowledgeBaseError(f"unknown 'requires' {raw['requires']!r}", file=path, record=rid,
-                                     field="requires", fix="use present or wild_type")
+                                     field="requires", fix="use present, wild_type or receptor_positive")
         out.append(EligibilityRequirement(
             id=rid, therapies=tuple(str(t).lower() for t in raw["therapies"]),
             cancer_types=tuple(str(c).upper() for c in raw["cancer_types"]), requires=raw["requires"],
-            genes=tuple(str(g).upper() for g in raw["genes"]), requirement=str(raw["requirement"]),
+            genes=tuple(str(g).upper() for g in raw.get("genes") or ()), requirement=str(raw["requirement"]),
             test=str(raw["test"]), established_by=tuple(raw.get("established_by") or ()),
             contraindicated_by=tuple(raw.get("contraindicated_by") or ()),
             only_for={k: tuple(v) for k, v in (raw.get("only_for") or {}).items()},
             citations=tuple(dict(c) for c in raw["citations"]),
-            germline_genes=tuple(str(g).upper() for g in raw.get("germline_genes") or ())))
+            germline_genes=tuple(str(g).upper() for g in raw.get("germline_genes") or ()),
+            receptor=str(raw.get("receptor") or ""), receptor_label=str(raw.get("receptor_label") or "")))
     return tuple(out)
 
 
@@ -211,7 +220,8 @@ def assess_eligibility(drugs: Sequence[str], cancer_type: str | None, report: An
                        tested_genes: Iterable[str] | None = None,
                        requirements: Sequence[EligibilityRequirement] | None = None,
                        germline: Any = None, lm_scorer: Any = None,
-                       use_variant_effect: bool = True) -> tuple[EligibilityResult, ...]:
+                       use_variant_effect: bool = True,
+                       receptors: Mapping[str, Any] | None = None) -> tuple[EligibilityResult, ...]:
     """Eligibility of each biomarker-restricted drug of ``drugs`` for this tumour.
 
     Parameters
@@ -233,6 +243,10 @@ def assess_eligibility(drugs: Sequence[str], cancer_type: str | None, report: An
     lm_scorer, use_variant_effect
         Passed to :func:`~genomics.biomarkers.variant_evidence.parp_eligibility` (DNA LM hook for a VUS; False:
         a VUS's variant-effect evidence is never used).
+    receptors
+        Clinical receptor statuses of the tumour (``{"er_positive": True}``; the patient's covariates). Used only by
+        ``receptor_positive`` requirements: ``True`` eligible, ``False`` contraindicated, missing / ``None`` / NaN
+        not established.
     """
     lineage = _lineage(cancer_type)
     if not lineage:
@@ -245,8 +259,11 @@ def assess_eligibility(drugs: Sequence[str], cancer_type: str | None, report: An
         for req in reqs:
             if drug not in req.therapies or not lineage & set(req.cancer_types):
                 continue
-            out.append(_assess_one(drug, req, report, matches, tested, germline=germline, lm_scorer=lm_scorer,
-                                   use_variant_effect=use_variant_effect, lineage=lineage))
+            if req.requires == "receptor_positive":
+                out.append(_assess_receptor(drug, req, receptors))
+            else:
+                out.append(_assess_one(drug, req, report, matches, tested, germline=germline, lm_scorer=lm_scorer,
+                                       use_variant_effect=use_variant_effect, lineage=lineage))
             break
         else:
             # no requirement: still contraindicated by a standard-care resistance marker in this cancer type
@@ -265,6 +282,40 @@ def _r1_resistance(matches: Sequence[Any], drug: str) -> list[Any]:
     """Resistance rows of level R1, matched in the patient's cancer type, that name ``drug``."""
     return [m for m in matches if m.direction == "resistance" and m.matched_in_patient_cancer_type
             and (m.level_for_patient or m.evidence_level) == "R1" and drug in getattr(m, "drugs", ())]
+
+
+def _receptor_status(value: Any) -> bool | None:
+    """``True`` / ``False`` / ``None`` (unknown) from a covariate value (bool, 0/1, ``"positive"``, NaN)."""
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        v = value.strip().lower()
+        return True if v in ("1", "true", "positive", "pos", "yes") else False if v in (
+            "0", "false", "negative", "neg", "no") else None
+    try:
+        f = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if f != f else bool(f)
+
+
+def _assess_receptor(drug: str, req: EligibilityRequirement, receptors: Mapping[str, Any] | None
+                     ) -> EligibilityResult:
+    """A ``receptor_positive`` requirement (endocrine therapy: hormone-receptor-positive breast cancer)."""
+    status = _receptor_status((receptors or {}).get(req.receptor))
+
+    def result(state: Status, reason: str, findings: Sequence[str] = ()) -> EligibilityResult:
+        return EligibilityResult(drug=drug, status=state, requirement_id=req.id, requirement=req.requirement,
+                                 genes=req.genes, test=req.test, reason=reason, findings=tuple(findings),
+                                 citations=req.citations)
+
+    if status is True:
+        return result("eligible", f"tumour {req.receptor_label} positive ({req.requirement})",
+                      [f"{req.receptor_label} positive"])
+    if status is False:
+        return result("contraindicated", f"tumour {req.receptor_label} negative (requirement: {req.requirement})",
+                      [f"{req.receptor_label} negative"])
+    return result("not_established", f"{req.receptor_label} status not given")
 
 
 def _assess_one(drug: str, req: EligibilityRequirement, report: Any, matches: Sequence[Any],

@@ -151,3 +151,27 @@ def test_tumour_maf_upload_is_read_and_scored(db, tmp_path):
     assert not at.exception, at.exception
     page = texts(at)
     assert "Tumour variants and biomarkers" in page and "badge[level" in page
+
+
+@pytest.mark.parametrize("er, status", [("negative", "contraindicated"), ("not given", "not_established"),
+                                        ("positive", "eligible")])
+def test_er_status_field_decides_tamoxifen_eligibility_for_a_breast_form_patient(db, er, status):
+    """The app had no way to give the ER status, so endocrine therapy could never be established in the app."""
+    _, _, users = db
+    at = sign_in(new_app(), *users["physician"])
+    at.radio(key="patient_source").set_value(FORM).run()
+    at.selectbox(key="form_cancer_type").set_value("BRCA").run()
+    at.text_input(key="form_patient_id").input("FORM-ER")
+    at.number_input(key="form_age").set_value(58)
+    at.selectbox(key="form_ecog").set_value(0)
+    button(at, "Check clinical data").click()
+    at.run()
+    at.selectbox(key="er_status").set_value(er)
+    button(at, "Score this patient").click()
+    at.run()
+    assert not at.exception, at.exception
+    rec = at.session_state["app"].recommendation
+    opt = next(o for o in rec.options if o.regimen == "tamoxifen")
+    assert [c.status for c in opt.eligibility_checks if c.drug == "tamoxifen"] == [status]
+    if status != "eligible":
+        assert rec.top.regimen != "tamoxifen"

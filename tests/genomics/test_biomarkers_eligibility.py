@@ -105,3 +105,37 @@ def test_bad_requirement_is_a_knowledge_base_error(tmp_path):
     with pytest.raises(KnowledgeBaseError) as err:
         load_requirements(bad)
     assert "requires" in err.value.one_line() and str(bad) in err.value.one_line()
+
+
+@pytest.mark.parametrize("er, status", [(True, "eligible"), ("positive", "eligible"), (1.0, "eligible"),
+                                        (False, "contraindicated"), (0, "contraindicated"), ("negative", "contraindicated"),
+                                        (None, "not_established"), (float("nan"), "not_established"),
+                                        ("unknown", "not_established")])
+def test_endocrine_therapy_needs_an_er_positive_breast_tumour_regression_tamoxifen_for_er_negative(er, status):
+    """Tamoxifen had no hormone-receptor requirement: nothing kept it from an ER-negative patient's first rank
+    (the models cannot learn its ER effect from observational data: 44 of 40,000 simulated training patients)."""
+    receptors = {} if er is None else {"er_positive": er}
+    (res,) = assess_eligibility(["tamoxifen"], "IDC", None, receptors=receptors)
+    assert (res.drug, res.status, res.requirement_id) == ("tamoxifen", status, "HORMONE_RECEPTOR_POSITIVE_ENDOCRINE_BREAST")
+    if status == "not_established":
+        assert res.label.startswith("eligibility not established: test oestrogen receptor (ER) status")
+        assert ELIGIBILITY_COLOURS[res.status] == "amber"
+    if status == "contraindicated":
+        assert "ER) negative" in res.reason
+    assert assess_eligibility(["tamoxifen"], "LUAD", None, receptors=receptors) == ()  # breast only
+
+
+def test_a_receptor_requirement_without_its_receptor_is_refused(tmp_path):
+    import json
+
+    from genomics.biomarkers.eligibility import _default_table
+    from genomics.errors import KnowledgeBaseError
+
+    data = json.loads(_default_table().read_text(encoding="utf-8"))
+    req = next(r for r in data["eligibility_requirements"] if r["requires"] == "receptor_positive")
+    del req["receptor"]
+    bad = tmp_path / "table.json"
+    bad.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(KnowledgeBaseError) as err:
+        load_requirements(bad)
+    assert err.value.field == "receptor" and err.value.record == "HORMONE_RECEPTOR_POSITIVE_ENDOCRINE_BREAST"

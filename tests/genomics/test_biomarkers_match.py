@@ -140,7 +140,7 @@ def test_report_is_json_serialisable_with_provenance():
     prov = data["provenance"]
     assert prov["genome_build"] == "GRCh38" and prov["package_version"]
     table = prov["biomarker_tables"][0]
-    assert table["version"] == "2026.12.2" and len(table["sha256"]) == 64
+    assert table["version"] == "2026.12.3" and len(table["sha256"]) == 64
     assert len(prov["hotspot_positions"]["sha256"]) == 64
     m = data["matches"][0]
     for key in ("gene", "alteration", "protein_change", "evidence_level", "therapies", "direction", "cancer_types",
