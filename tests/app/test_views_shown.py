@@ -13,15 +13,15 @@ FORM = "Enter clinical data (form)"
 DEMO_VCF = REPO_ROOT / "genomics" / "data" / "demo" / "demo_pgx_panel.vcf.gz"
 
 
-def _form_patient(db, **extra):
-    """Sign in, fill the clinical form for a COAD patient (no VCF, no tumour variants) and check it."""
+def _form_patient(db, cancer_type: str = "COAD", patient_id: str = "FORM-NO-GT", ecog: int = 1, **extra):
+    """Sign in, fill the clinical form for a patient (no VCF, no tumour variants; COAD by default) and check it."""
     _, _, users = db
     at = sign_in(new_app(), *users["physician"])
     at.radio(key="patient_source").set_value(FORM).run()
-    at.selectbox(key="form_cancer_type").set_value("COAD").run()
-    at.text_input(key="form_patient_id").input("FORM-NO-GT")
+    at.selectbox(key="form_cancer_type").set_value(cancer_type).run()
+    at.text_input(key="form_patient_id").input(patient_id)
     at.number_input(key="form_age").set_value(58)
-    at.selectbox(key="form_ecog").set_value(1)
+    at.selectbox(key="form_ecog").set_value(ecog)
     for key, value in extra.items():
         getattr(at, key[0])(key=key[1]).set_value(value)
     button(at, "Check clinical data").click()
@@ -157,15 +157,7 @@ def test_tumour_maf_upload_is_read_and_scored(db, tmp_path):
                                         ("positive", "eligible")])
 def test_er_status_field_decides_tamoxifen_eligibility_for_a_breast_form_patient(db, er, status):
     """The app had no way to give the ER status, so endocrine therapy could never be established in the app."""
-    _, _, users = db
-    at = sign_in(new_app(), *users["physician"])
-    at.radio(key="patient_source").set_value(FORM).run()
-    at.selectbox(key="form_cancer_type").set_value("BRCA").run()
-    at.text_input(key="form_patient_id").input("FORM-ER")
-    at.number_input(key="form_age").set_value(58)
-    at.selectbox(key="form_ecog").set_value(0)
-    button(at, "Check clinical data").click()
-    at.run()
+    at = _form_patient(db, cancer_type="BRCA", patient_id="FORM-ER", ecog=0)
     at.selectbox(key="er_status").set_value(er)
     button(at, "Score this patient").click()
     at.run()
