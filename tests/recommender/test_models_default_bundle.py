@@ -126,3 +126,12 @@ def test_pharmacogenomic_deficit_raises_predicted_toxicity(bundle, gene, block, 
         pred = bundle.predict_options(p, [regimen], pgx=pgx, explain=False)[0]
         risk[label] = pred.toxicity[term]["p"]
     assert risk["deficit"] > ratio * risk["normal"], (gene, risk)
+
+
+def test_default_bundle_card_names_its_training_data_licence_regression_not_recorded():
+    """The card said "training data licence: not recorded" for the shipped bundle."""
+    from recommender.models.defaults import TRAINING_LICENCE, load_default_bundle
+
+    bundle = load_default_bundle()
+    assert bundle.metadata["training_licence"] == TRAINING_LICENCE
+    assert f"training data licence: {TRAINING_LICENCE}" in bundle.model_card
