@@ -34,6 +34,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from recommender.models.survival_metrics import antolini_c_td, censoring_km_arrays
+
 __all__ = [
     "antolini_c",
     "brier_scores",
@@ -118,27 +120,25 @@ def antolini_c(survival: pd.DataFrame, time: Any, event: Any, *, method: str = "
         raise ValueError(f"survival table has {values.shape[0]} rows for {t.shape[0]} individuals")
     if method not in ("antolini", "adj_antolini"):
         raise ValueError(f"method must be 'antolini' or 'adj_antolini', got {method!r}")
+    if method == "antolini":
+        return antolini_c_td(values, cols, t, e)
     # A[i, j] = S_j(T_i): every individual's survival at individual i's observed time
     A = values[:, _post_index(cols, t)].T
     s_ii = np.diag(A)[:, None]
     ti, tj = t[:, None], t[None, :]
     di, dj = e[:, None], e[None, :]
     off = ~np.eye(len(t), dtype=bool)
-    if method == "antolini":
-        comparable = (((ti < tj) & di) | ((ti == tj) & di & ~dj)) & off
-        concordant = comparable & (s_ii < A)
-        num = float(concordant.sum())
-    else:
-        comparable = (((ti < tj) & di) | ((ti == tj) & (di | dj))) & off
-        lt, eq, gt = (s_ii < A), (s_ii == A), (s_ii > A)
-        conc = np.where(ti < tj, lt + 0.5 * eq, 0.0)
-        both = (ti == tj) & di & dj
-        conc = np.where(both, 1.0 - 0.5 * (~eq), conc)
-        only_i = (ti == tj) & di & ~dj
-        conc = np.where(only_i, lt + 0.5 * eq, conc)
-        only_j = (ti == tj) & ~di & dj
-        conc = np.where(only_j, gt + 0.5 * eq, conc)
-        num = float((conc * comparable).sum())
+    # pycox's adjusted variant (ties count 1/2, tied event times compared)
+    comparable = (((ti < tj) & di) | ((ti == tj) & (di | dj))) & off
+    lt, eq, gt = (s_ii < A), (s_ii == A), (s_ii > A)
+    conc = np.where(ti < tj, lt + 0.5 * eq, 0.0)
+    both = (ti == tj) & di & dj
+    conc = np.where(both, 1.0 - 0.5 * (~eq), conc)
+    only_i = (ti == tj) & di & ~dj
+    conc = np.where(only_i, lt + 0.5 * eq, conc)
+    only_j = (ti == tj) & ~di & dj
+    conc = np.where(only_j, gt + 0.5 * eq, conc)
+    num = float((conc * comparable).sum())
     den = float(comparable.sum())
     return num / den if den else float("nan")
 
@@ -148,16 +148,7 @@ def censoring_km(time: Any, event: Any) -> pd.Series:
 
     Indexed by 0 and the distinct observed times (pycox ``utils.kaplan_meier(durations, 1 - events)``).
     """
-    t, e = _arrays(time, event)
-    cens = ~e
-    uniq, inv = np.unique(t, return_inverse=True)
-    d = np.bincount(inv, weights=cens.astype(float), minlength=len(uniq))
-    n_at = len(t) - np.concatenate([[0], np.cumsum(np.bincount(inv, minlength=len(uniq)))[:-1]])
-    with np.errstate(divide="ignore", invalid="ignore"):
-        factor = 1.0 - d / n_at
-    surv = np.cumprod(factor)
-    if uniq[0] != 0:
-        uniq, surv = np.r_[0.0, uniq], np.r_[1.0, surv]
+    uniq, surv = censoring_km_arrays(*_arrays(time, event))
     return pd.Series(surv, index=uniq, name="censoring_survival")
 
 

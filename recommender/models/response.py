@@ -50,7 +50,24 @@ from recommender.models._base import (
     write_json,
 )
 
-__all__ = ["CalibratedBoostedClassifier", "ResponseModel", "booster_params"]
+__all__ = ["BOOSTER_CONSTRAINTS", "CalibratedBoostedClassifier", "ResponseModel", "booster_params"]
+
+
+#: Parameter constraints of the xgboost booster settings (scikit-learn parameter validation), shared by the
+#: response classifier and the xgboost-backed survival models.
+BOOSTER_CONSTRAINTS: dict[str, list] = {
+    "n_estimators": [Interval(Integral, 1, None, closed="left")],
+    "max_depth": [Interval(Integral, 1, None, closed="left")],
+    "learning_rate": [Interval(Real, 0, None, closed="neither")],
+    "subsample": [Interval(Real, 0, 1, closed="right")],
+    "colsample_bytree": [Interval(Real, 0, 1, closed="right")],
+    "min_child_weight": [Interval(Real, 0, None, closed="left")],
+    "reg_lambda": [Interval(Real, 0, None, closed="left")],
+    "early_stopping_rounds": [Interval(Integral, 1, None, closed="left")],
+    "validation_fraction": [Interval(Real, 0, 1, closed="left")],
+    "random_state": [Interval(Integral, 0, None, closed="left")],
+    "n_jobs": [Interval(Integral, 1, None, closed="left")],
+}
 
 
 def booster_params(est: Any, objective: str, eval_metric: str) -> dict[str, Any]:
@@ -139,20 +156,12 @@ class CalibratedBoostedClassifier(ClassifierMixin, BaseEstimator):
 
     #: scikit-learn parameter validation (checked by ``fit``).
     _parameter_constraints: dict = {
-        "n_estimators": [Interval(Integral, 1, None, closed="left")],
-        "max_depth": [Interval(Integral, 1, None, closed="left")],
-        "learning_rate": [Interval(Real, 0, None, closed="neither")],
-        "subsample": [Interval(Real, 0, 1, closed="right")],
-        "colsample_bytree": [Interval(Real, 0, 1, closed="right")],
-        "min_child_weight": [Interval(Real, 0, None, closed="left")],
-        "reg_lambda": [Interval(Real, 0, None, closed="left")],
-        "early_stopping_rounds": [Interval(Integral, 1, None, closed="left")],
-        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        **BOOSTER_CONSTRAINTS,
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],  # calibration needs held-out rows
         "calibration": [StrOptions({"auto", "isotonic", "sigmoid", "none"})],
         "min_calibration_rows": [Interval(Integral, 0, None, closed="left")],
         "isotonic_min_rows": [Interval(Integral, 0, None, closed="left")],
         "random_state": ["random_state"],
-        "n_jobs": [Interval(Integral, 1, None, closed="left")],
     }
 
     def __sklearn_tags__(self) -> Any:

@@ -42,7 +42,7 @@ from recommender.models._base import (
     write_json,
 )
 from recommender.models._survival_input import check_finite_prediction_input, validate_survival_fit
-from recommender.models.response import booster_params
+from recommender.models.response import BOOSTER_CONSTRAINTS, booster_params
 
 __all__ = [
     "DISPLAY_GRID_POINTS",
@@ -108,22 +108,6 @@ def display_grid(event_times: np.ndarray, n: int = DISPLAY_GRID_POINTS) -> np.nd
         idx = np.unique(np.round(np.linspace(0, len(times) - 1, n - 1)).astype(int))
         times = times[idx]
     return np.concatenate([[0.0], times])
-
-
-#: Parameter constraints shared by the xgboost-backed survival models (scikit-learn parameter validation).
-BOOSTER_CONSTRAINTS: dict[str, list] = {
-    "n_estimators": [Interval(Integral, 1, None, closed="left")],
-    "max_depth": [Interval(Integral, 1, None, closed="left")],
-    "learning_rate": [Interval(Real, 0, None, closed="neither")],
-    "subsample": [Interval(Real, 0, 1, closed="right")],
-    "colsample_bytree": [Interval(Real, 0, 1, closed="right")],
-    "min_child_weight": [Interval(Real, 0, None, closed="left")],
-    "reg_lambda": [Interval(Real, 0, None, closed="left")],
-    "early_stopping_rounds": [Interval(Integral, 1, None, closed="left")],
-    "validation_fraction": [Interval(Real, 0, 1, closed="left")],
-    "random_state": [Interval(Integral, 0, None, closed="left")],
-    "n_jobs": [Interval(Integral, 1, None, closed="left")],
-}
 
 
 class _BoosterPersistence:
