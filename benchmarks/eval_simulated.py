@@ -191,12 +191,12 @@ def main() -> int:
 
     from cohorts.default_cohort import ensure_default_cohort, training_cohort_spec
     from cohorts.germline import RealGenotypeSource
-    from cohorts.score import score_cohort
     from cohorts.sim_effects import candidate_frame, effect_table, model_predictions, true_features
     from cohorts.simulate import simulate_cohort
     from cohorts.simulate_model import CANDIDATES
     from cohorts.storage import load_cohort
     from cohorts.train import GENOMIC_GROUPS, train_cohort
+    from recommender.cli import main as recommender_cli
     from recommender.models.bundle import ModelBundle
     from recommender.models.defaults import DEFAULT_BUNDLE_DIR, default_training_config
     from recommender.models.training import TrainingConfig
@@ -205,9 +205,9 @@ def main() -> int:
     work.mkdir(parents=True, exist_ok=True)
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
-    n_train, seed_train = training_cohort_spec()
-    train_dir = work / f"train_cohort_n{n_train}_seed{seed_train}"
-    ensure_default_cohort(train_dir, n=n_train, seed=seed_train)
+    n_train, seed_train, trial_train = training_cohort_spec()
+    train_dir = work / (f"train_cohort_n{n_train}_seed{seed_train}" + (f"_trial{trial_train:g}" if trial_train else ""))
+    ensure_default_cohort(train_dir, n=n_train, seed=seed_train, trial_share=trial_train)
     test_dir = work / f"test_cohort_n{args.test_n}_seed{args.test_seed}"
     if not test_dir.exists():
         simulate_cohort(args.test_n, args.test_seed, germline=RealGenotypeSource()).write(test_dir)
@@ -254,7 +254,11 @@ def main() -> int:
     for label, bdir in scored.items():
         out = work / f"score_{label.replace(' ', '_')}_n{args.score_n}_seed{args.score_seed}.parquet"
         if not out.exists():
-            score_cohort(score_dir, out, bundle=bdir, progress=False, workers=args.workers)
+            # the console entry point users run: `recommender cohort score DIR -o OUT --bundle B`
+            argv = ["cohort", "score", str(score_dir), "-o", str(out), "--bundle", str(bdir), "--no-progress",
+                    "--workers", str(args.workers)]
+            if recommender_cli(argv) != 0:
+                raise SystemExit(f"recommender {' '.join(argv)} failed")
         score_policies[f"{label}: ranking users see (cohort score rank 1)"] = policy_outcomes(s_util, _rank1(out), s_cancer)
         score_policies[f"{label}: model order (cohort score model_rank 1, no overlay)"] = policy_outcomes(
             s_util, _rank1(out, "model_rank"), s_cancer)
@@ -322,7 +326,8 @@ def main() -> int:
     timings["model order + effects"] = time.perf_counter() - t
 
     rng = np.random.default_rng(0)
-    print(f"train: {n_train} simulated patients, seed {seed_train}, real genotypes (the default bundle's cohort); "
+    print(f"train: {n_train} simulated patients, seed {seed_train}, {trial_train:.0%} randomised (trial component), "
+          "real genotypes (the default bundle's cohort); "
           f"test: {args.test_n} patients, seed {args.test_seed}; cohort score: {args.score_n} patients, seed "
           f"{args.score_seed}; real genotypes; bootstrap {args.bootstrap}")
     print("timings (noisy, shared machine): " + ", ".join(f"{k} {v:.0f} s" for k, v in timings.items()))

@@ -11,8 +11,8 @@ What is measured (one run)
   function (``cohorts.simulate_model.VUS_LOF_EFFECTS``). The variant-effect combination the product ships was
   fitted without BRCA1 (Vex-seq + ENIGMA BRCA2), so the hidden truth is not circular.
 * **Evaluated patients**: VUS carriers without a curated germline or somatic BRCA1/2 loss of function (their VUS is
-  their only BRCA finding). Each arm below is ranked by ``cohorts.score.score_cohort`` (= ``recommender cohort
-  score``, default bundle: PGx from the cohort VCF, DNA LM gene features of BRCA1/BRCA2 from the VCF, guidance
+  their only BRCA finding). Each arm below is ranked by ``recommender cohort score`` (the console entry
+  point, run in process: ``recommender.cli.main``; default bundle: PGx from the cohort VCF, DNA LM gene features of BRCA1/BRCA2 from the VCF, guidance
   and biomarker-eligibility overlay); the option at rank 1 is the choice the user sees.
 * **Arms** (what the product is given; everything else identical):
 
@@ -179,6 +179,21 @@ def arm_cohort(sim, pids: list[str], lof_pids: set[str], vcf: Path, out: Path):
         return c.write(out, overwrite=True)
 
 
+def _cohort_score_cli(argv: list[str]) -> dict:
+    """Run ``recommender <argv>`` (``cohort score ... --json``) through the console entry point; its summary."""
+    import contextlib
+    import io
+
+    from recommender.cli import main as recommender_cli
+
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        rc = recommender_cli(argv)
+    if rc != 0:
+        raise SystemExit(f"recommender {' '.join(argv)} failed (exit {rc})")
+    return json.loads(buf.getvalue())
+
+
 def _rank1(parquet: Path) -> pd.Series:
     df = pd.read_parquet(parquet, columns=["patient_id", "regimen", "rank"])
     return df[df["rank"] == 1].drop_duplicates("patient_id").set_index("patient_id")["regimen"]
@@ -207,7 +222,6 @@ def main(argv: list[str] | None = None) -> int:
 
     from cohorts.brca_vus import load_vus_variants
     from cohorts.germline import RealGenotypeSource
-    from cohorts.score import score_cohort
     from cohorts.simulate import simulate_cohort
 
     work = Path(a.workdir or tempfile.mkdtemp(prefix="eval_vus_parp-"))
@@ -295,10 +309,12 @@ def main(argv: list[str] | None = None) -> int:
             cdir = work / f"cohort_{arm}"
             arm_cohort(sim, todo, lof_sets[arm], vcf_without if arm == "B" else vcf_with, cdir)
             out = work / f"scores_{arm}.parquet"
-            summ = score_cohort(cdir, out, workers=a.workers, progress=False, chunk_size=250, dnalm_cache=cache)
-            stage_s[arm] = {k: round(v, 1) for k, v in summ.stage_seconds.items() if v >= 0.05}
-            if summ.skipped:
-                print(f"arm {arm}: skipped {summ.skipped}", flush=True)
+            summ = _cohort_score_cli(["cohort", "score", str(cdir), "-o", str(out), "--workers", str(a.workers),
+                                      "--chunk-size", "250", "--dnalm-cache", str(cache), "--no-progress", "--json",
+                                      "--overwrite"])
+            stage_s[arm] = {k: round(v, 1) for k, v in summ.get("stage_seconds", {}).items() if v >= 0.05}
+            if summ.get("skipped"):
+                print(f"arm {arm}: skipped {summ['skipped']}", flush=True)
             got = _rank1(out)
             ch = got if ch.empty else pd.concat([ch.drop(got.index, errors="ignore"), got])
         chosen[arm] = scored_cache[key] = ch

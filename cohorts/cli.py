@@ -93,6 +93,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     sim.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     sim.add_argument("--randomised", action="store_true",
                      help="assign treatments uniformly at random (default: by indication, confounded)")
+    sim.add_argument("--trial-share", type=float, default=0.0, metavar="SHARE",
+                     help="share of patients (0-1) randomised uniformly over their candidates, the rest assigned "
+                          "by indication: a registry pooling trial and routine-care patients (default 0)")
     sim.add_argument("--cancer-types", help="comma-separated OncoTree codes to simulate (default: the built-in mix)")
     sim.add_argument("--no-pgx-columns", action="store_true",
                      help="keep PGx phenotypes only in truth/germline (not as pgx_* patient columns)")
@@ -533,7 +536,8 @@ def _simulate(args: argparse.Namespace) -> int:
         from cohorts.germline import RealGenotypeSource
 
         source = RealGenotypeSource(args.genotypes, mode=args.germline_mode)
-    sim = simulate_cohort(args.patients, args.seed, randomised=args.randomised, cancer_mix=mix,
+    sim = simulate_cohort(args.patients, args.seed, randomised=args.randomised, trial_share=args.trial_share,
+                          cancer_mix=mix,
                           expose_pgx=not args.no_pgx_columns, germline=source, vus_rate=args.vus_rate,
                           vus_lof_share=args.vus_lof_share)
     cohort = sim.write(out, overwrite=args.overwrite)
@@ -548,7 +552,7 @@ def _simulate(args: argparse.Namespace) -> int:
     else:
         tables = ", ".join(f"{k} {v}" for k, v in info["tables"].items())
         print(f"simulated {args.patients} patients (seed {args.seed}, "
-              f"{'randomised' if args.randomised else 'assignment by indication'}) -> {out}")
+              f"{sim.provenance.notes[0].removeprefix('assignment: ')}) -> {out}")
         print(f"tables: {tables}; truth: {', '.join(f'{k} {v}' for k, v in info['truth_tables'].items())}")
         print(f"{seconds:.1f} s, {size / 1e6:.1f} MB on disk")
     return 0

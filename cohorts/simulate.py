@@ -129,6 +129,10 @@ class SimulatedCohort(LoadedCohort):
     stats: dict = field(default_factory=dict)
 
 
+#: Seed suffix of the trial-enrolment random stream (:func:`simulate_cohort`'s ``trial_share``).
+_TRIAL_STREAM = 7101
+
+
 def _sigmoid(x):
     return 1.0 / (1.0 + np.exp(-x))
 
@@ -150,6 +154,7 @@ def simulate_cohort(
     seed: int = 0,
     *,
     randomised: bool = False,
+    trial_share: float = 0.0,
     cancer_mix: dict[str, float] | None = None,
     germline: GermlineSource | None = None,
     expose_pgx: bool = True,
@@ -165,6 +170,14 @@ def simulate_cohort(
     randomised
         Assign treatments uniformly among the candidates (a randomised trial) instead of by
         indication (observational, confounded).
+    trial_share
+        Share of patients enrolled in a simulated randomised trial (default 0: none): their treatment is drawn
+        uniformly among their cancer type's candidates, the others' by indication. It is how a registry that
+        pools trial and routine-care patients looks, and it gives every candidate some patients of every kind
+        (overlap): without it, an effect the assignment almost never exposes (tamoxifen in ER-negative disease)
+        cannot be estimated by any learner. Enrolment is drawn from a separate random stream, independent of
+        the patient: with ``trial_share=0`` the cohort is identical to one simulated without the option.
+        Ignored when ``randomised`` (everyone is randomised).
     cancer_mix
         OncoTree code -> share (default :data:`cohorts.simulate_model.CANCER_MIX`).
     germline
@@ -192,11 +205,17 @@ def simulate_cohort(
                          fix=f"choose among {', '.join(M.CANCER_SETTINGS)}")
     if not 0.0 <= float(vus_rate) <= 1.0:
         raise UsageError(f"vus_rate = {vus_rate} outside 0-1", field="vus_rate", fix="give a share between 0 and 1")
+    if not 0.0 <= float(trial_share) <= 1.0:
+        raise UsageError(f"trial_share = {trial_share} outside 0-1", field="trial_share",
+                         fix="give a share between 0 and 1")
     if vus_lof_share is not None and not 0.0 <= float(vus_lof_share) <= 1.0:
         raise UsageError(f"vus_lof_share = {vus_lof_share} outside 0-1", field="vus_lof_share",
                          fix="give a share between 0 and 1, or leave it unset")
     start = time.perf_counter()
     rng = np.random.default_rng(seed)
+    # trial enrolment: its own stream (the main one draws the same numbers whatever the share)
+    in_trial = (np.zeros(n, dtype=bool) if randomised or not trial_share
+                else np.random.default_rng([seed, _TRIAL_STREAM]).random(n) < float(trial_share))
     germline = germline or PhenotypePriorSource()
 
     # -- cancer type, demographics ---------------------------------------------------------------
@@ -388,9 +407,11 @@ def simulate_cohort(
         else:
             e = np.exp(scores - scores.max(axis=1, keepdims=True))
             probs = e / e.sum(axis=1, keepdims=True)
+            probs[in_trial[idx]] = 1 / len(cands)
         pick = _choice_rows(rng, probs)
         for k, reg in enumerate(cands):
-            assign_rows.append(pd.DataFrame({"patient_id": idx, "regimen": reg, "propensity": probs[:, k]}))
+            assign_rows.append(pd.DataFrame({"patient_id": idx, "regimen": reg, "propensity": probs[:, k],
+                                             "randomised": bool(randomised) | in_trial[idx]}))
         rows = np.arange(len(idx))
         received[idx] = np.array(cands, dtype=object)[pick]
         outcome_cols["p_response"][idx] = p_resp[rows, pick]
@@ -504,20 +525,26 @@ def simulate_cohort(
                      f"{int((car & t['hidden_lof'].to_numpy(bool)[w]).sum())} truly loss of function (hidden truth: "
                      "ENIGMA class, cohorts/data/brca1_vus_enigma.tsv; truth/germline brca_vus_*)"),)
     seconds = time.perf_counter() - start
-    stats = {"n": n, "seed": seed, "randomised": randomised, "generation_seconds": round(seconds, 3),
+    trial_tag = f"-trial{float(trial_share):g}" if in_trial.any() else ""
+    assignment_note = ("randomised (uniform over candidates)" if randomised else
+                       f"by indication (confounded), {int(in_trial.sum())} of {n} patients "
+                       f"({float(trial_share):.0%}) randomised uniformly over the candidates (trial component)"
+                       if in_trial.any() else "by indication (confounded)")
+    stats = {"n": n, "seed": seed, "randomised": randomised, "trial_patients": int(in_trial.sum()),
+             "generation_seconds": round(seconds, 3),
              "regimens": {str(k): int(v) for k, v in pd.Series(received).value_counts().items()}}
     if vus is not None:
         stats["vus_carriers"] = int(vus["carrier"].sum())
     return SimulatedCohort(
-        name=f"simulated-{n}-seed{seed}{'-randomised' if randomised else ''}",
+        name=f"simulated-{n}-seed{seed}{'-randomised' if randomised else ''}{trial_tag}",
         tables={"patients": patients, "treatments": treatments, "outcomes": outcomes, "adverse_events": adverse,
                 "tumour_variants": tumour},
         truth_tables={"oracle": oracle, "germline": germ, "assignment": assignment},
         licence=Licence(name="CC0-1.0", note="synthetic data generated by cohorts.simulate"),
         provenance=Provenance(
-            source="simulated", source_version=f"{M.MODEL_VERSION}; seed {seed}",
+            source="simulated", source_version=f"{M.MODEL_VERSION}; seed {seed}{trial_tag.replace('-', '; ')}",
             citation="causal model: cohorts/simulate_model.py", loader="cohorts.simulate",
-            notes=(f"assignment: {'randomised (uniform over candidates)' if randomised else 'by indication (confounded)'}",
+            notes=(f"assignment: {assignment_note}",
                    f"germline: {g.description or type(germline).__name__}",
                    ("truth/oracle: expected outcome of every candidate (never training data); truth/germline: "
                     "true PGx phenotypes; truth/assignment: propensities"),

@@ -100,6 +100,16 @@ def test_import_summit_from_shared(shared_data, tmp_path, capsys):
     assert info["patients"] == 25 and info["regimens"] == {"neratinib": 25}
 
 
+def test_simulate_command_trial_share(tmp_path, capsys):
+    out = tmp_path / "sim"
+    assert main(["cohort", "simulate", "-n", "400", "--seed", "9", "--trial-share", "0.25", "--germline", "priors",
+                 "-o", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "randomised uniformly over the candidates (trial component)" in printed
+    assert main(["cohort", "simulate", "-n", "40", "--trial-share", "2", "--germline", "priors",
+                 "-o", str(tmp_path / "bad")]) == 2
+
+
 def test_simulate_command(tmp_path, capsys):
     out = tmp_path / "sim"
     assert main(["cohort", "simulate", "-n", "300", "--seed", "9", "--randomised", "--cancer-types", "COAD,LUAD",

@@ -60,3 +60,32 @@ def test_ensure_default_cohort_reuses_a_current_cohort(tmp_path, monkeypatch):
     stamp = (first.path / "manifest.json").stat().st_mtime_ns
     again = D.ensure_default_cohort(tmp_path / "default")
     assert again.n_patients == 100 and (again.path / "manifest.json").stat().st_mtime_ns == stamp
+
+
+def test_ensure_default_cohort_rebuilds_when_the_trial_share_differs(tmp_path, monkeypatch):
+    import cohorts.default_cohort as D
+
+    monkeypatch.setattr(D, "DEFAULT_N", 100)
+    D.ensure_default_cohort(tmp_path / "default")
+    mixed = D.ensure_default_cohort(tmp_path / "default", trial_share=0.5)
+    assert mixed.manifest.provenance.source_version.endswith("; trial0.5")
+    stamp = (mixed.path / "manifest.json").stat().st_mtime_ns
+    assert (D.ensure_default_cohort(tmp_path / "default", trial_share=0.5).path / "manifest.json").stat().st_mtime_ns == stamp
+    plain = D.ensure_default_cohort(tmp_path / "default")
+    assert "trial" not in plain.manifest.provenance.source_version
+
+
+def test_rebuild_command_trains_on_the_default_training_cohort_spec():
+    """The model card's rebuild command and ``training_cohort_spec`` (used by the benchmarks) name one cohort."""
+    import ast
+
+    from cohorts.default_cohort import training_cohort_spec
+    from recommender.models.defaults import REBUILD_COMMAND
+
+    code = REBUILD_COMMAND.split('-c "', 1)[1].rstrip('"')
+    call = next(node for node in ast.walk(ast.parse(code))
+                if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "simulate_cohort")
+    n, seed = (ast.literal_eval(a) for a in call.args)
+    keywords = {k.arg: k.value for k in call.keywords}
+    share = ast.literal_eval(keywords["trial_share"]) if "trial_share" in keywords else 0.0
+    assert (n, seed, share) == tuple(training_cohort_spec())

@@ -123,6 +123,35 @@ def test_confounding_by_indication_vs_randomised():
     assert np.allclose(a.groupby("patient_id")["propensity"].transform(lambda p: p - 1 / len(p)), 0)
 
 
+def test_trial_share_randomises_a_share_and_keeps_the_rest_of_the_cohort():
+    obs = simulate_cohort(3000, seed=4)
+    assert obs.tables["treatments"].equals(simulate_cohort(3000, seed=4, trial_share=0.0).tables["treatments"])
+    mixed = simulate_cohort(3000, seed=4, trial_share=0.3)
+    a = mixed.truth_tables["assignment"]
+    per_patient = a.groupby("patient_id")
+    randomised = per_patient["randomised"].first()
+    assert 0.25 < randomised.mean() < 0.35 and mixed.stats["trial_patients"] == int(randomised.sum())
+    uniform = per_patient["propensity"].agg(lambda p: bool(np.allclose(p, 1 / len(p))))
+    assert uniform[randomised].all() and not uniform[~randomised].all()
+    # patients not enrolled keep their treatment and everything else is drawn identically
+    tr_obs = obs.tables["treatments"].set_index("patient_id")["regimen"]
+    tr_mix = mixed.tables["treatments"].set_index("patient_id")["regimen"]
+    assert (tr_obs[~randomised.reindex(tr_obs.index).to_numpy()] == tr_mix[~randomised.reindex(tr_mix.index).to_numpy()]).all()
+    assert obs.tables["patients"].equals(mixed.tables["patients"])
+    assert "trial component" in mixed.provenance.notes[0] and "trial0.3" in mixed.provenance.source_version
+    # overlap where indication never goes: ER-negative breast cancers given tamoxifen
+    def er_negative_on_tamoxifen(sim):
+        t = sim.tables["treatments"].merge(sim.tables["patients"][["patient_id", "er_positive"]])
+        return int(((t["regimen"] == "tamoxifen") & t["er_positive"].eq(False)).sum())
+    assert er_negative_on_tamoxifen(mixed) > 3 * max(1, er_negative_on_tamoxifen(obs))
+
+
+@pytest.mark.parametrize("share", [-0.1, 1.5])
+def test_trial_share_outside_0_1_is_refused(share):
+    with pytest.raises(UsageError, match="trial_share"):
+        simulate_cohort(10, seed=0, trial_share=share)
+
+
 def test_germline_source_hook_is_used():
     class Fixed:
         def draw(self, n, rng, female_share):
