@@ -40,14 +40,16 @@ def main() -> None:
 
     warnings.simplefilter("ignore")
     from recommender.schema import load_patient
-    from recommender.scoring import score_patient, score_patients
+    from recommender.requests import RankingOptions
+    from recommender.scoring import ScoringContext, score_patient, score_patients
 
-    bundle = False if args.no_model else None
-    score_patient(DEMO, bundle=bundle)  # load everything once
+    context = ScoringContext(False if args.no_model else None)  # the bundle is loaded once, as the CLI does
+    ranking = RankingOptions(explain=not args.no_explain)
+    score_patient(DEMO, context=context)  # load everything once
     warm = []
     for _ in range(5):
         t = time.perf_counter()
-        score_patient(DEMO, bundle=bundle)
+        score_patient(DEMO, context=context)
         warm.append(time.perf_counter() - t)
     base = load_patient(DEMO)
     vcf = str((DEMO.parent / base.germline.path).resolve())
@@ -57,15 +59,14 @@ def main() -> None:
         patients.append(base.model_copy(update={"patient_id": f"BENCH-{i:04d}",
                                                 "germline": base.germline.model_copy(update={"path": vcf, "sample_id": s})}))
     t = time.perf_counter()
-    n = sum(1 for _ in score_patients(patients, bundle=bundle, explain=not args.no_explain))
+    n = sum(1 for _ in score_patients(patients, ranking=ranking, context=context))
     batch = time.perf_counter() - t
     from genomics.pgx import call_pgx_cohort
 
     t = time.perf_counter()
     by_sample = {p.sample: p for p in call_pgx_cohort(vcf, include_positions=False)}
     profiles = {p.patient_id: by_sample[p.germline.sample_id] for p in patients}
-    n2 = sum(1 for _ in score_patients(patients, bundle=bundle, pgx_profiles=profiles,
-                                        explain=not args.no_explain))
+    n2 = sum(1 for _ in score_patients(patients, pgx_profiles=profiles, ranking=ranking, context=context))
     batch2 = time.perf_counter() - t
     print(f"model available: {model.get('available')} ({model.get('bundle_id') or model.get('reason')})")
     print(f"{'measure':<38}{'value':>8}")

@@ -296,6 +296,7 @@ def test_cohort_rows_equal_single_patient_scores_with_dna_lm_features(lm_cohort,
     from cohorts.score import DNALM_CACHE_NAME, DNALM_FEATURES_NAME, _rows
     from cohorts.storage import _patients_from_tables, load_cohort
     from genomics.pgx import call_pgx
+    from recommender.requests import PatientInputs, RankingOptions
     from recommender.schema import TreatmentOption
     from recommender.scoring import score_patient
 
@@ -323,8 +324,8 @@ def test_cohort_rows_equal_single_patient_scores_with_dna_lm_features(lm_cohort,
             p = patients[pid]
             p = p.model_copy(update={"candidate_treatments": tuple(
                 TreatmentOption(regimen=r) for r in CANDIDATES[p.diagnosis.cancer_type])})
-            rec = score_patient(p, fill_missing_with_reference=True, explain=False,  # reads the VCF itself
-                                covariates=covs[pid])
+            rec = score_patient(p, inputs=PatientInputs(fill_missing_with_reference=True, covariates=covs[pid]),
+                                ranking=RankingOptions(explain=False))  # reads the VCF itself
             assert rec.provenance.inputs["germline_vcf"] == "germline.vcf.gz"
             profile = call_pgx(vcf, sample=p.germline.sample_id, fill_missing_with_reference=True,
                                include_positions=False, sex=p.demographics.sex)

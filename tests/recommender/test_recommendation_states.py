@@ -10,6 +10,7 @@ import json
 import pytest
 
 from recommender.recommendation import Recommendation
+from recommender.requests import RankingOptions
 from recommender.scoring import ScoringContext, score_patient
 from tests.recommender._scoring_support import COAD, StubBundle
 
@@ -53,7 +54,7 @@ def test_three_states_kept_apart_in_the_result(form_rec):
     assert flags["fluorouracil"].state == "not_assessed"        # guideline exists, genotype missing
     assert flags["oxaliplatin"].state == "no_guideline"         # no guideline for this drug
     assert flags["oxaliplatin"].label == "no guideline for this drug" and not flags["oxaliplatin"].missing_genes
-    with_vcf = score_patient(COAD, ["FOLFOX"], bundle=False).option("FOLFOX").pgx[0]
+    with_vcf = score_patient(COAD, ["FOLFOX"], context=ScoringContext(False)).option("FOLFOX").pgx[0]
     assert with_vcf.state == "guideline" and with_vcf.action == "standard"  # guideline applies and says X
 
 
@@ -125,7 +126,7 @@ def test_options_without_restricted_drugs_are_eligible(form_rec):
 
 def test_override_lifts_the_gate_and_says_so():
     rec = score_patient(_form_patient(), context=ScoringContext(StubBundle(_MODEL_PREFERS_PANI)),
-                        allow_avoid_first=True)
+                        ranking=RankingOptions(allow_avoid_first=True))
     assert rec.top.regimen == "FOLFOX+panitumumab"
     assert "kept by model order on request" in rec.top.rank_reason
 

@@ -9,14 +9,15 @@ import pytest
 
 from recommender.recommendation import Recommendation
 from recommender.report import render_report, write_report
-from recommender.scoring import score_patient
+from recommender.requests import PatientInputs
+from recommender.scoring import ScoringContext, score_patient
 from tests.recommender._scoring_support import BREAST, COAD, OUTSIDE_PM, StubBundle
 
 
 @pytest.fixture(scope="module")
 def breast_rec() -> Recommendation:
     stub = StubBundle({"tamoxifen": 0.9, "anastrozole": 0.5, "letrozole": 0.4}, tox={"Diarrhea": 0.1})
-    return score_patient(BREAST, bundle=stub, outside_calls=OUTSIDE_PM)
+    return score_patient(BREAST, inputs=PatientInputs(outside_calls=OUTSIDE_PM), context=ScoringContext(stub))
 
 
 def test_report_is_self_contained(breast_rec):
@@ -42,14 +43,14 @@ def test_values_are_escaped():
     data = json.loads(COAD.read_text())
     data["patient_id"] = "<script>alert(1)</script>"
     del data["germline"]
-    rec = score_patient(data, ["FOLFOX"], bundle=False)
+    rec = score_patient(data, ["FOLFOX"], context=ScoringContext(False))
     html = render_report(rec)
     assert "<script>alert(1)</script>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
 
 
 def test_model_unavailable_is_stated_and_no_numbers_are_invented():
-    rec = score_patient(COAD, ["FOLFOX", "CAPOX"], bundle=False)
+    rec = score_patient(COAD, ["FOLFOX", "CAPOX"], context=ScoringContext(False))
     html = render_report(rec)
     assert "Model numbers unavailable" in html and "switched off" in html
     assert "%" not in html.split("Options side by side")[1].split("Ranking rule")[0]
@@ -85,7 +86,7 @@ def _signed(rec: Recommendation, **kw):
 def form_rec() -> Recommendation:
     data = json.loads(COAD.read_text())
     data.pop("germline")
-    return score_patient(data, bundle=StubBundle({"FOLFOX+panitumumab": 0.6, "FOLFOX": 0.4}))
+    return score_patient(data, context=ScoringContext(StubBundle({"FOLFOX+panitumumab": 0.6, "FOLFOX": 0.4})))
 
 
 def test_signed_review_is_in_the_report_with_the_signed_version(form_rec):

@@ -120,11 +120,11 @@ def test_signed_review_is_in_the_pdf(tmp_path):
     _pdf_backend()
     from recommender.recommendation import SignedReview
     from recommender.report import render_signed_report
-    from recommender.scoring import score_patient
+    from recommender.scoring import ScoringContext, score_patient
     from recommender.store import json_sha256
     from tests.recommender._scoring_support import COAD
 
-    rec = score_patient(COAD, ["FOLFOX", "CAPOX"], bundle=False)
+    rec = score_patient(COAD, ["FOLFOX", "CAPOX"], context=ScoringContext(False))
     review = SignedReview(reviewer="dr.who", role="physician", signed_at="2026-12-06T12:00:00+00:00",
                           decision="accept", chosen_option="CAPOX", comment="agreed at tumour board",
                           shown_sha256=json_sha256(rec.to_json()), review_id=7)

@@ -26,6 +26,14 @@ def test_old_keywords_still_work_with_a_deprecation_warning_and_give_the_same_re
     assert _ranked(old) == _ranked(new)
 
 
+def test_old_keywords_outside_pytest_warns_fail_the_test_suite() -> None:
+    """pyproject's filterwarnings turns the deprecation into an error, so no test uses the old keywords by accident."""
+    with pytest.raises(DeprecationWarning, match=r"^score_patient\(\): .* are deprecated and will be removed"):
+        score_patient(DEMO_PATIENT, bundle=False)
+    with pytest.raises(DeprecationWarning, match=r"^score_patients\(\): .* are deprecated and will be removed"):
+        list(score_patients([DEMO_PATIENT], explain=False))
+
+
 def test_unknown_keyword_is_a_type_error() -> None:
     with pytest.raises(TypeError, match="germline"):
         score_patient(DEMO_PATIENT, germline="x.vcf")
