@@ -6,7 +6,8 @@ Predictive metrics use the treatment each patient received (observed outcomes):
   score, and a binned reliability curve (10 equal-width bins of predicted probability) with the
   expected calibration error (ECE = sum over bins of ``n_bin / n * |mean predicted - observed|``);
 * PFS and OS, from the survival model the bundle predicts with (its cross-validated choice): Harrell's C
-  (risk = log relative hazard), Antolini's C^td and the IPCW integrated Brier score (pycox conventions,
+  (risk = the model's risk score: its log relative hazard, or minus its curves' RMST for a mixture that
+  ranks by its curves), Antolini's C^td and the IPCW integrated Brier score (pycox conventions,
   :mod:`cohorts.evaluation.metrics`), and calibration at the median follow-up (predicted survival vs
   Kaplan-Meier in 10 equal groups), all read from the exact step function (every training event time), each
   with a percentile bootstrap interval over the evaluated patients (:func:`survival_metrics`).

@@ -113,7 +113,8 @@ ROW_SCHEMA = pa.schema([
     ("model_bundle_id", pa.string()),
     ("model_bundle_sha256", pa.string()),
     ("dnalm_model", pa.string()),  # DNA LM that scored the patient's variants in the bundle's DNA LM genes, or null
-    ("pfs_risk", pa.float64()),  # log relative hazard of the bundle's PFS model for this option (higher = worse)
+    ("pfs_risk", pa.float64()),  # risk score of the bundle's PFS model for this option (higher = worse): its log
+    # relative hazard, or minus the RMST in days of its curves for a curve mixture ranking by its curves
     ("os_risk", pa.float64()),
 ])
 

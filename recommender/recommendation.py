@@ -111,7 +111,9 @@ class SurvivalPrediction(_Frozen):
     survival: tuple[float, ...] = ()
     drivers: tuple[str, ...] = ()
     driver_details: tuple[str, ...] = ()
-    #: Log relative hazard of the model behind the curve (higher = worse; comparable within one bundle).
+    #: Risk score of the model behind the curve (higher = worse; comparable within one bundle): its log relative
+    #: hazard, or minus the restricted mean survival time in days of its curves for a curve mixture that ranks by
+    #: them (``CurveMixture.risk_score_``).
     risk: float | None = None
 
     def survival_at(self, days: float) -> float | None:

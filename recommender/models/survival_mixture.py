@@ -2,11 +2,18 @@
 
 Every survival candidate of the product ranks patients by one log hazard; until now its curves were one
 Breslow baseline of that log hazard, so curves never crossed and Antolini's C^td equalled Harrell's C.
-:class:`CurveMixture` keeps the selected model's log hazard for ranking (``predict_risk``: Harrell's C and the
-``risk`` column do not change) and predicts curves as ``S(t | x) = sum_k a_k S_k(t | x)`` over members' own
-curves (``a_k >= 0``, ``sum a_k = 1``): the random survival forest's ensemble Nelson-Aalen curves, the AFT
-model's log-normal curves, Breslow curves. A mixture of survival functions is a survival function (monotone,
+:class:`CurveMixture` predicts curves as ``S(t | x) = sum_k a_k S_k(t | x)`` over members' own curves
+(``a_k >= 0``, ``sum a_k = 1``): the random survival forest's ensemble Nelson-Aalen curves, the AFT model's
+log-normal curves, Breslow curves. A mixture of survival functions is a survival function (monotone,
 ``S(0) = 1``), and may cross.
+
+Its risk score (``predict_risk``: the ``risk`` column, Harrell's C) is one of :data:`RISK_SCORES`: the
+selected model's log hazard (``"log_hazard"``, the only score of bundles before the choice), or minus the
+restricted mean survival time of the mixture's own curves up to the last time of a stored grid (``"rmst"``,
+:func:`rmst_risk`), which orders patients as their curves whenever the curves do not cross.
+:func:`compare_curve_forms` scores both by out-of-fold Harrell's C and :func:`choose_risk_score` applies the
+rule fixed before any result was seen: the curve-derived score only when the mixture is the curve form and its
+out-of-fold C is higher than the log hazard's.
 
 The weights minimise the IPCW integrated Brier score (pycox's definition, Graf et al. 1999): the score is a
 weighted sum of squares ``(1{T_i > t} - S_i(t))^2``, so it is a quadratic in ``a`` and the weights come from a
@@ -34,17 +41,50 @@ from recommender.models._base import (
     read_json,
     write_json,
 )
+from recommender.models._survival_input import check_finite_prediction_input
 from recommender.models.survival import BlendedSurvival, _SurvivalBase, display_grid, load_survival_model
 from recommender.models.survival_metrics import antolini_c_td, brier_design, integrated_brier
 
-__all__ = ["CTD_TOLERANCE", "CURVE_FORMS", "SELECTED_FORMS", "CurveMixture", "antolini_c_td", "brier_design",
-           "choose_curve_form", "compare_curve_forms", "curve_grid", "fit_mixture_weights", "integrated_brier",
-           "member_curves"]
+__all__ = ["CTD_TOLERANCE", "CURVE_FORMS", "RISK_CRITERION", "RISK_SCORES", "SELECTED_FORMS", "CurveMixture", "antolini_c_td",
+           "brier_design", "choose_curve_form", "choose_risk_score", "compare_curve_forms", "curve_grid",
+           "fit_mixture_weights", "integrated_brier", "member_curves", "rmst_risk"]
 
 #: How a member's curves are computed: its Breslow baseline of its log hazard, or its own ("native") curves
 #: (:meth:`~recommender.models.survival_forest.SurvivalForest.predict_survival_native`,
 #: :meth:`~recommender.models.survival_aft.BoostedAFT.predict_survival_native`).
 CURVE_FORMS = ("breslow", "native")
+
+#: What a :class:`CurveMixture` ranks patients by: the selected model's log hazard, or minus the restricted mean
+#: survival time of the mixture's curves (:func:`rmst_risk`).
+RISK_SCORES = ("log_hazard", "rmst")
+
+
+def rmst_risk(curves: Any, times: Any) -> np.ndarray:
+    """Minus the restricted mean survival time up to ``times[-1]``: ``-int_0^tau S(t) dt`` (higher = worse).
+
+    ``curves`` is ``(n, len(times))``, ``S`` at increasing ``times >= 0``, read as a right-continuous step
+    function with ``S = 1`` before the first time (the area ``cohort evaluate`` reports as ``rmst_days``):
+    ``sum_j S(t_{j-1}) (t_j - t_{j-1})`` with ``t_0 = 0``, ``S(t_0) = 1``. It is linear in the curves (the
+    score of a mixture is the same weighted mean of its members' scores) and bounded by ``tau``. When one curve
+    is nowhere below another on the grid, its score is not higher; strictly lower when it is above at a grid
+    time before ``tau``.
+    """
+    t = np.asarray(times, dtype="float64").ravel()
+    S = np.asarray(curves, dtype="float64")
+    if S.ndim != 2 or S.shape[1] != len(t) or not len(t):
+        raise ValueError(f"curves of shape {S.shape} do not match {len(t)} times")
+    if not np.isfinite(t).all() or (t < 0).any() or (np.diff(t) <= 0).any():
+        raise ValueError("the RMST times must be finite, non-negative and strictly increasing")
+    widths = np.diff(np.concatenate([[0.0], t]))
+    prev = np.column_stack([np.ones(len(S)), S[:, :-1]])
+    return -(prev * widths).sum(axis=1)
+
+
+def _risk_times(times: Any) -> np.ndarray:
+    t = np.asarray(times, dtype="float64").ravel()
+    if len(t) < 2 or not np.isfinite(t).all() or (t < 0).any() or (np.diff(t) <= 0).any():
+        raise ValueError("the RMST risk needs at least two finite, non-negative, strictly increasing times")
+    return t
 
 
 def member_curves(model: Any, form: str, X: Any, times: Any) -> np.ndarray:
@@ -87,17 +127,20 @@ def fit_mixture_weights(curves: list[np.ndarray], time: Any, event: Any, grid: A
 
 # -- the mixture model ---------------------------------------------------------------------------------
 class CurveMixture(_SurvivalBase):
-    """The selected model's log hazard for ranking; a weighted mixture of members' own curves for survival.
+    """A weighted mixture of members' own curves for survival; a log hazard or the curves' RMST for ranking.
 
     Built from fitted models with :meth:`from_fitted` (no ``fit``: the weights come from out-of-fold curves
     in :func:`recommender.models.training.select_survival_model`).
 
     Attributes
     ----------
-    risk_model_ : fitted survival model whose ``predict_risk`` is this model's
+    risk_model_ : fitted survival model whose log hazard is the risk score when ``risk_score_ == "log_hazard"``
     members_ : list of fitted survival models; forms_ : their curve forms (:data:`CURVE_FORMS`)
     weights_ : numpy array, one non-negative weight per member, summing to 1
     labels_ : list of str, a name per member (recorded in the bundle)
+    risk_score_ : str, one of :data:`RISK_SCORES` (``"log_hazard"`` for bundles saved before the choice)
+    risk_times_ : numpy array or None; with ``"rmst"``, the grid :func:`rmst_risk` integrates the curves on
+        (:func:`curve_grid` of the training rows, the grid the out-of-fold comparison used)
     """
 
     def __init__(self) -> None:
@@ -109,8 +152,14 @@ class CurveMixture(_SurvivalBase):
 
     @classmethod
     def from_fitted(cls, risk_model: Any, members: list[Any], forms: list[str], weights: Any,
-                    labels: list[str] | None = None) -> CurveMixture:
-        """A mixture of fitted ``members`` (curve ``forms``) with ``weights``, ranking by ``risk_model``."""
+                    labels: list[str] | None = None, *, risk_score: str = "log_hazard",
+                    risk_times: Any = None) -> CurveMixture:
+        """A mixture of fitted ``members`` (curve ``forms``) with ``weights``, ranking by ``risk_model``'s log
+        hazard (``risk_score="log_hazard"``) or by :func:`rmst_risk` of its curves at ``risk_times``
+        (``"rmst"``)."""
+        if risk_score not in RISK_SCORES:
+            raise ValueError(f"unknown risk score {risk_score!r}; choose from {', '.join(RISK_SCORES)}")
+        rt = _risk_times(risk_times) if risk_score == "rmst" else None
         w = np.asarray(weights, dtype="float64")
         if len(members) != len(forms) or w.shape != (len(members),) or not len(members):
             raise ValueError("one form and one weight per member, at least one member")
@@ -125,6 +174,7 @@ class CurveMixture(_SurvivalBase):
         est.weights_ = w / w.sum()
         est.labels_ = list(labels) if labels is not None else [f"{type(m).__name__}:{f}" for m, f in
                                                                 zip(members, forms, strict=True)]
+        est.risk_score_, est.risk_times_ = risk_score, rt
         est._adopt(risk_model)
         return est
 
@@ -135,19 +185,25 @@ class CurveMixture(_SurvivalBase):
         self.time_grid_ = display_grid(self.baseline_times_)
 
     def _lp(self, frame: pd.DataFrame) -> np.ndarray:
+        """The risk score: the risk model's log hazard, or :func:`rmst_risk` of the curves (``risk_score_``)."""
+        if getattr(self, "risk_score_", "log_hazard") == "rmst":
+            return rmst_risk(self._mix(frame, self.risk_times_), self.risk_times_)
         return self.risk_model_.predict_risk(frame)
+
+    def _mix(self, frame: pd.DataFrame, grid: np.ndarray) -> np.ndarray:
+        total = np.zeros((len(frame), len(grid)))
+        for m, f, a in zip(self.members_, self.forms_, self.weights_, strict=True):
+            if a > 0:
+                total += a * member_curves(m, f, frame, grid)
+        return np.clip(total, 0.0, 1.0)
 
     def predict_survival(self, X: Any, times: Any = None) -> pd.DataFrame:
         """``sum_k a_k S_k(t | x)`` at ``times`` (default: ``time_grid_``)."""
         check_fitted(self, "members_")
         frame = as_frame(X, list(self.feature_names_in_), estimator="CurveMixture")
         grid = np.asarray(self.time_grid_ if times is None else times, dtype="float64")
-        total = np.zeros((len(frame), len(grid)))
-        for m, f, a in zip(self.members_, self.forms_, self.weights_, strict=True):
-            if a > 0:
-                total += a * member_curves(m, f, frame, grid)
         index = X.index if isinstance(X, pd.DataFrame) else None
-        return pd.DataFrame(np.clip(total, 0.0, 1.0), columns=grid, index=index)
+        return pd.DataFrame(self._mix(frame, grid), columns=grid, index=index)
 
     def survival_from_risk(self, lp: np.ndarray, times: Any = None, *, index: Any = None) -> pd.DataFrame:
         raise ModelError("a CurveMixture's curves are not a function of its risk score", field="CurveMixture",
@@ -161,14 +217,25 @@ class CurveMixture(_SurvivalBase):
         return self.predict_outputs(X)[1]
 
     def predict_outputs(self, X: Any, times: Any = None) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
-        """``(risk, median, curves)``: the median from the curve at every training event time (``NaN``: not
-        reached), the curves at ``times`` (default ``time_grid_``)."""
-        risk = self.predict_risk(X)
+        """``(risk, median, curves)``: the risk score (:meth:`predict_risk`), the median from the curve at every
+        training event time (``NaN``: not reached), the curves at ``times`` (default ``time_grid_``); one pass
+        over the members."""
+        rmst = getattr(self, "risk_score_", "log_hazard") == "rmst"
+        risk = None if rmst else self.predict_risk(X)
         full = self.full_times()
         grid = np.asarray(self.time_grid_ if times is None else times, dtype="float64")
         both = np.union1d(full, grid)
-        curves = self.predict_survival(X, times=both)
-        vals = curves.to_numpy()
+        if rmst:
+            check_fitted(self, "members_")
+            frame = as_frame(X, list(self.feature_names_in_), estimator="CurveMixture")
+            check_finite_prediction_input(frame)
+            both = np.union1d(both, self.risk_times_)
+            vals = self._mix(frame, both)
+            risk = rmst_risk(vals[:, np.searchsorted(both, self.risk_times_)], self.risk_times_)
+            curves = pd.DataFrame(vals, columns=both, index=X.index if isinstance(X, pd.DataFrame) else None)
+        else:
+            curves = self.predict_survival(X, times=both)
+            vals = curves.to_numpy()
         below = vals[:, np.searchsorted(both, full)] <= 0.5
         median = np.where(below.any(axis=1), full[np.argmax(below, axis=1)], np.nan)
         return risk, median, curves.loc[:, grid]
@@ -194,6 +261,9 @@ class CurveMixture(_SurvivalBase):
             return {"name": saved[id(model)]}
 
         meta = {"class": "CurveMixture", "risk_model": spec(self.risk_model_),
+                "risk_score": getattr(self, "risk_score_", "log_hazard"),
+                "risk_times": None if getattr(self, "risk_times_", None) is None else
+                [float(x) for x in self.risk_times_],
                 "members": [{"model": spec(m), "form": f, "weight": float(a), "label": lab}
                             for m, f, a, lab in zip(self.members_, self.forms_, self.weights_, self.labels_,
                                                     strict=True)]}
@@ -231,7 +301,12 @@ class CurveMixture(_SurvivalBase):
             forms = [str(m["form"]) for m in meta["members"]]
             weights = [float(m["weight"]) for m in meta["members"]]
             labels = [str(m.get("label", "")) for m in meta["members"]]
-            return cls.from_fitted(risk, members, forms, weights, labels)
+            # bundles saved before the risk-score choice have no "risk_score": they keep the log hazard
+            risk_score = meta.get("risk_score", "log_hazard")
+            if not isinstance(risk_score, str):
+                raise TypeError(f"risk_score must be a string, not {type(risk_score).__name__}")
+            return cls.from_fitted(risk, members, forms, weights, labels, risk_score=risk_score,
+                                   risk_times=meta.get("risk_times"))
         except (KeyError, TypeError, ValueError) as err:
             raise BundleIntegrityError(f"the curve mixture is malformed: {err}", file=path,
                                        fix="rebuild the model bundle with this package version") from None
@@ -263,6 +338,29 @@ def choose_curve_form(forms: dict[str, dict[str, float]], tolerance: float = CTD
     return min(eligible, key=lambda f: (round(forms[f]["ibs"], 10), order.index(f)))
 
 
+def choose_risk_score(form: str, scores: dict[str, dict[str, Any]]) -> str:
+    """The bundle's risk score (:data:`RISK_SCORES`), by a rule fixed before any result was seen.
+
+    ``"rmst"`` (minus the restricted mean survival time of the mixture's curves) when the curve ``form`` is
+    ``"mixture"`` and the mean out-of-fold Harrell's C of that score (``scores["rmst"]["c"]``) is strictly higher
+    than the selected model's log hazard's (``scores["log_hazard"]["c"]``); otherwise ``"log_hazard"``.
+    """
+    if form != "mixture":
+        return "log_hazard"
+    c_lh = (scores.get("log_hazard") or {}).get("c")
+    c_rm = (scores.get("rmst") or {}).get("c")
+    if c_lh is None or c_rm is None or not (np.isfinite(c_lh) and np.isfinite(c_rm)):
+        return "log_hazard"
+    return "rmst" if c_rm > c_lh else "log_hazard"
+
+
+#: How the risk score is chosen (recorded in the bundle metadata and the model card).
+RISK_CRITERION = ("minus the restricted mean survival time of the mixture's curves (area under the curve up to the "
+                  "last time of the comparison grid, the longest training follow-up) when the curve form is the "
+                  "mixture and its mean out-of-fold Harrell's C is higher than the selected model's log hazard's; "
+                  "otherwise the selected model's log hazard")
+
+
 def _ph_curves(lp_fit: np.ndarray, lp_val: np.ndarray, t_fit: np.ndarray, e_fit: np.ndarray,
                w_fit: np.ndarray | None, grid: np.ndarray) -> np.ndarray:
     from recommender.models.survival import breslow
@@ -291,8 +389,13 @@ def compare_curve_forms(*, selected: str, oof_lp: np.ndarray, insample_lp: list[
     Fold ``k``'s IBS uses its rows' censoring Kaplan-Meier and ``ibs_grid``; C^td reads the curves at ``grid``.
     The chosen form has the lowest mean IBS among the forms whose mean C^td is within :data:`CTD_TOLERANCE` of
     the best. The weights of the final mixture are fitted on all out-of-fold curves.
+
+    The risk scores (report key ``risk_scores``) are scored per fold by Harrell's C (lifelines, as the
+    candidates' cross-validated C): ``log_hazard``, the selected model's out-of-fold log hazard ``oof_lp``, and
+    ``rmst``, :func:`rmst_risk` of the fold's out-of-fold mixture curves on ``grid``; ``risk_score`` is
+    :func:`choose_risk_score` of the chosen form.
     """
-    from recommender.models.training import calibration_slope
+    from recommender.models.training import _c_index, calibration_slope
 
     time, event = np.asarray(time, dtype="float64"), np.asarray(event, dtype=bool)
     weights, oof_lp = np.asarray(weights, dtype="float64"), np.asarray(oof_lp, dtype="float64")
@@ -331,12 +434,20 @@ def compare_curve_forms(*, selected: str, oof_lp: np.ndarray, insample_lp: list[
     forms = {"breslow_ipw": score(curves["selected:breslow_ipw"]), "breslow": score(curves["selected:breslow"]),
              "mixture": score(mix)}
     chosen = choose_curve_form(forms)
+
+    def harrell(risk: np.ndarray) -> dict[str, Any]:
+        per = [_c_index(time[fold_of == k], event[fold_of == k], risk[fold_of == k]) for k in range(folds)]
+        vals = [float(x) for x in per if x is not None]
+        return {"c": float(np.mean(vals)) if vals else None, "c_folds": [round(x, 5) for x in vals]}
+
+    risk_scores = {"log_hazard": harrell(oof_lp), "rmst": harrell(rmst_risk(mix, grid))}
     final = fit_mixture_weights([pool[m][:, at] for m in labels], time, event, ibs_grid)
     return {"selected": chosen,
             "criterion": (f"lowest mean out-of-fold integrated Brier score (pycox IPCW, {IBS_GRID_POINTS}-point grid "
                           f"over the training times) among the curve forms whose mean out-of-fold Antolini C^td is "
-                          f"within {CTD_TOLERANCE} of the best form's; the risk score (Harrell's C) is the selected "
-                          f"model's log hazard in every form"),
+                          f"within {CTD_TOLERANCE} of the best form's"),
+            "risk_score": choose_risk_score(chosen, risk_scores), "risk_scores": risk_scores,
+            "risk_criterion": RISK_CRITERION,
             "ranking_model": selected, "forms": forms,
             "members": {m: score(pool[m]) for m in labels},
             "mixture_weights": {m: float(x) for m, x in zip(labels, final, strict=True) if x > 0},

@@ -566,8 +566,11 @@ def select_survival_model(X: pd.DataFrame, time: np.ndarray, event: np.ndarray, 
                                             time=time, event=event, weights=w, grid=grid, ibs_grid=ibs_grid,
                                             member_oof=member_oof, recalibrate=cfg.recalibrate)
         if cfg.survival_curves != "auto":
+            from recommender.models.survival_mixture import choose_risk_score
+
             curves_report["selected"] = cfg.survival_curves
             curves_report["criterion"] = f"fixed by the configuration (survival_curves={cfg.survival_curves!r})"
+            curves_report["risk_score"] = choose_risk_score(cfg.survival_curves, curves_report["risk_scores"])
     report = {"selected": best, "folds": cfg.cv_folds, "metric": "mean Harrell's C over folds (log hazard)",
               "calibration_slope": slope,
               "calibration_slope_method": ("Cox regression of the event times on the out-of-fold standardised "
@@ -680,8 +683,9 @@ def _apply_curve_form(chosen: Any, curves: Mapping[str, Any] | None, X: pd.DataF
     """The final survival model in the curve form chosen by :func:`select_survival_model` (``curves`` report).
 
     ``breslow_ipw``: ``chosen`` as it is; ``breslow``: its log hazard with a Breslow baseline fitted without the
-    inverse-propensity weights; ``mixture``: a :class:`~recommender.models.survival_mixture.CurveMixture` ranking
-    by ``chosen`` with the members' curves (fitted on all rows) and the out-of-fold weights.
+    inverse-propensity weights; ``mixture``: a :class:`~recommender.models.survival_mixture.CurveMixture` with the
+    members' curves (fitted on all rows) and the out-of-fold weights, ranking by ``chosen``'s log hazard or, when
+    the report's ``risk_score`` is ``"rmst"``, by minus the RMST of its curves on the comparison grid of ``t, e``.
     """
     form = (curves or {}).get("selected", "breslow_ipw")
     if form == "breslow_ipw":
@@ -698,7 +702,7 @@ def _apply_curve_form(chosen: Any, curves: Mapping[str, Any] | None, X: pd.DataF
     if form != "mixture":
         raise ModelError(f"unknown survival curve form {form!r}", field="survival_curves",
                          fix="choose auto, breslow_ipw, breslow or mixture")
-    from recommender.models.survival_mixture import CurveMixture
+    from recommender.models.survival_mixture import CurveMixture, curve_grid
 
     members, forms, labels = [], [], []
     for label in curves["mixture_weights"]:
@@ -712,7 +716,10 @@ def _apply_curve_form(chosen: Any, curves: Mapping[str, Any] | None, X: pd.DataF
             members.append(fitted[name])
             forms.append(form_m)
         labels.append(label)
-    return CurveMixture.from_fitted(chosen, members, forms, list(curves["mixture_weights"].values()), labels)
+    risk_score = curves.get("risk_score", "log_hazard")
+    return CurveMixture.from_fitted(chosen, members, forms, list(curves["mixture_weights"].values()), labels,
+                                    risk_score=risk_score,
+                                    risk_times=curve_grid(t, e)[0] if risk_score == "rmst" else None)
 
 
 def train_bundle(
@@ -866,6 +873,7 @@ def train_bundle(
             chosen = _apply_curve_form(chosen, report.get("curves"), Xs, ts, es, ws, bp, cfg, fitted)
             if report.get("curves"):
                 m_end["survival_curves"] = report["curves"]["selected"]
+                m_end["risk_score"] = report["curves"].get("risk_score", "log_hazard")
             if chosen is not fitted.get("boosted"):
                 models["selected"] = chosen
             m_end["selected_model"] = name
@@ -979,6 +987,10 @@ def _fmt(v: Any) -> str:
     return "n/a" if v is None else f"{v:.3f}" if isinstance(v, float) else str(v)
 
 
+def _fmt4(v: Any) -> str:
+    return f"{v:.4f}" if isinstance(v, float) else "n/a"
+
+
 def _simulated(meta: Mapping[str, Any]) -> bool:
     text = f"{meta.get('trained_on', '')} {meta.get('cohort_description', '')}".lower()
     return "simulat" in text or "synthetic" in text or not meta.get("training_licence")
@@ -1083,6 +1095,15 @@ def model_card(bundle: ModelBundle) -> str:
                                          for f, v in cur["forms"].items())
                              + ("; mixture weights " + ", ".join(f"{k} {v:.2f}" for k, v in cur["mixture_weights"].items())
                                 if cur["selected"] == "mixture" else ""))
+                rs = cur.get("risk_scores")
+                if rs:
+                    lines.append(f"- {end.upper()} risk score (`risk`, Harrell's C): "
+                                 + ("minus the restricted mean survival time of the mixture's curves"
+                                    if cur.get("risk_score") == "rmst" else "the selected model's log hazard")
+                                 + f"; out-of-fold Harrell's C: log hazard {_fmt4((rs.get('log_hazard') or {}).get('c'))}"
+                                 f", mixture RMST {_fmt4((rs.get('rmst') or {}).get('c'))}. Rule: "
+                                 f"{cur.get('risk_criterion')}. Explanations (drivers) decompose the boosted "
+                                 "model's log hazard, not this score")
     ev = m.get("evaluation")
     if ev:
         lines += ["", "## Test-split evaluation (`recommender cohort evaluate`)", "", ev]

@@ -21,8 +21,10 @@ from recommender.models.survival_mixture import (
     CurveMixture,
     antolini_c_td,
     choose_curve_form,
+    choose_risk_score,
     fit_mixture_weights,
     integrated_brier,
+    rmst_risk,
 )
 from recommender.models.training import (
     TrainingConfig,
@@ -251,7 +253,14 @@ def test_cross_validated_selection_records_the_curve_criterion_and_builds_the_mi
     assert isinstance(final, CurveMixture)
     assert final.labels_ == list(cur["mixture_weights"])
     _check_survival_curves(final.predict_survival(X, times=final.full_times()).to_numpy(), final.full_times())
-    np.testing.assert_allclose(final.predict_risk(X), chosen.predict_risk(X))
+    rs = cur["risk_scores"]
+    assert rs["log_hazard"]["c"] == pytest.approx(report["cv_c_index"][name])  # the selection's own C
+    assert cur["risk_score"] == choose_risk_score("mixture", rs) and final.risk_score_ == cur["risk_score"]
+    if cur["risk_score"] == "log_hazard":
+        np.testing.assert_allclose(final.predict_risk(X), chosen.predict_risk(X))
+    else:
+        times = final.risk_times_
+        np.testing.assert_allclose(final.predict_risk(X), rmst_risk(final.predict_survival(X, times).to_numpy(), times))
 
 
 def test_automatic_choice_follows_the_criterion_and_breslow_ipw_skips_the_curves():
@@ -293,6 +302,26 @@ def test_a_bundle_with_mixture_curves_saves_loads_predicts_and_records_the_crite
     assert a == b
     pfs = a[0]["survival"]["pfs"]
     assert pfs["survival"][0] == pytest.approx(1.0) and np.all(np.diff(pfs["survival"]) <= 1e-12)
+    assert sel["risk_score"] == cur["risk_score"] == bundle.survival["pfs"]["selected"].risk_score_
+    assert "PFS risk score (`risk`, Harrell's C)" in bundle.model_card
+    assert "drivers) decompose the boosted model's log hazard" in bundle.model_card
+
+    # the same bundle ranking by its curves' RMST: predictions, explanations and the saved flag follow
+    mix = bundle.survival["pfs"]["selected"]
+    bundle.survival["pfs"]["selected"] = CurveMixture.from_fitted(
+        mix.risk_model_, mix.members_, mix.forms_, mix.weights_, mix.labels_, risk_score="rmst",
+        risk_times=mix.full_times())
+    bundle.save(tmp_path / "rmst")
+    back = ModelBundle.load(tmp_path / "rmst", expected_schema=default_feature_schema())
+    assert back.survival["pfs"]["selected"].risk_score_ == "rmst"
+    opts = back.predict_options(patient, explain=True)
+    got = [x.to_dict() for x in opts]
+    assert got == [x.to_dict() for x in bundle.predict_options(patient, explain=True)]
+    for o, before in zip(got, a, strict=True):
+        s_new, s_old = o["survival"]["pfs"], before["survival"]["pfs"]
+        assert s_new["survival"] == s_old["survival"] and s_new["median_days"] == s_old["median_days"]
+        assert -max(mix.full_times()) <= s_new["risk"] < 0  # minus an RMST in days, up to the last event time
+        assert s_new["drivers"]  # explanations still come from the boosted model's log hazard
 
 
 def test_an_unknown_curve_form_is_refused_before_any_fit():
@@ -300,3 +329,154 @@ def test_an_unknown_curve_form_is_refused_before_any_fit():
     with pytest.raises(ModelError, match="survival curve form"):
         select_survival_model(X, t, e, config=TrainingConfig(survival_candidates=("cox",), cv_folds=3,
                                                              survival_curves="smooth"))
+
+
+# -- the risk score of a mixture: its curves' restricted mean survival time, chosen out of fold ----------------
+def test_rmst_risk_is_minus_the_area_under_the_step_curve_and_linear_in_the_curves():
+    times = np.array([1.0, 2.0, 4.0])
+    S = np.array([[0.9, 0.5, 0.2], [1.0, 1.0, 1.0]])
+    # 1 * 1 + 0.9 * 1 + 0.5 * 2 = 2.9; a flat curve: tau = 4
+    np.testing.assert_allclose(rmst_risk(S, times), [-2.9, -4.0])
+    T = np.array([[0.5, 0.4, 0.1], [0.8, 0.2, 0.0]])
+    np.testing.assert_allclose(rmst_risk(0.3 * S + 0.7 * T, times), 0.3 * rmst_risk(S, times) + 0.7 * rmst_risk(T, times))
+    with pytest.raises(ValueError):
+        rmst_risk(S, [2.0, 1.0, 4.0])
+    with pytest.raises(ValueError):
+        rmst_risk(S, [1.0, 2.0])
+
+
+def test_rmst_risk_orders_patients_exactly_as_their_curves_when_curves_do_not_cross(fitted):
+    X, _t, _e, forest, aft, cox = fitted
+    times = cox.full_times()
+    # proportional-hazards curves never cross: the RMST risk orders patients as the log hazard does
+    mix = CurveMixture.from_fitted(cox, [cox], ["breslow"], [1.0], risk_score="rmst", risk_times=times)
+    lp, risk = cox.predict_risk(X), mix.predict_risk(X)
+    assert np.array_equal(np.argsort(lp, kind="stable"), np.argsort(risk, kind="stable"))
+    assert (np.sign(np.subtract.outer(lp, lp)) == np.sign(np.subtract.outer(risk, risk))).all()
+    # a mixture whose curves may cross: every pair whose curves do not cross is ordered as its curves
+    mix = CurveMixture.from_fitted(cox, [forest, aft, cox], ["native", "native", "breslow"], [0.5, 0.3, 0.2],
+                                   risk_score="rmst", risk_times=times)
+    S, risk = mix.predict_survival(X, times=times).to_numpy(), mix.predict_risk(X)
+    above = (S[:, None, :] >= S[None, :, :]).all(axis=2)  # above[i, j]: i's curve nowhere below j's
+    strictly = above & (S[:, None, :-1] > S[None, :, :-1]).any(axis=2)
+    assert strictly.sum() > 1000  # most pairs do not cross on these data
+    assert (risk[:, None] <= risk[None, :])[above].all()
+    assert (risk[:, None] < risk[None, :])[strictly].all()
+
+
+def test_rmst_mixture_predictions_are_one_consistent_risk(fitted):
+    X, _t, _e, forest, aft, cox = fitted
+    grid = np.union1d(np.linspace(0, 5, 50), cox.time_grid_)
+    mix = CurveMixture.from_fitted(cox, [forest, aft, cox], ["native", "native", "breslow"], [0.5, 0.3, 0.2],
+                                   risk_score="rmst", risk_times=grid)
+    want = rmst_risk(mix.predict_survival(X, times=grid).to_numpy(), grid)
+    np.testing.assert_allclose(mix.predict_risk(X), want)
+    for times in (None, mix.full_times()):  # bundle predictions, cohort evaluate
+        risk, median, curves = mix.predict_outputs(X, times)
+        np.testing.assert_allclose(risk, want)
+        assert list(curves.columns) == list(mix.time_grid_ if times is None else times)
+    _, median_lh, _ = CurveMixture.from_fitted(cox, [forest, aft, cox], ["native", "native", "breslow"],
+                                                        [0.5, 0.3, 0.2]).predict_outputs(X)
+    np.testing.assert_array_equal(median, median_lh)  # the risk score does not change the curves or medians
+    bad = X.copy()
+    bad.iloc[0, 1] = np.inf
+    with pytest.raises(ValueError, match="infinity"):  # as every survival model's predict_risk
+        mix.predict_outputs(bad)
+
+
+def test_risk_score_rule_needs_the_mixture_and_a_strictly_higher_out_of_fold_c():
+    scores = {"log_hazard": {"c": 0.66}, "rmst": {"c": 0.67}}
+    assert choose_risk_score("mixture", scores) == "rmst"
+    assert choose_risk_score("breslow", scores) == "log_hazard"  # PH curves: the log hazard orders them already
+    assert choose_risk_score("mixture", {"log_hazard": {"c": 0.67}, "rmst": {"c": 0.67}}) == "log_hazard"
+    assert choose_risk_score("mixture", {"log_hazard": {"c": 0.68}, "rmst": {"c": 0.67}}) == "log_hazard"
+    assert choose_risk_score("mixture", {"log_hazard": {"c": 0.6}, "rmst": {"c": None}}) == "log_hazard"
+    assert choose_risk_score("mixture", {}) == "log_hazard"
+
+
+def _rule_case(kind: str, n: int = 400, seed: int = 0) -> dict:
+    """``compare_curve_forms`` with the true curves as the only extra member.
+
+    ``log_hazard``: half the patients are cured after a high early hazard: the early hazard (the log hazard)
+    orders their events, their curves' RMST (the cure) the other way. ``rmst``: proportional hazards, and the
+    selected model's log hazard is noise.
+    """
+    from sklearn.model_selection import StratifiedKFold
+
+    from recommender.models.survival_mixture import compare_curve_forms, curve_grid
+
+    rng = np.random.default_rng(seed)
+    if kind == "log_hazard":
+        g = (rng.random(n) < 0.5).astype(float)
+        tt = np.where(g == 1, np.where(rng.random(n) < 0.5, np.inf, rng.exponential(0.2, n)), rng.exponential(1 / 0.3, n))
+        lp = g - 0.5
+    else:
+        rate = np.exp(0.8 * rng.normal(size=n))
+        tt = rng.exponential(1 / rate)
+        lp = rng.normal(size=n)
+    c = rng.uniform(1.0, 6.0, n) if kind == "log_hazard" else rng.uniform(0.5, 4.0, n)
+    time, event = np.minimum(tt, c), tt <= c
+    grid, ibs_grid = curve_grid(time, event)
+    true = (np.where(g[:, None] == 1, 0.5 * np.exp(-5.0 * grid[None]) + 0.5, np.exp(-0.3 * grid[None]))
+            if kind == "log_hazard" else np.exp(-np.outer(rate, grid)))
+    fold_of, ins = np.full(n, -1), []
+    for k, (fi, vi) in enumerate(StratifiedKFold(3, shuffle=True, random_state=0).split(np.zeros(n), event.astype(int))):
+        fold_of[vi] = k
+        ins.append((fi, lp[fi]))
+    return compare_curve_forms(selected="x", oof_lp=lp, insample_lp=ins, fold_of=fold_of, time=time, event=event,
+                               weights=np.ones(n), grid=grid, ibs_grid=ibs_grid, member_oof={"truth:native": true},
+                               recalibrate=False)
+
+
+@pytest.mark.parametrize("kind", ["log_hazard", "rmst"])
+def test_risk_score_rule_picks_the_better_score_out_of_fold(kind):
+    rep = _rule_case(kind)
+    assert rep["selected"] == "mixture"  # the true curves win the curve form in both cases
+    rs = rep["risk_scores"]
+    assert len(rs["log_hazard"]["c_folds"]) == len(rs["rmst"]["c_folds"]) == 3
+    better, worse = (rs["log_hazard"], rs["rmst"]) if kind == "log_hazard" else (rs["rmst"], rs["log_hazard"])
+    assert better["c"] > worse["c"] + 0.03
+    assert rep["risk_score"] == kind
+    assert "restricted mean survival time" in rep["risk_criterion"]
+    json.dumps(rep["risk_scores"])
+
+
+def test_rmst_mixture_round_trip_keeps_its_risk_score(fitted, tmp_path):
+    X, _t, _e, forest, aft, cox = fitted
+    grid = np.union1d(np.linspace(0, 5, 50), cox.time_grid_)
+    mix = CurveMixture.from_fitted(cox, [forest, aft, cox], ["native", "native", "breslow"], [0.5, 0.3, 0.2],
+                                   risk_score="rmst", risk_times=grid)
+    mix.save(tmp_path, "m")
+    back = load_survival_model(tmp_path, "m")
+    assert back.risk_score_ == "rmst"
+    np.testing.assert_array_equal(back.risk_times_, grid)
+    np.testing.assert_allclose(back.predict_risk(X), mix.predict_risk(X))
+    np.testing.assert_allclose(back.predict_outputs(X)[0], mix.predict_risk(X))
+
+
+def test_old_mixture_bundle_without_risk_score_loads_with_the_log_hazard(fitted, tmp_path):
+    X, _t, _e, forest, aft, cox = fitted
+    mix = CurveMixture.from_fitted(cox, [forest, aft, cox], ["native", "native", "breslow"], [0.5, 0.3, 0.2],
+                                   risk_score="rmst", risk_times=cox.full_times())
+    mix.save(tmp_path, "m")
+    meta = json.loads((tmp_path / "m.json").read_text())
+    del meta["risk_score"], meta["risk_times"]  # what bundles saved before the risk-score choice hold
+    (tmp_path / "m.json").write_text(json.dumps(meta))
+    old = load_survival_model(tmp_path, "m")
+    assert old.risk_score_ == "log_hazard" and old.risk_times_ is None
+    np.testing.assert_array_equal(old.predict_risk(X), cox.predict_risk(X))
+    np.testing.assert_array_equal(old.predict_outputs(X)[0], cox.predict_risk(X))
+
+
+@pytest.mark.parametrize("change", [{"risk_score": "mortality"}, {"risk_score": ["rmst"]},
+                                    {"risk_times": None}, {"risk_times": [3.0, 1.0, 2.0]},
+                                    {"risk_times": ["a", "b"]}, {"risk_times": [0.0, float("nan")]}])
+def test_tampered_mixture_risk_score_is_refused(fitted, tmp_path, change):
+    _X, _t, _e, forest, _aft, cox = fitted
+    CurveMixture.from_fitted(cox, [forest, cox], ["native", "breslow"], [0.5, 0.5], risk_score="rmst",
+                             risk_times=cox.full_times()).save(tmp_path, "m")
+    meta = json.loads((tmp_path / "m.json").read_text())
+    meta.update(change)
+    (tmp_path / "m.json").write_text(json.dumps(meta))
+    with pytest.raises(BundleIntegrityError):
+        load_survival_model(tmp_path, "m")
