@@ -173,6 +173,11 @@ def _rank1(parquet: Path, column: str = "rank") -> pd.Series:
     return df.drop_duplicates("patient_id").set_index("patient_id")["regimen"]
 
 
+def _bundle_id(bundle_dir: Path) -> str:
+    """The bundle id in ``bundle_dir``'s manifest (score files are cached per bundle)."""
+    return json.loads((Path(bundle_dir) / "MANIFEST.json").read_text())["bundle_id"]
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--test-n", type=int, default=5000)
@@ -222,11 +227,12 @@ def main() -> int:
     bundles: dict[str, Path] = {"default bundle": Path(args.bundle) if args.bundle else DEFAULT_BUNDLE_DIR}
     base_cfg = default_training_config(n_bootstrap=0, endpoints=("pfs",))  # the ranking reads PFS only
     t = time.perf_counter()
-    bundles["genomics-blind"] = work / "bundle_genomics_blind"
+    # comparison bundles are cached per training cohort (a work directory may hold several)
+    bundles["genomics-blind"] = work / f"bundle_genomics_blind_{train_dir.name}"
     if not bundles["genomics-blind"].exists():
         train_cohort(train_dir, bundles["genomics-blind"], exclude_groups=GENOMIC_GROUPS, config=base_cfg)
     if not args.skip_slearner:
-        bundles["S-learner"] = work / "bundle_slearner"
+        bundles["S-learner"] = work / f"bundle_slearner_{train_dir.name}"
         if not bundles["S-learner"].exists():
             # the previous default pipeline (boosted trees, no survival model selection); the DNA LM group is
             # left out as the default bundle trains without DNA LM pools (its columns are empty there)
@@ -248,11 +254,13 @@ def main() -> int:
     s_cancer = sc.table("patients").set_index("patient_id")["cancer_type"]
     s_util = oracle_utilities(sc.truth("oracle"))
     score_policies: dict[str, pd.DataFrame] = {}
+    score_files: dict[str, Path] = {}
     scored = {"default bundle": bundles["default bundle"]}
     if args.score_all:
         scored.update({k: v for k, v in bundles.items() if k != "default bundle"})
     for label, bdir in scored.items():
-        out = work / f"score_{label.replace(' ', '_')}_n{args.score_n}_seed{args.score_seed}.parquet"
+        out = score_files[label] = work / (f"score_{label.replace(' ', '_')}_{_bundle_id(bdir)}_n{args.score_n}"
+                                           f"_seed{args.score_seed}.parquet")  # cached per bundle
         if not out.exists():
             # the console entry point users run: `recommender cohort score DIR -o OUT --bundle B`
             argv = ["cohort", "score", str(score_dir), "-o", str(out), "--bundle", str(bdir), "--no-progress",
@@ -268,7 +276,7 @@ def main() -> int:
     timings["cohort score"] = time.perf_counter() - t
 
     # overlay vs model disagreement (default bundle, score cohort)
-    out = work / f"score_default_bundle_n{args.score_n}_seed{args.score_seed}.parquet"
+    out = score_files["default bundle"]
     r1, m1 = _rank1(out), _rank1(out, "model_rank")
     both = r1.index.intersection(m1.index)
     dis = both[(r1.loc[both] != m1.loc[both]).to_numpy()]
