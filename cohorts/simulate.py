@@ -410,8 +410,10 @@ def simulate_cohort(
             probs[in_trial[idx]] = 1 / len(cands)
         pick = _choice_rows(rng, probs)
         for k, reg in enumerate(cands):
-            assign_rows.append(pd.DataFrame({"patient_id": idx, "regimen": reg, "propensity": probs[:, k],
-                                             "randomised": bool(randomised) | in_trial[idx]}))
+            rows_k = {"patient_id": idx, "regimen": reg, "propensity": probs[:, k]}
+            if in_trial.any():  # a trial component: who was randomised (absent otherwise: cohorts stay identical)
+                rows_k["randomised"] = in_trial[idx]
+            assign_rows.append(pd.DataFrame(rows_k))
         rows = np.arange(len(idx))
         received[idx] = np.array(cands, dtype=object)[pick]
         outcome_cols["p_response"][idx] = p_resp[rows, pick]

@@ -139,6 +139,7 @@ def test_trial_share_randomises_a_share_and_keeps_the_rest_of_the_cohort():
     assert (tr_obs[~randomised.reindex(tr_obs.index).to_numpy()] == tr_mix[~randomised.reindex(tr_mix.index).to_numpy()]).all()
     assert obs.tables["patients"].equals(mixed.tables["patients"])
     assert "trial component" in mixed.provenance.notes[0] and "trial0.3" in mixed.provenance.source_version
+    assert "randomised" not in obs.truth_tables["assignment"].columns  # the old cohort, byte for byte
     # overlap where indication never goes: ER-negative breast cancers given tamoxifen
     def er_negative_on_tamoxifen(sim):
         t = sim.tables["treatments"].merge(sim.tables["patients"][["patient_id", "er_positive"]])
