@@ -1,4 +1,4 @@
-"""The default model bundle shipped in the package (trained on 40,000 simulated patients, seed 0).
+"""The default model bundle shipped in the package (trained on 80,000 simulated patients, seed 0).
 
 Learner ``"interaction"`` (:mod:`recommender.models.effects`: explicit drug x covariate interactions; toxicity as
 independent drug causes), chosen over the xgboost S-learner and a per-regimen T-learner on the simulator's oracle
@@ -24,12 +24,12 @@ __all__ = ["DEFAULT_BUNDLE_DIR", "REBUILD_COMMAND", "build_default_bundle", "def
 DEFAULT_BUNDLE_DIR = Path(__file__).resolve().parent.parent / "data" / "bundles" / "default"
 
 #: The command that rebuilds the default bundle (also written into its model card): the bundle's training
-#: cohort is :func:`cohorts.default_cohort.training_cohort_spec` (40,000 simulated patients, seed 0, a fifth of
+#: cohort is :func:`cohorts.default_cohort.training_cohort_spec` (80,000 simulated patients, seed 0, a fifth of
 #: them randomised).
 REBUILD_COMMAND = (
     "python -c \"from cohorts.germline import RealGenotypeSource; from cohorts.simulate import simulate_cohort; "
     "from recommender.models.defaults import build_default_bundle; "
-    "build_default_bundle(simulate_cohort(40000, 0, germline=RealGenotypeSource(), trial_share=0.2))\""
+    "build_default_bundle(simulate_cohort(80000, 0, germline=RealGenotypeSource(), trial_share=0.2))\""
 )
 
 
