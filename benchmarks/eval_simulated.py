@@ -173,6 +173,22 @@ def _rank1(parquet: Path, column: str = "rank") -> pd.Series:
     return df.drop_duplicates("patient_id").set_index("patient_id")["regimen"]
 
 
+def cohort_score_cli(argv: list[str]) -> dict:
+    """Run ``recommender <argv>`` (``cohort score ... --json``) through the console entry point (in process, its
+    printed summary captured); the summary."""
+    import contextlib
+    import io
+
+    from recommender.cli import main as recommender_cli
+
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        rc = recommender_cli(argv)
+    if rc != 0:
+        raise SystemExit(f"recommender {' '.join(argv)} failed (exit {rc})")
+    return json.loads(buf.getvalue())
+
+
 def _bundle_id(bundle_dir: Path) -> str:
     """The bundle id in ``bundle_dir``'s manifest (score files are cached per bundle)."""
     return json.loads((Path(bundle_dir) / "MANIFEST.json").read_text())["bundle_id"]
@@ -201,7 +217,6 @@ def main() -> int:
     from cohorts.simulate_model import CANDIDATES
     from cohorts.storage import load_cohort
     from cohorts.train import GENOMIC_GROUPS, train_cohort
-    from recommender.cli import main as recommender_cli
     from recommender.models.bundle import ModelBundle
     from recommender.models.defaults import DEFAULT_BUNDLE_DIR, default_training_config
     from recommender.models.training import TrainingConfig
@@ -263,10 +278,8 @@ def main() -> int:
                                            f"_seed{args.score_seed}.parquet")  # cached per bundle
         if not out.exists():
             # the console entry point users run: `recommender cohort score DIR -o OUT --bundle B`
-            argv = ["cohort", "score", str(score_dir), "-o", str(out), "--bundle", str(bdir), "--no-progress",
-                    "--workers", str(args.workers)]
-            if recommender_cli(argv) != 0:
-                raise SystemExit(f"recommender {' '.join(argv)} failed")
+            cohort_score_cli(["cohort", "score", str(score_dir), "-o", str(out), "--bundle", str(bdir),
+                              "--no-progress", "--json", "--workers", str(args.workers)])
         score_policies[f"{label}: ranking users see (cohort score rank 1)"] = policy_outcomes(s_util, _rank1(out), s_cancer)
         score_policies[f"{label}: model order (cohort score model_rank 1, no overlay)"] = policy_outcomes(
             s_util, _rank1(out, "model_rank"), s_cancer)

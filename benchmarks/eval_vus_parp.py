@@ -69,7 +69,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from eval_simulated import bootstrap_mean, oracle_utilities, policy_outcomes
+from eval_simulated import bootstrap_mean, cohort_score_cli, oracle_utilities, policy_outcomes
 
 MIX = {"BRCA": 0.4, "HGSOC": 0.3, "PAAD": 0.3}
 ARMS = ("A", "B", "C", "D", "E", "E-noLM", "E-noVE", "G", "G-noLM", "F")
@@ -177,21 +177,6 @@ def arm_cohort(sim, pids: list[str], lof_pids: set[str], vcf: Path, out: Path):
     with warnings.catch_warnings():  # the shared VCF holds every simulated sample, the arm's tables a subset
         warnings.simplefilter("ignore")
         return c.write(out, overwrite=True)
-
-
-def _cohort_score_cli(argv: list[str]) -> dict:
-    """Run ``recommender <argv>`` (``cohort score ... --json``) through the console entry point; its summary."""
-    import contextlib
-    import io
-
-    from recommender.cli import main as recommender_cli
-
-    buf = io.StringIO()
-    with contextlib.redirect_stdout(buf):
-        rc = recommender_cli(argv)
-    if rc != 0:
-        raise SystemExit(f"recommender {' '.join(argv)} failed (exit {rc})")
-    return json.loads(buf.getvalue())
 
 
 def _rank1(parquet: Path) -> pd.Series:
@@ -309,7 +294,7 @@ def main(argv: list[str] | None = None) -> int:
             cdir = work / f"cohort_{arm}"
             arm_cohort(sim, todo, lof_sets[arm], vcf_without if arm == "B" else vcf_with, cdir)
             out = work / f"scores_{arm}.parquet"
-            summ = _cohort_score_cli(["cohort", "score", str(cdir), "-o", str(out), "--workers", str(a.workers),
+            summ = cohort_score_cli(["cohort", "score", str(cdir), "-o", str(out), "--workers", str(a.workers),
                                       "--chunk-size", "250", "--dnalm-cache", str(cache), "--no-progress", "--json",
                                       "--overwrite"])
             stage_s[arm] = {k: round(v, 1) for k, v in summ.get("stage_seconds", {}).items() if v >= 0.05}

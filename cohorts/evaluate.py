@@ -138,6 +138,7 @@ def _predict(bundle: Any, X: pd.DataFrame) -> dict[str, Any]:
     out["toxicity"] = bundle.toxicity.predict_proba(Xs) if bundle.toxicity is not None else pd.DataFrame(index=Xs.index)
     out["survival"] = {}
     from recommender.models.bundle import survival_main
+    from recommender.models.survival_mixture import rmst_risk
 
     for ep, models in bundle.survival.items():
         main = survival_main(models)
@@ -149,9 +150,7 @@ def _predict(bundle: Any, X: pd.DataFrame) -> dict[str, Any]:
         grid = np.asarray(curves.columns, dtype=float)
         vals = curves.to_numpy(dtype=float)
         # restricted mean: area under the step curve from 0 (S = 1) to the last grid time
-        widths = np.diff(np.concatenate([[0.0], grid]))
-        prev = np.column_stack([np.ones(len(vals)), vals[:, :-1]])
-        rmst = (prev * widths).sum(axis=1)
+        rmst = -rmst_risk(vals, grid)
         from recommender.rank import RankingWeights
 
         k = int(np.searchsorted(grid, RankingWeights().horizon_days, side="right")) - 1  # right-continuous step

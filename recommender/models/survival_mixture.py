@@ -69,21 +69,20 @@ def rmst_risk(curves: Any, times: Any) -> np.ndarray:
     is nowhere below another on the grid, its score is not higher; strictly lower when it is above at a grid
     time before ``tau``.
     """
-    t = np.asarray(times, dtype="float64").ravel()
+    t = _risk_times(times, minimum=1)
     S = np.asarray(curves, dtype="float64")
-    if S.ndim != 2 or S.shape[1] != len(t) or not len(t):
+    if S.ndim != 2 or S.shape[1] != len(t):
         raise ValueError(f"curves of shape {S.shape} do not match {len(t)} times")
-    if not np.isfinite(t).all() or (t < 0).any() or (np.diff(t) <= 0).any():
-        raise ValueError("the RMST times must be finite, non-negative and strictly increasing")
     widths = np.diff(np.concatenate([[0.0], t]))
     prev = np.column_stack([np.ones(len(S)), S[:, :-1]])
     return -(prev * widths).sum(axis=1)
 
 
-def _risk_times(times: Any) -> np.ndarray:
+def _risk_times(times: Any, minimum: int = 2) -> np.ndarray:
+    """``times`` as a float array of at least ``minimum`` finite, non-negative, strictly increasing values."""
     t = np.asarray(times, dtype="float64").ravel()
-    if len(t) < 2 or not np.isfinite(t).all() or (t < 0).any() or (np.diff(t) <= 0).any():
-        raise ValueError("the RMST risk needs at least two finite, non-negative, strictly increasing times")
+    if len(t) < minimum or not np.isfinite(t).all() or (t < 0).any() or (np.diff(t) <= 0).any():
+        raise ValueError(f"the RMST risk needs at least {minimum} finite, non-negative, strictly increasing times")
     return t
 
 
@@ -186,7 +185,7 @@ class CurveMixture(_SurvivalBase):
 
     def _lp(self, frame: pd.DataFrame) -> np.ndarray:
         """The risk score: the risk model's log hazard, or :func:`rmst_risk` of the curves (``risk_score_``)."""
-        if getattr(self, "risk_score_", "log_hazard") == "rmst":
+        if self.risk_score_ == "rmst":
             return rmst_risk(self._mix(frame, self.risk_times_), self.risk_times_)
         return self.risk_model_.predict_risk(frame)
 
@@ -220,7 +219,7 @@ class CurveMixture(_SurvivalBase):
         """``(risk, median, curves)``: the risk score (:meth:`predict_risk`), the median from the curve at every
         training event time (``NaN``: not reached), the curves at ``times`` (default ``time_grid_``); one pass
         over the members."""
-        rmst = getattr(self, "risk_score_", "log_hazard") == "rmst"
+        rmst = self.risk_score_ == "rmst"
         risk = None if rmst else self.predict_risk(X)
         full = self.full_times()
         grid = np.asarray(self.time_grid_ if times is None else times, dtype="float64")
@@ -261,9 +260,8 @@ class CurveMixture(_SurvivalBase):
             return {"name": saved[id(model)]}
 
         meta = {"class": "CurveMixture", "risk_model": spec(self.risk_model_),
-                "risk_score": getattr(self, "risk_score_", "log_hazard"),
-                "risk_times": None if getattr(self, "risk_times_", None) is None else
-                [float(x) for x in self.risk_times_],
+                "risk_score": self.risk_score_,
+                "risk_times": None if self.risk_times_ is None else [float(x) for x in self.risk_times_],
                 "members": [{"model": spec(m), "form": f, "weight": float(a), "label": lab}
                             for m, f, a, lab in zip(self.members_, self.forms_, self.weights_, self.labels_,
                                                     strict=True)]}

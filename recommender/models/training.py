@@ -983,12 +983,8 @@ def _library_versions() -> dict[str, str]:
     return out
 
 
-def _fmt(v: Any) -> str:
-    return "n/a" if v is None else f"{v:.3f}" if isinstance(v, float) else str(v)
-
-
-def _fmt4(v: Any) -> str:
-    return f"{v:.4f}" if isinstance(v, float) else "n/a"
+def _fmt(v: Any, digits: int = 3) -> str:
+    return "n/a" if v is None else f"{v:.{digits}f}" if isinstance(v, float) else str(v)
 
 
 def _simulated(meta: Mapping[str, Any]) -> bool:
@@ -1100,8 +1096,8 @@ def model_card(bundle: ModelBundle) -> str:
                     lines.append(f"- {end.upper()} risk score (`risk`, Harrell's C): "
                                  + ("minus the restricted mean survival time of the mixture's curves"
                                     if cur.get("risk_score") == "rmst" else "the selected model's log hazard")
-                                 + f"; out-of-fold Harrell's C: log hazard {_fmt4((rs.get('log_hazard') or {}).get('c'))}"
-                                 f", mixture RMST {_fmt4((rs.get('rmst') or {}).get('c'))}. Rule: "
+                                 + f"; out-of-fold Harrell's C: log hazard {_fmt((rs.get('log_hazard') or {}).get('c'), 4)}"
+                                 f", mixture RMST {_fmt((rs.get('rmst') or {}).get('c'), 4)}. Rule: "
                                  f"{cur.get('risk_criterion')}. Explanations (drivers) decompose the boosted "
                                  "model's log hazard, not this score")
     ev = m.get("evaluation")
