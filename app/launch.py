@@ -13,10 +13,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-__all__ = ["MAIN", "add_arguments", "build_command", "run"]
+__all__ = ["MAIN", "SERVER", "add_arguments", "build_command", "run"]
 
-#: The Streamlit entry script.
+#: The Streamlit entry script (the pages).
 MAIN = Path(__file__).resolve().parent / "main.py"
+#: What ``streamlit run`` starts: :data:`MAIN` plus the routes of the HttpOnly session cookie (:mod:`app.server`).
+SERVER = Path(__file__).resolve().parent / "server.py"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -31,8 +33,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def build_command(port: int) -> list[str]:
-    """The ``streamlit run`` command line (bound to 127.0.0.1, headless)."""
-    return [sys.executable, "-m", "streamlit", "run", str(MAIN), "--server.address", "127.0.0.1",
+    """The ``streamlit run`` command line (bound to 127.0.0.1, headless; :data:`SERVER`, served by uvicorn)."""
+    return [sys.executable, "-m", "streamlit", "run", str(SERVER), "--server.address", "127.0.0.1",
             "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false",
             "--client.toolbarMode", "viewer"]
 

@@ -1,4 +1,4 @@
-"""Entry point of the physician's app: ``streamlit run app/main.py`` (or ``recommender app``).
+"""The physician's app (its pages): ``recommender app`` serves it through :mod:`app.server`.
 
 Sign-in first (local accounts of ``recommender.store``, or OpenID Connect single sign-on through
 ``st.login`` when ``[auth]`` is configured in ``.streamlit/secrets.toml``; no default password anywhere), then

@@ -121,11 +121,6 @@ def session_secret() -> bytes | None:
         return None
 
 
-def _secure() -> bool:
-    url = getattr(st.context, "url", None) or ""
-    return str(url).startswith("https://")
-
-
 def start_session(user: Any, *, sso: bool = False) -> None:
     """Sign ``user`` in for this browser session and issue the signed session cookie (handed over next run)."""
     from app.web_session import issue
@@ -138,12 +133,13 @@ def start_session(user: Any, *, sso: bool = False) -> None:
 
 
 def hand_cookie() -> None:
-    """Give the browser a freshly issued session cookie (a script element; runs once)."""
-    from app.web_session import set_cookie_script
+    """Give the browser a freshly issued session cookie (runs once): the page posts a one-time code and the
+    server sets the HttpOnly cookie (:mod:`app.session_routes`); the token never reaches the page."""
+    from app.web_session import HANDOFFS, claim_cookie_script
 
     state = app_state()
     if state.cookie_pending:
-        st.html(set_cookie_script(state.cookie_pending, secure=_secure()), unsafe_allow_javascript=True)
+        st.html(claim_cookie_script(HANDOFFS.offer(state.cookie_pending)), unsafe_allow_javascript=True)
         state.cookie_pending = None
 
 
@@ -170,7 +166,7 @@ def restore_session() -> None:
         if user is None or not user.active or user.role != claims.role:
             user = None
     if user is None:
-        st.html(clear_cookie_script(secure=_secure()), unsafe_allow_javascript=True)
+        st.html(clear_cookie_script(), unsafe_allow_javascript=True)
         return
     state.sign_in(user, sso=claims.sso, nonce=claims.nonce)
 
@@ -184,7 +180,7 @@ def revoke() -> None:
     state.sign_out()
     st.session_state.clear()  # widget values too (a form typed by the previous user)
     st.session_state[SESSION_KEY] = state
-    st.html(clear_cookie_script(secure=_secure()), unsafe_allow_javascript=True)
+    st.html(clear_cookie_script(), unsafe_allow_javascript=True)
 
 
 def require_user(*roles: str) -> Any:

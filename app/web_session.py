@@ -3,10 +3,11 @@
 Streamlit keeps its session state per websocket, so a reload (a new websocket) starts empty. At sign-in
 the app issues a token ``payload.signature``: ``payload`` is base64url JSON (user name, role, issued,
 expires, a random nonce, single sign-on flag), ``signature`` its HMAC-SHA256 under a server secret. The
-browser keeps it in the cookie :data:`COOKIE_NAME` (``SameSite=Strict``, ``Secure`` over https, for
-:data:`SESSION_SECONDS`); on a new websocket the app reads it with ``st.context.cookies`` (the cookies of
-the websocket's opening request) and, when the signature, the expiry and the nonce check out and the
-account is still active with the same role, the user is signed in again.
+browser keeps it in the cookie :data:`COOKIE_NAME` (``HttpOnly``, ``SameSite=Strict``, ``Secure`` over https,
+for :data:`SESSION_SECONDS`), set by the server's own response (:mod:`app.session_routes`: the page posts a
+one-time hand-over code, :class:`Handoffs`, and never sees the token); on a new websocket the app reads it with
+``st.context.cookies`` (the cookies of the websocket's opening request) and, when the signature, the expiry
+and the nonce check out and the account is still active with the same role, the user is signed in again.
 
 The secret is 32 random bytes in ``<data home>/app-session.key`` (``$RECOMMENDER_HOME``), created with mode
 0600; a key file others can read is refused. Signing out revokes the nonce (kept in memory by the server
@@ -43,17 +44,22 @@ from pathlib import Path
 from genomics.errors import RecommenderError
 
 __all__ = [
+    "CLAIM_PATH",
+    "CLEAR_PATH",
     "COOKIE_NAME",
+    "HANDOFFS",
+    "HANDOFF_SECONDS",
     "SECRET_FILE",
     "SESSION_SECONDS",
+    "Handoffs",
     "Revocations",
     "SessionClaims",
     "SessionSecretError",
+    "claim_cookie_script",
     "clear_cookie_script",
     "issue",
     "load_secret",
     "secret_path",
-    "set_cookie_script",
     "verify",
 ]
 
@@ -197,19 +203,71 @@ class Revocations:
             return nonce in self._until
 
 
-def _cookie_js(value: str, max_age: int, secure: bool) -> str:
-    flags = f"; Max-Age={max_age}; Path=/; SameSite=Strict" + ("; Secure" if secure else "")
-    # the value is base64url + '.' + hex (or empty): nothing to escape inside the JavaScript string
-    if not all(c.isascii() and (c.isalnum() or c in "-_.") for c in value):
-        raise ValueError("a session token holds only base64url characters and '.'")
-    return f'<script>document.cookie = "{COOKIE_NAME}={value}{flags}";</script>'
+class Handoffs:
+    """One-time codes that hand a session token to the browser's HttpOnly cookie (thread-safe, process-wide).
+
+    The app never gives the token itself to the page: at sign-in it :meth:`offer` s the token for a random code,
+    the page posts the code to :data:`CLAIM_PATH` and the server answers with the ``Set-Cookie`` header
+    (``HttpOnly``: no script of the page can read the cookie afterwards). A code is good once, for
+    :data:`HANDOFF_SECONDS`; at most ``capacity`` codes wait at a time (the oldest go first).
+    """
+
+    def __init__(self, capacity: int = 10_000, lifetime: float | None = None) -> None:
+        self._lock = threading.Lock()
+        self._pending: dict[str, tuple[str, float]] = {}
+        self._capacity = int(capacity)
+        self._lifetime = float(HANDOFF_SECONDS if lifetime is None else lifetime)
+
+    def offer(self, token: str, now: float | None = None) -> str:
+        """A fresh code for ``token``."""
+        t = time.time() if now is None else now
+        code = secrets.token_urlsafe(32)
+        with self._lock:
+            self._pending = {c: v for c, v in self._pending.items() if v[1] > t}
+            while len(self._pending) >= self._capacity:
+                self._pending.pop(next(iter(self._pending)))
+            self._pending[code] = (token, t + self._lifetime)
+        return code
+
+    def claim(self, code: object, now: float | None = None) -> str | None:
+        """The token of an unexpired, unclaimed ``code`` (the code is spent); ``None`` for anything else."""
+        if not isinstance(code, str) or not _is_code(code):
+            return None
+        t = time.time() if now is None else now
+        with self._lock:
+            entry = self._pending.pop(code, None)
+        return entry[0] if entry is not None and t < entry[1] else None
 
 
-def set_cookie_script(token: str, *, secure: bool, max_age: int = SESSION_SECONDS) -> str:
-    """The ``<script>`` that hands ``token`` to the browser as the session cookie."""
-    return _cookie_js(token, max_age, secure)
+#: Seconds a hand-over code stays good (the page claims it at once).
+HANDOFF_SECONDS = 60
+#: The process's hand-over codes (the app's script run offers, :mod:`app.session_routes` claims).
+HANDOFFS = Handoffs()
+#: Where the page posts a hand-over code to receive the HttpOnly session cookie.
+CLAIM_PATH = "/gtr-session/claim"
+#: Where the page posts to have the session cookie removed (an HttpOnly cookie is out of reach of scripts).
+CLEAR_PATH = "/gtr-session/clear"
+_MAX_CODE = 64
 
 
-def clear_cookie_script(*, secure: bool) -> str:
-    """The ``<script>`` that removes the session cookie."""
-    return _cookie_js("", 0, secure)
+def _is_code(text: str) -> bool:
+    return 0 < len(text) <= _MAX_CODE and all(c.isascii() and (c.isalnum() or c in "-_") for c in text)
+
+
+def _post_js(path: str, body: str) -> str:
+    # path is a module constant; body a code of base64url characters: nothing to escape inside the strings
+    return (f'<script>fetch("{path}", {{method: "POST", credentials: "same-origin", cache: "no-store", '
+            f'headers: {{"Content-Type": "text/plain"}}, body: "{body}"}});</script>')
+
+
+def claim_cookie_script(code: str) -> str:
+    """The ``<script>`` that posts hand-over ``code`` (:class:`Handoffs`) to :data:`CLAIM_PATH`; the token never
+    appears in the page."""
+    if not _is_code(code):
+        raise ValueError("a hand-over code holds only base64url characters")
+    return _post_js(CLAIM_PATH, code)
+
+
+def clear_cookie_script() -> str:
+    """The ``<script>`` that asks the server to remove the session cookie."""
+    return _post_js(CLEAR_PATH, "")

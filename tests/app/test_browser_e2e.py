@@ -67,6 +67,22 @@ def test_wrong_password_is_refused_in_the_browser(app_server, chromium):
 
 
 @pytest.mark.slow
+def test_file_upload_works_under_the_asgi_server(app_server, chromium):
+    """Regression guard for serving the app through ``app/server.py`` (uvicorn, ``st.App``): Streamlit's upload
+    endpoint (XSRF-checked) still takes a file; the demo patient's record is read from the upload."""
+    from recommender.scoring import DEMO_PATIENT
+
+    server, _, (username, password) = app_server
+    with browser.page_for(chromium, server, "zz-failure-upload") as page:
+        browser.sign_in(page, server.url, username, password)
+        page.get_by_text("Upload record (JSON / Phenopacket)").click()
+        browser.wait_idle(page)
+        page.locator("input[type=file]").first.set_input_files(str(DEMO_PATIENT))
+        page.get_by_text("Record DEMO-COAD-001 read").wait_for()
+        browser.wait_idle(page)
+
+
+@pytest.mark.slow
 def test_sign_in_compare_review_and_report(app_server, chromium, tmp_path):
     from recommender.store import list_reviews, verify_chain
 
@@ -78,6 +94,11 @@ def test_sign_in_compare_review_and_report(app_server, chromium, tmp_path):
         cookies = {c["name"]: c for c in page.context.cookies()}
         assert cookies["gtr_session"]["sameSite"] == "Strict" and "." in cookies["gtr_session"]["value"]
         assert password not in cookies["gtr_session"]["value"]
+        # regression (session cookie readable by page scripts): the server sets it HttpOnly, so an injected
+        # script cannot read the session token, and the page never held it
+        assert cookies["gtr_session"]["httpOnly"] is True
+        assert "gtr_session" not in page.evaluate("document.cookie")
+        assert cookies["gtr_session"]["value"] not in page.content()
         page.reload()
         page.get_by_role("button", name="Load demo patient").wait_for()
         browser.wait_idle(page)
@@ -147,6 +168,12 @@ def test_sign_in_compare_review_and_report(app_server, chromium, tmp_path):
         page.get_by_role("heading", name="Sign in").wait_for()
         browser.wait_idle(page)
         assert page.get_by_role("button", name="Load demo patient").count() == 0
+        # the revoked HttpOnly cookie is removed by the server's clear endpoint (no script could remove it)
+        for _ in range(50):
+            if "gtr_session" not in {c["name"] for c in page.context.cookies()}:
+                break
+            page.wait_for_timeout(100)
+        assert "gtr_session" not in {c["name"] for c in page.context.cookies()}
         # patient identifiers never reach the server's log (MRN / pseudonym, germline sample)
         log = server.log.read_text(errors="replace")
         assert "DEMO-COAD-001" not in log and "NA19625" not in log

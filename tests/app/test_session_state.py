@@ -9,14 +9,15 @@ from types import SimpleNamespace as NS
 import pytest
 
 from app.session import AppSession, ReviewDraft, ReviewFlow, ReviewPhase, ReviewStateError
-from app.web_session import (  # noqa: I001
+from app.web_session import (
     SESSION_SECONDS,
+    Handoffs,
     Revocations,
     SessionSecretError,
+    claim_cookie_script,
     clear_cookie_script,
     issue,
     load_secret,
-    set_cookie_script,
     verify,
 )
 
@@ -86,12 +87,33 @@ def test_session_secret_is_created_private_and_a_readable_one_is_refused(tmp_pat
         load_secret(path)
 
 
-def test_cookie_scripts_set_strict_same_site_and_never_carry_other_text():
-    script = set_cookie_script("abc.def", secure=True)
-    assert "gtr_session=abc.def" in script and "SameSite=Strict" in script and "Secure" in script
-    assert "Max-Age=0" in clear_cookie_script(secure=False)
-    with pytest.raises(ValueError):
-        set_cookie_script('x";alert(1);"', secure=False)
+def test_cookie_scripts_never_carry_the_token_or_other_text():
+    handoffs = Handoffs()
+    token, _ = issue("dr", "physician", secret=KEY)
+    code = handoffs.offer(token)
+    script = claim_cookie_script(code)
+    assert code in script and token not in script and "document.cookie" not in script
+    assert "/gtr-session/claim" in script and "document.cookie" not in clear_cookie_script()
+    for hostile in ('x";alert(1);"', "a b", "", "x" * 65, "é"):
+        with pytest.raises(ValueError):
+            claim_cookie_script(hostile)
+
+
+def test_hand_over_code_is_good_once_and_only_until_it_expires():
+    handoffs = Handoffs(lifetime=60)
+    code = handoffs.offer("tok", now=1000.0)
+    assert handoffs.claim(code, now=1001.0) == "tok"
+    assert handoffs.claim(code, now=1001.0) is None  # spent
+    late = handoffs.offer("tok2", now=1000.0)
+    assert handoffs.claim(late, now=1060.0) is None  # expired
+    for bad in (None, 3, "", "nope", "a" * 500, code + '"'):
+        assert handoffs.claim(bad) is None
+
+
+def test_hand_over_codes_are_bounded_oldest_dropped_first():
+    handoffs = Handoffs(capacity=3)
+    codes = [handoffs.offer(f"t{i}") for i in range(5)]
+    assert [handoffs.claim(c) for c in codes] == [None, None, "t2", "t3", "t4"]
 
 
 # ---------------------------------------------------------------------------------------------- in the app
