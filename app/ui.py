@@ -102,11 +102,11 @@ def app_state() -> AppSession:
     return state
 
 
-@st.cache_resource(show_spinner=False)
 def _revocations() -> Any:
-    from app.web_session import Revocations
+    """Signed-out sessions, in the store: shared by every app process and kept across restarts."""
+    from recommender.store import SessionRevocations
 
-    return Revocations()
+    return SessionRevocations(engine())
 
 
 def session_secret() -> bytes | None:

@@ -10,9 +10,9 @@ one-time hand-over code, :class:`Handoffs`, and never sees the token); on a new 
 and the nonce check out and the account is still active with the same role, the user is signed in again.
 
 The secret is 32 random bytes in ``<data home>/app-session.key`` (``$RECOMMENDER_HOME``), created with mode
-0600; a key file others can read is refused. Signing out revokes the nonce (kept in memory by the server
-process: a restart forgets revocations, the expiry still bounds a copied cookie). The token holds no
-patient data and no password. Streamlit-free; nothing here logs.
+0600; a key file others can read is refused. Signing out revokes the nonce: the app keeps revocations in the
+store (``recommender.store.SessionRevocations``), so every app process refuses a signed-out cookie, after a
+restart too; :class:`Revocations` is the in-memory equivalent. The token holds no patient data and no password. Streamlit-free; nothing here logs.
 
 Examples
 --------
@@ -40,6 +40,7 @@ import threading
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from genomics.errors import RecommenderError
 
@@ -163,8 +164,12 @@ def issue(username: str, role: str, *, secret: bytes, sso: bool = False, now: fl
 
 
 def verify(token: str | None, *, secret: bytes, now: float | None = None,
-           revoked: Revocations | None = None) -> SessionClaims | None:
-    """The claims of a valid, unexpired, unrevoked ``token``; ``None`` for anything else (never raises)."""
+           revoked: Any = None) -> SessionClaims | None:
+    """The claims of a valid, unexpired, unrevoked ``token``; ``None`` for anything else (never raises).
+
+    ``revoked``: anything with ``is_revoked(nonce) -> bool`` (:class:`Revocations`, or the store's
+    ``recommender.store.SessionRevocations``).
+    """
     if not isinstance(token, str) or not token or len(token) > _MAX_TOKEN or token.count(".") != 1:
         return None
     payload, signature = token.split(".")

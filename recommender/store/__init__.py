@@ -69,6 +69,7 @@ from recommender.store.reviews import (
     record_review,
     verify_records,
 )
+from recommender.store.sessions import SessionRevocations
 from recommender.store.throttle import unlock_user
 from recommender.store.tokens import (
     ApiTokenInfo,
@@ -89,6 +90,8 @@ __all__ = [  # noqa: RUF022 - grouped by topic
     "verify_password",
     # API tokens of the HTTP service
     "ApiTokenInfo", "create_api_token", "list_api_tokens", "revoke_api_token", "user_for_token",
+    # signed-out app sessions
+    "SessionRevocations",
     # patients, recommendations, reviews
     "pseudonymise", "DECISIONS", "StoredRecommendation", "StoredReview", "RecordProblem", "json_sha256",
     "record_recommendation", "get_recommendation", "list_recommendations", "record_review", "list_reviews",

@@ -10,6 +10,7 @@ Tables
                      (accept | modify | reject), the chosen option, a dose note and the reason
 ``audit_log``        append-only, hash-chained entries (see :mod:`recommender.store.audit`)
 ``audit_head``       one row: the last entry's sequence number and hash (the lock writers queue on)
+``session_revocations`` ids of signed-out app sessions until their cookie would expire (revision 0005)
 
 The schema is created and upgraded by Alembic (:mod:`recommender.store.migrations`), never by
 ``create_all`` in production; these models describe the newest revision. Audit entries,
@@ -141,6 +142,19 @@ class SignInThrottle(Base):
     failures: Mapped[int] = mapped_column(Integer, default=0)
     last_failure_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+
+class SessionRevocation(Base):
+    """A signed-out app session (revision 0005; :mod:`recommender.store.sessions`): its cookie is refused until
+    ``expires_at``, by every app process and after a restart."""
+
+    __tablename__ = "session_revocations"
+
+    #: The random id (nonce) inside the session cookie.
+    nonce: Mapped[str] = mapped_column(String(64), primary_key=True)
+    revoked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: When the cookie expires anyway (the row may go after that).
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
 
 class Patient(Base):

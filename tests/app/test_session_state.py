@@ -136,7 +136,7 @@ def test_a_valid_session_cookie_signs_the_user_in_again_after_a_reload(db, monke
     assert "Load demo patient" in [b.label for b in at.button]
 
 
-@pytest.mark.parametrize("case", ["forged", "role changed", "disabled", "expired", "unknown user"])
+@pytest.mark.parametrize("case", ["forged", "role changed", "disabled", "expired", "unknown user", "signed out"])
 def test_a_bad_session_cookie_signs_nobody_in(db, monkeypatch, case):
     import time
 
@@ -151,9 +151,15 @@ def test_a_bad_session_cookie_signs_nobody_in(db, monkeypatch, case):
         "disabled": lambda: issue("dr.test", "physician", secret=key)[0],
         "expired": lambda: issue("dr.test", "physician", secret=key, now=time.time() - SESSION_SECONDS - 5)[0],
         "unknown user": lambda: issue("nobody", "physician", secret=key)[0],
+        "signed out": lambda: issue("dr.test", "physician", secret=key)[0],
     }[case]()
     if case == "disabled":
         set_active(engine, "dr.test", False)
+    if case == "signed out":  # revoked by an earlier app process (the revocation is in the store, not in memory)
+        from app.web_session import verify
+        from recommender.store import SessionRevocations
+
+        SessionRevocations(engine).revoke(verify(token, secret=key).nonce)
     at = _cookie_app(monkeypatch, token)
     assert not at.exception, at.exception
     assert at.session_state["app"].user is None

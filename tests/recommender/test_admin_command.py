@@ -54,7 +54,7 @@ def test_init_db_and_create_demo(tmp_path, capsys, monkeypatch):
     monkeypatch.delenv("RECOMMENDER_DB_URL", raising=False)
     monkeypatch.setenv("RECOMMENDER_HOME", str(tmp_path))
     code, out, _ = _run(capsys, "init-db", "--json")
-    assert code == 0 and json.loads(out)["revision"] == "0004"
+    assert code == 0 and json.loads(out)["revision"] == "0005"
     assert (tmp_path / "recommender.db").is_file()
     code, out, _ = _run(capsys, "create-demo")
     assert code == 0 and (tmp_path / "demo.db").is_file()

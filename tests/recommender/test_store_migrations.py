@@ -41,12 +41,12 @@ def test_migrations_are_packaged():
 def test_upgrade_creates_newest_schema_and_is_idempotent(db_url):
     engine = make_engine(db_url)
     assert current_revision(engine) is None
-    assert upgrade_database(engine) == head_revision() == "0004"
-    assert upgrade_database(engine) == "0004"
+    assert upgrade_database(engine) == head_revision() == "0005"
+    assert upgrade_database(engine) == "0005"
     with read_session(engine) as s:
         entries = list(s.execute(select(AuditEntry)).scalars())
     # Only the revision change is logged, not the no-op second run.
-    assert [(e.action, json.loads(e.payload)) for e in entries] == [("schema.upgrade", {"from": None, "to": "0004"})]
+    assert [(e.action, json.loads(e.payload)) for e in entries] == [("schema.upgrade", {"from": None, "to": "0005"})]
     engine.dispose()
 
 
@@ -87,8 +87,8 @@ def test_upgrade_from_revision_1_keeps_existing_data(db_url):
             signature = entry.entry_hash
         key_before = conn.execute(text("SELECT value FROM settings WHERE key = 'pseudonym_key'")).scalar_one()
 
-    assert upgrade_database(engine) == "0004"
-    assert current_revision(engine) == "0004"
+    assert upgrade_database(engine) == "0005"
+    assert current_revision(engine) == "0005"
     with engine.connect() as conn:
         assert conn.execute(text("SELECT value FROM settings WHERE key = 'pseudonym_key'")).scalar_one() == key_before
         user = conn.execute(text("SELECT username, full_name, last_login_at FROM users")).one()
