@@ -176,17 +176,9 @@ def _rank1(parquet: Path, column: str = "rank") -> pd.Series:
 def cohort_score_cli(argv: list[str]) -> dict:
     """Run ``recommender <argv>`` (``cohort score ... --json``) through the console entry point (in process, its
     printed summary captured); the summary."""
-    import contextlib
-    import io
+    from product_cli import run_cli_json
 
-    from recommender.cli import main as recommender_cli
-
-    buf = io.StringIO()
-    with contextlib.redirect_stdout(buf):
-        rc = recommender_cli(argv)
-    if rc != 0:
-        raise SystemExit(f"recommender {' '.join(argv)} failed (exit {rc})")
-    return json.loads(buf.getvalue())
+    return run_cli_json(argv)
 
 
 def _bundle_id(bundle_dir: Path) -> str:

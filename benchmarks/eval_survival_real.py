@@ -1,11 +1,12 @@
 """Survival models on real data through the path users run: ``cohort import`` -> ``cohort train`` -> ``cohort evaluate``.
 
-For each protocol the cohort is imported with the loader ``recommender cohort import`` uses, a bundle is trained
-with :func:`cohorts.train.train_cohort` (what ``recommender cohort train --no-bootstrap --survival-candidates
-boosted,boosted_shallow,cox,blend,forest,aft,neural,stack`` runs: every declared covariate, the split column's
-training rows, survival model chosen by 5-fold cross-validation on them among the default candidates plus the
-opt-in DeepSurv-style ``neural``, refit on all of them) and evaluated with :func:`cohorts.evaluate.evaluate_bundle` (what ``recommender cohort evaluate
---bootstrap N`` runs: test rows only, Harrell's C, Antolini C^td, IBS and calibration with bootstrap intervals).
+For each protocol the three commands run through the console entry point (``recommender.cli.main`` in this
+process, :mod:`product_cli`): ``recommender cohort import --from SOURCE PATH -o COHORT``, then ``recommender cohort
+train COHORT -o BUNDLE --no-bootstrap --survival-candidates boosted,boosted_shallow,cox,blend,forest,aft,neural,stack``
+(every declared covariate, the cohort's split column's training rows, survival model chosen by 5-fold
+cross-validation on them among the default candidates plus the opt-in DeepSurv-style ``neural``, refit on all of
+them), then ``recommender cohort evaluate COHORT --bundle BUNDLE --bootstrap N`` (test rows only, Harrell's C,
+Antolini C^td, IBS and calibration with bootstrap intervals).
 In the same run, on the same split, two baselines nobody here wrote are fitted on the cohort's columns and scored
 with the same metric code: lifelines ``CoxPHFitter(penalizer=0.01)`` and scikit-survival
 ``RandomSurvivalForest(100 trees, min_samples_leaf=15)``.
@@ -94,35 +95,39 @@ BENCHMARK_CANDIDATES = "boosted,boosted_shallow,cox,blend,forest,aft,neural,stac
 
 def user_path(p: Protocol, source: Path, work: Path, n_bootstrap: int, cv_folds: int,
               candidates: tuple[str, ...] | None = None, curves: str = "auto") -> dict[str, Any]:
-    """import -> train -> evaluate with the functions the CLI calls."""
-    from cohorts.evaluate import evaluate_bundle
-    from cohorts.loaders import LOADERS
-    from cohorts.train import train_cohort
+    """``recommender cohort import`` -> ``cohort train`` -> ``cohort evaluate``, each through the console entry point
+    (:func:`product_cli.run_cli_json`: the CLI's own parsing, defaults and checks)."""
+    from product_cli import run_cli_json
+
+    from recommender.models.bundle import ModelBundle
     from recommender.models.training import TrainingConfig
 
     cohort_dir, bundle_dir = work / f"{p.key}-cohort", work / f"{p.key}-bundle"
+    split = ["--split-column", p.split_column] if p.split_column else []
+    cands = tuple(candidates) if candidates else TrainingConfig().survival_candidates
     t0 = time.perf_counter()
-    loaded = LOADERS[p.source](source, dataset=p.dataset) if p.dataset else LOADERS[p.source](source)
-    loaded.write(cohort_dir, overwrite=True)
+    run_cli_json(["cohort", "import", "--from", p.source, source, "-o", cohort_dir, "--overwrite", "--json",
+                  *(["--dataset", p.dataset] if p.dataset else [])])
     t1 = time.perf_counter()
-    cfg = TrainingConfig(n_bootstrap=0, n_bootstrap_toxicity=0, cv_folds=cv_folds, survival_curves=curves)
-    if candidates:
-        cfg.survival_candidates = tuple(candidates)
-    bundle = train_cohort(cohort_dir, bundle_dir, config=cfg, overwrite=True, split_column=p.split_column)
+    run_cli_json(["cohort", "train", cohort_dir, "-o", bundle_dir, "--no-bootstrap", "--cv-folds", cv_folds,
+                  "--survival-candidates", ",".join(cands), "--survival-curves", curves, "--overwrite", "--json",
+                  *split])
     t2 = time.perf_counter()
-    report = evaluate_bundle(cohort_dir, bundle_dir, split_column=p.split_column, n_bootstrap=n_bootstrap)
+    report = run_cli_json(["cohort", "evaluate", cohort_dir, "--bundle", bundle_dir, "--bootstrap", n_bootstrap,
+                           "--json", *split])
     t3 = time.perf_counter()
+    bundle = ModelBundle.load(bundle_dir)
     met = bundle.metadata["metrics"][p.endpoint]
-    return {"metrics": report.overall.get(p.endpoint, {}), "selected": met.get("selected_model"),
+    return {"metrics": (report.get("overall") or {}).get(p.endpoint, {}), "selected": met.get("selected_model"),
             "cv": (met.get("model_selection") or {}).get("cv_c_index"),
             "stack_weights": ((met.get("model_selection") or {}).get("stack") or {}).get("weights"),
             "calibration_slope": (met.get("model_selection") or {}).get("calibration_slope"),
             "curves": _curves_summary((met.get("model_selection") or {}).get("curves")),
-            "candidates": list(cfg.survival_candidates),
+            "candidates": list(cands),
             "covariates": [c["name"] for c in bundle.metadata.get("covariates", [])],
             "n_features": len(bundle.schema.columns), "n_train": met.get("n_train"), "events_train": met.get("events_train"),
             "seconds": {"import": round(t1 - t0, 1), "train": round(t2 - t1, 1), "evaluate": round(t3 - t2, 1)},
-            "notes": list(report.notes), "cohort_dir": str(cohort_dir), "bundle_dir": str(bundle_dir)}
+            "notes": list(report.get("notes") or []), "cohort_dir": str(cohort_dir), "bundle_dir": str(bundle_dir)}
 
 
 def _curves_summary(cur: dict[str, Any] | None) -> dict[str, Any] | None:
