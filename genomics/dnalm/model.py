@@ -362,7 +362,8 @@ def _load_hf(src: str, local: bool, info: dict[str, Any], trust_remote_code: boo
         return ModelError(f"cannot load the {what}: {msg}", file=source, field=field_, fix=fix)
 
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+        # the loaders' own notices (model-loading chatter, their deprecations), never every warning
+        warnings.filterwarnings("ignore", module=r"(transformers|torch|huggingface_hub|tokenizers)(\.|$)")
         try:
             config = AutoConfig.from_pretrained(src, **kwargs)
         except Exception as exc:  # noqa: BLE001 - includes errors raised by a model's own config code
