@@ -9,6 +9,7 @@ Public API
 :class:`ResponseModel` / :class:`CalibratedBoostedClassifier`   calibrated xgboost classifier
 :class:`CoxBaseline`, :class:`BoostedSurvival`                   survival curves and medians
 :class:`BlendedSurvival`, :class:`NeuralCox`                     blends of those (recalibrated), DeepSurv-style MLP
+:class:`CoxTime`                                                 Cox-Time: neural non-proportional hazards g(t, x)
 :class:`SurvivalForest`, :class:`BoostedAFT`                     random survival forest (JSON arrays), xgboost AFT
 :class:`CurveMixture`                                            non-PH curves: a weighted mean of models' own curves
 :class:`ToxicityModel`                                           P(grade >= 3) per CTCAE term
@@ -42,6 +43,7 @@ from recommender.models.response import CalibratedBoostedClassifier, ResponseMod
 from recommender.models._survival_input import survival_target
 from recommender.models.survival import BlendedSurvival, BoostedSurvival, CoxBaseline, NeuralCox
 from recommender.models.survival_aft import BoostedAFT
+from recommender.models.survival_coxtime import CoxTime
 from recommender.models.survival_forest import SurvivalForest
 from recommender.models.survival_mixture import CurveMixture
 from recommender.models.toxicity import ToxicityModel, severe_toxicity_labels
@@ -56,6 +58,7 @@ __all__ = [
     "BundleIntegrityError",
     "CalibratedBoostedClassifier",
     "CoxBaseline",
+    "CoxTime",
     "CurveMixture",
     "Driver",
     "DrugCauseToxicity",

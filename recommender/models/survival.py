@@ -706,16 +706,17 @@ class BlendedSurvival(_SurvivalBase):
 def load_survival_model(directory: str | Path, name: str, classes: Any = None) -> Any:
     """Load a saved survival model by the ``class`` in its JSON.
 
-    Known: CoxBaseline, BoostedSurvival, NeuralCox, SurvivalForest, BoostedAFT, BlendedSurvival, CurveMixture, plus ``classes`` (name -> class with a
+    Known: CoxBaseline, BoostedSurvival, NeuralCox, CoxTime, SurvivalForest, BoostedAFT, BlendedSurvival, CurveMixture, plus ``classes`` (name -> class with a
     ``load(directory, name)`` classmethod, e.g. a bundle's member classes).
     """
     from recommender.models.survival_aft import BoostedAFT  # these modules import this one: imported here
+    from recommender.models.survival_coxtime import CoxTime
     from recommender.models.survival_forest import SurvivalForest
     from recommender.models.survival_mixture import CurveMixture
 
     meta = read_json(Path(directory) / f"{name}.json")
     klass = {**(classes or {}), **_SURVIVAL_CLASSES, "SurvivalForest": SurvivalForest, "BoostedAFT": BoostedAFT,
-             "BlendedSurvival": BlendedSurvival}.get(meta.get("class"))
+             "CoxTime": CoxTime, "BlendedSurvival": BlendedSurvival}.get(meta.get("class"))
     if meta.get("class") == "CurveMixture":
         return CurveMixture.load(directory, name, classes)
     if klass is BlendedSurvival:

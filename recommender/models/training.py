@@ -74,7 +74,8 @@ class TrainingConfig:
     #: Folds of the cross-validation that selects the survival model on the training rows (< 2: no selection).
     cv_folds: int = 5
     #: Survival candidates compared by cross-validated Harrell's C (see :data:`SURVIVAL_CANDIDATES`).
-    #: ``neural`` and ``blend_neural`` are opt-in (they need torch and double the training time on wide cohorts).
+    #: ``neural`` and ``blend_neural`` are opt-in (they need torch and double the training time on wide cohorts);
+    #: so is ``coxtime`` (Cox-Time; its cross-validated figures: docs/concepts/survival-models.md).
     survival_candidates: tuple[str, ...] = ("boosted", "boosted_shallow", "cox", "blend", "forest", "aft", "stack")
     #: Refit every model on all training rows after the held-out / cross-validated evaluation.
     refit: bool = True
@@ -356,6 +357,9 @@ SURVIVAL_CANDIDATES: dict[str, str] = {
               "Nelson-Aalen leaves, mortality risk; min_samples_leaf and max_features chosen by out-of-bag C)",
     "aft": "xgboost survival:aft (normal errors, scale 1), depth 2, learning rate 0.03, min_child_weight 5, "
            "early stopping",
+    "coxtime": "Cox-Time (Kvamme et al. 2019): MLP g(t, x) on features and time (2 x 32 ReLU, batch norm, dropout "
+               "0.1), case-control loss, early stopping; risk = log cumulative hazard at the median training time; "
+               "its own non-proportional curves may enter the mixture; needs torch to train",
     "stack": "weighted blend of the other single-model candidates compared in the same run; members and weights "
              "chosen by greedy forward selection (Caruana et al. 2004) on their out-of-fold log hazards, its "
              "cross-validated C with the weights chosen on the other folds",
@@ -363,7 +367,7 @@ SURVIVAL_CANDIDATES: dict[str, str] = {
 #: Members of the blend candidates.
 _BLENDS = {"blend": ("boosted", "cox"), "blend_neural": ("boosted_shallow", "neural", "cox")}
 #: Candidates whose out-of-fold log hazards the ``stack`` candidate may combine (fixed blends are not members).
-_STACK_POOL = ("boosted", "boosted_shallow", "cox", "forest", "aft", "neural")
+_STACK_POOL = ("boosted", "boosted_shallow", "cox", "forest", "aft", "neural", "coxtime")
 #: Greedy forward-selection steps of the ``stack`` (weights are multiples of 1 / steps).
 STACK_STEPS = 20
 
@@ -446,6 +450,10 @@ def _candidate(name: str, bp: Mapping[str, Any], cfg: TrainingConfig) -> Any:
 
         return BoostedAFT(subsample=float(bp.get("subsample", 0.8)), colsample_bytree=float(bp.get("colsample_bytree", 0.8)),
                           random_state=int(bp.get("random_state", 0)), n_jobs=int(bp.get("n_jobs", 1)))
+    if name == "coxtime":
+        from recommender.models.survival_coxtime import CoxTime
+
+        return CoxTime(random_state=int(bp.get("random_state", 0)))
     raise ValueError(f"unknown survival candidate {name!r}; choose from {', '.join(SURVIVAL_CANDIDATES)}")
 
 
@@ -471,7 +479,7 @@ def _score_fold(model: Any, Xf: pd.DataFrame, Xv: pd.DataFrame, t_val: np.ndarra
 
 
 #: Candidates whose own curves (besides their Breslow curves) the curve mixture may use.
-_NATIVE_CURVES = ("forest", "aft")
+_NATIVE_CURVES = ("forest", "aft", "coxtime")
 
 
 def select_survival_model(X: pd.DataFrame, time: np.ndarray, event: np.ndarray, *, weights: np.ndarray | None = None,
