@@ -181,6 +181,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     sc.add_argument("--dnalm-cache", metavar="FILE",
                     help="SQLite DNA LM score cache, shared by the workers and kept across runs (default: "
                          "OUT.parquet.parts/dnalm-cache.sqlite, removed with the chunk files)")
+    sc.add_argument("--cyp2d6-without-copy-number", action="store_true",
+                    help="use a CYP2D6 call made from SNVs/indels alone for guidance and the models (default: without "
+                         "a copy-number source it is provisional, not used; recorded in every affected row)")
     sc.add_argument("--no-progress", action="store_true", help="no progress bar")
     sc.add_argument("--json", action="store_true", help="print the summary as JSON")
 
@@ -208,7 +211,8 @@ def _score(args: argparse.Namespace) -> int:
                      scheduler=args.scheduler, progress=not args.no_progress and not args.json,
                      treatments=args.treatments, keep_parts=args.keep_parts, dnalm_cache=args.dnalm_cache,
                      overwrite=args.overwrite,
-                     **({"fill_missing_covariates": True} if args.fill_missing_covariates else {}))
+                     **({"fill_missing_covariates": True} if args.fill_missing_covariates else {}),
+                     **({"cyp2d6_without_copy_number": True} if args.cyp2d6_without_copy_number else {}))
     if args.json:
         from recommender.commands._output import print_json
 

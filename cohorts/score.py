@@ -162,6 +162,7 @@ class ChunkTask:
     dnalm_cache: str | None = None
     dnalm_features: str | None = None  # the run's DNA LM features file (see _dnalm_prepass)
     pgx_vcf: str | None = None  # this chunk's slice of the VCF at the PGx positions (cohorts.pgx_shards)
+    cyp2d6_without_copy_number: bool = False  # use the SNV/indel-only CYP2D6 call (opt-in, as `score`)
 
 
 # ------------------------------------------------------------------------------------------------ helpers
@@ -245,7 +246,8 @@ def _bundle_fingerprint(spec: str | bool | None) -> str:
     return repr(spec)
 
 
-def _plan_hash(cohort_dir: Path, chunk_size: int, spec: str | bool | None, treatments: tuple[str, ...] | None) -> str:
+def _plan_hash(cohort_dir: Path, chunk_size: int, spec: str | bool | None, treatments: tuple[str, ...] | None,
+               cyp2d6_without_copy_number: bool = False) -> str:
     from cohorts.manifest import MANIFEST_NAME
 
     payload = {
@@ -253,6 +255,8 @@ def _plan_hash(cohort_dir: Path, chunk_size: int, spec: str | bool | None, treat
         "chunk_size": chunk_size, "bundle": _bundle_fingerprint(spec), "treatments": treatments,
         "package_version": _package_version(), "schema": ROW_SCHEMA.to_string(), "scoring": SCORING_VERSION,
     }
+    if cyp2d6_without_copy_number:  # only when set: plans of runs without the option keep their hash
+        payload["cyp2d6_without_copy_number"] = True
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:20]
 
 
@@ -569,7 +573,8 @@ def score_chunk(task: ChunkTask) -> dict[str, Any]:
                 warnings.simplefilter("always")
                 shard = task.pgx_vcf if task.pgx_vcf and Path(task.pgx_vcf).exists() else None
                 for prof in call_pgx_cohort(shard or str(vcf), samples=list(by_sample), fill_missing_with_reference=True,
-                                            sex=sex or None):
+                                            sex=sex or None,
+                                            accept_cyp2d6_without_copy_number=task.cyp2d6_without_copy_number):
                     profiles[by_sample[prof.sample]] = prof
             for w in caught:
                 if issubclass(w.category, DegradedResultWarning):
@@ -891,6 +896,7 @@ def score_cohort(
     fill_missing_covariates: bool = False,
     on_stage: Callable[[str, int, int], None] | None = None,
     overwrite: bool = False,
+    cyp2d6_without_copy_number: bool = False,
 ) -> ScoreSummary:
     """Score every patient of a cohort and write one Parquet row per patient x candidate option.
 
@@ -938,6 +944,11 @@ def score_cohort(
     overwrite
         Replace an existing ``out_path`` that is not a ``cohort score`` output (default: refused, so a typo
         cannot overwrite an unrelated file; an output of ours is rewritten, which is how a run resumes).
+    cyp2d6_without_copy_number
+        Use the CYP2D6 call made from SNVs/indels alone, for guidance and as the models' CYP2D6 features, as
+        ``recommender score --cyp2d6-without-copy-number`` does (default: without a copy-number source CYP2D6 is
+        provisional and not used; every affected row says which). Part of the run's plan: chunks scored
+        without it are not reused.
 
     Returns
     -------
@@ -957,7 +968,7 @@ def score_cohort(
     spec = _bundle_spec(bundle)
     covariate_notes = check_bundle_covariates(spec, cohort, fill=fill_missing_covariates)
     treat = tuple(treatments) if treatments else None
-    plan = _plan_hash(cohort_path, chunk_size, spec, treat)
+    plan = _plan_hash(cohort_path, chunk_size, spec, treat, cyp2d6_without_copy_number)
     parts = parts_dir(out)
     parts.mkdir(parents=True, exist_ok=True)
     for stale in parts.glob("*.tmp-*"):
@@ -973,7 +984,8 @@ def score_cohort(
         if done is not None:
             stats[i] = done
         else:
-            tasks.append(ChunkTask(str(cohort_path), i, chunk, str(path), spec, treat, plan, cache_path))
+            tasks.append(ChunkTask(str(cohort_path), i, chunk, str(path), spec, treat, plan, cache_path,
+                                   cyp2d6_without_copy_number=cyp2d6_without_copy_number))
     reused = len(stats)
     # -- each chunk's slice of the VCF at the PGx positions, in one pass (chunk cost independent of cohort size)
     split_seconds = 0.0

@@ -33,7 +33,8 @@ import pandas as pd
 
 from cohorts import simulate_model as M
 
-__all__ = ["REFERENCE", "EffectRow", "candidate_frame", "effect_table", "model_predictions", "true_features"]
+__all__ = ["REFERENCE", "EffectRow", "candidate_frame", "effect_table", "model_predictions", "score_predictions",
+           "true_features"]
 
 #: Reference regimen of each cancer type for efficacy contrasts (no encoded biomarker effect).
 REFERENCE: dict[str, str] = {"COAD": "FOLFOX", "READ": "FOLFOX", "LUAD": "carboplatin-paclitaxel", "BRCA": "AC-T",
@@ -171,6 +172,28 @@ def model_predictions(bundle: Any, X: pd.DataFrame, keys: pd.DataFrame) -> pd.Da
     return out
 
 
+def score_predictions(scores: pd.DataFrame, *, pfs_log_hazard: bool = True) -> pd.DataFrame:
+    """The per-option numbers of a ``recommender cohort score`` Parquet file, in :func:`model_predictions`' layout.
+
+    ``p_response`` and ``p_severe:<term>`` (each modelled term's probability in the ``toxicity`` list) are the
+    columns users read; PFS comes from ``pfs_risk`` as ``pfs_log_hazard`` when ``pfs_log_hazard`` (the bundle's PFS
+    risk is its log relative hazard: under proportional hazards the contrast of two options' log hazards equals
+    that of ``log(-log S(365 d))``); a bundle whose PFS risk is a curve mixture's RMST gives no PFS effects.
+    """
+    out = scores[["patient_id", "regimen"]].copy().reset_index(drop=True)
+    out["p_response"] = pd.to_numeric(scores["p_response"], errors="coerce").to_numpy(float)
+    if pfs_log_hazard and "pfs_risk" in scores:
+        out["pfs_log_hazard"] = pd.to_numeric(scores["pfs_risk"], errors="coerce").to_numpy(float)
+    terms: dict[str, list[float]] = {}
+    for i, entries in enumerate(scores["toxicity"].to_numpy()):
+        for entry in (entries if entries is not None else ()):
+            terms.setdefault(str(entry["term"]), [np.nan] * len(out))[i] = (
+                np.nan if entry.get("probability") is None else float(entry["probability"]))
+    for term, values in sorted(terms.items()):
+        out[f"p_severe:{term}"] = values
+    return out
+
+
 def _logit(p: np.ndarray) -> np.ndarray:
     p = np.clip(np.asarray(p, dtype=float), 1e-6, 1 - 1e-6)
     return np.log(p / (1 - p))
@@ -207,6 +230,9 @@ def effect_table(preds: pd.DataFrame, oracle: pd.DataFrame, feats: pd.DataFrame)
     orc["pfs_cll"] = -M.WEIBULL_SHAPE * np.log(orc["median_pfs_days"].to_numpy(float))  # log(-log S) up to a constant
     pred_resp = _wide(preds, "p_response") if "p_response" in preds else None
     pred_pfs = _wide(preds, "pfs_s365") if "pfs_s365" in preds else None
+    pfs_is_log_hazard = pred_pfs is None and "pfs_log_hazard" in preds  # score_predictions: contrast taken as is
+    if pfs_is_log_hazard:
+        pred_pfs = _wide(preds, "pfs_log_hazard")
     true_resp, true_pfs = _wide(orc, "p_response"), _wide(orc, "pfs_cll")
     done = set()
     for (reg, feat), beta in M.EFFICACY_EFFECTS.items():
@@ -237,7 +263,7 @@ def effect_table(preds: pd.DataFrame, oracle: pd.DataFrame, feats: pd.DataFrame)
                 base = np.array([w.at[p, r] if r in w.columns else np.nan for p, r in zip(sub.index, ref)], dtype=float)
                 if transform is not None:
                     own, base = transform(own), transform(base)
-                elif pred:
+                elif pred and not pfs_is_log_hazard:
                     own, base = _cloglog(own), _cloglog(base)
                 return pd.Series(own - base, index=sub.index)
 

@@ -196,6 +196,38 @@ def test_rows_carry_each_patients_pgx_phenotypes(cohort_dir, reference):
     assert all(x == one.iloc[0] for x in one)
 
 
+def test_cyp2d6_without_copy_number_is_opt_in_and_reaches_rows_warnings_and_plan(cohort_dir, reference, tmp_path,
+                                                                                  capsys):
+    """``cohort score`` had no way to use an SNV/indel-only CYP2D6 call (``score`` has
+    ``--cyp2d6-without-copy-number``): the models' CYP2D6 features were missing for every patient of a cohort
+    VCF, so tamoxifen x CYP2D6 could not personalise a cohort ranking even on request."""
+    from recommender.cli import main
+
+    summary, default = reference
+    cyp = lambda df: df.drop_duplicates("patient_id")["pgx_phenotypes"].map(  # noqa: E731
+        lambda v: next((dict(d) for d in v if d["gene"] == "CYP2D6"), None))
+    assert {c["status"] for c in cyp(default) if c} <= {"provisional", "not_called"}  # default: not used
+    assert any("is provisional" in k for k in summary.warnings)
+    out = tmp_path / "opt_in.parquet"
+    capsys.readouterr()
+    assert main(["cohort", "score", str(cohort_dir), "-o", str(out), "--chunk-size", str(CHUNK), "--no-progress",
+                 "--cyp2d6-without-copy-number", "--json"]) == 0
+    opt_in = json.loads(capsys.readouterr().out)
+    df = pd.read_parquet(out)
+    calls = [c for c in cyp(df) if c]
+    assert calls and any(c["status"] == "called" and c["activity_score"] is not None for c in calls)
+    # every opted-in patient's result says so (counted in the summary), and none is left "provisional"
+    assert any("used for guidance without copy" in k for k in opt_in["warnings"])
+    assert not any("is provisional" in k for k in opt_in["warnings"])
+    # a different plan: chunks of the default run are never reused for the opt-in run (and the plans of runs
+    # without the option keep their hash)
+    from cohorts.score import _plan_hash
+
+    plain = _plan_hash(cohort_dir.resolve(), CHUNK, None, None)
+    assert _plan_hash(cohort_dir.resolve(), CHUNK, None, None, False) == plain
+    assert _plan_hash(cohort_dir.resolve(), CHUNK, None, None, True) != plain
+
+
 def test_progress_callback_and_cancel_keep_finished_chunks_and_resume(cohort_dir, reference, tmp_path):
     import threading
 

@@ -12,7 +12,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cohorts.sim_effects import candidate_frame, effect_table, model_predictions, true_features
+from cohorts.sim_effects import (
+    candidate_frame,
+    effect_table,
+    model_predictions,
+    score_predictions,
+    true_features,
+)
 from cohorts.simulate import PhenotypePriorSource, simulate_cohort
 from recommender.models.defaults import default_training_config
 from recommender.models.training import train_bundle
@@ -37,7 +43,7 @@ MIX = {"COAD": 0.22, "LUAD": 0.33, "BRCA": 0.22, "PAAD": 0.1, "HGSOC": 0.05, "BL
 
 
 @pytest.fixture(scope="module")
-def learned():
+def fitted():
     train = simulate_cohort(4000, 11, randomised=True, cancer_mix=MIX, germline=EnrichedPgxSource())
     cfg = default_training_config(n_bootstrap=0, endpoints=("pfs",), refit=False)
     bundle = train_bundle(train.tables, None, config=cfg, trained_on="test")
@@ -45,6 +51,12 @@ def learned():
     X, keys = candidate_frame(test.tables, bundle.schema)
     preds = model_predictions(bundle, X, keys)
     rows = effect_table(preds, test.truth_tables["oracle"], true_features(test.tables, test.truth_tables))
+    return bundle, rows, preds, test
+
+
+@pytest.fixture(scope="module")
+def learned(fitted):
+    bundle, rows, _, _ = fitted
     return bundle, rows
 
 
@@ -85,6 +97,29 @@ def test_effect_table_truth_matches_the_encoded_coefficients(learned):
     # ER positive vs negative: 0.8 + 3.0, up to the groups' small difference in mean CYP2D6 function
     assert by[("response", "tamoxifen", "er_positive")].true == pytest.approx(3.8, abs=0.1)
     assert isinstance(pd.DataFrame([r.to_dict() for r in rows]), pd.DataFrame)
+
+
+def test_effects_read_from_a_score_file_equal_the_model_predictions(fitted):
+    """The benchmark's effects "as users see them" read ``cohort score`` columns (p_response, pfs_risk, the
+    toxicity list): on the same predictions they must give the same table (PFS: under proportional hazards the
+    contrast of log hazards equals that of log(-log S(365 d)))."""
+    _, rows, preds, test = fitted
+    tox_cols = [c for c in preds.columns if c.startswith("p_severe:")]
+    scores = pd.DataFrame({
+        "patient_id": preds["patient_id"], "regimen": preds["regimen"], "p_response": preds["p_response"],
+        "pfs_risk": np.log(-np.log(np.clip(preds["pfs_s365"].to_numpy(float), 1e-9, 1 - 1e-9))),  # as sim_effects
+        "toxicity": [[{"term": c.split(":", 1)[1], "probability": float(v), "low": None, "high": None}
+                      for c, v in zip(tox_cols, vals)] for vals in preds[tox_cols].to_numpy()],
+    })
+    again = effect_table(score_predictions(scores), test.truth_tables["oracle"],
+                         true_features(test.tables, test.truth_tables))
+    assert [(r.outcome, r.regimen, r.feature, r.term) for r in again] == [(r.outcome, r.regimen, r.feature, r.term)
+                                                                          for r in rows]
+    for a, b in zip(again, rows):
+        assert (a.learned is None) == (b.learned is None)
+        if a.learned is not None and np.isfinite(b.learned):
+            assert a.learned == pytest.approx(b.learned, abs=1e-6), (a.outcome, a.regimen, a.feature, a.term)
+    assert "pfs_log_hazard" not in score_predictions(scores, pfs_log_hazard=False)  # an RMST risk is not a hazard
 
 
 def _lung_only(seed: int, n: int):
