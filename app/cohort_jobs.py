@@ -41,16 +41,21 @@ class CohortJob:
         Passed to :func:`cohorts.score.score_cohort`.
     report
         Build the report (figures and HTML) after scoring.
+    cyp2d6_without_copy_number
+        Use SNV/indel-only CYP2D6 calls (``cohort score --cyp2d6-without-copy-number``; default: provisional,
+        not used).
     on_progress
         Extra listener called as ``on_progress(done, total)`` from the job's thread.
     """
 
     def __init__(self, cohort_dir: str | os.PathLike[str], output: str | os.PathLike[str], *, score: bool = True,
                  chunk_size: int = 200, workers: int = 1, bundle: str | None = None, report: bool = True,
-                 on_progress: Callable[[int, int], None] | None = None) -> None:
+                 on_progress: Callable[[int, int], None] | None = None,
+                 cyp2d6_without_copy_number: bool = False) -> None:
         self.cohort_dir = Path(cohort_dir).resolve()
         self.output = Path(output).resolve()
         self.score, self.chunk_size, self.workers, self.bundle = score, chunk_size, workers, bundle
+        self.cyp2d6_without_copy_number = bool(cyp2d6_without_copy_number)
         self.make_report = report
         self._listener = on_progress
         self._lock = threading.Lock()
@@ -184,7 +189,8 @@ class CohortJob:
                 self.summary = score_cohort(self.cohort_dir, self.output, chunk_size=self.chunk_size,
                                             workers=self.workers, bundle=self.bundle, progress=False,
                                             on_progress=self._on_progress, cancel=self._cancel,
-                                            on_stage=self._on_stage)
+                                            on_stage=self._on_stage,
+                                            cyp2d6_without_copy_number=self.cyp2d6_without_copy_number)
             if self.make_report:
                 with self._lock:
                     self._phase = "report"

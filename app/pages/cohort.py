@@ -210,10 +210,16 @@ if job is not None and not job.matches(cohort.path, out_path):
     st.warning(f"A scoring job for another cohort or output ({escape_markdown(job.output)}) is running in this session: cancel it "
                "first to score this one.")
 
+cyp2d6_snv = st.checkbox(
+    "Use CYP2D6 calls without copy number (SNVs/indels only)", key="cohort_cyp2d6_snv",
+    help="A VCF cannot see CYP2D6 deletions, duplications or hybrids, so by default each CYP2D6 call is provisional: "
+         "not used for guidance or by the models (tamoxifen shows 'not assessed'). Tick to use the SNV/indel call "
+         "anyway; every affected result says so (as `recommender cohort score --cyp2d6-without-copy-number`).")
+
 if job is None:
     b = st.columns(2)
     if b[0].button("Score this cohort", type="primary", key="cohort_score_start"):
-        app_state().cohort_job = CohortJob(cohort.path, out_path).start()
+        app_state().cohort_job = CohortJob(cohort.path, out_path, cyp2d6_without_copy_number=cyp2d6_snv).start()
         st.rerun()
     if out_path.is_file() and b[1].button("Show the report of the existing scores file", key="cohort_report_only"):
         app_state().cohort_job = CohortJob(cohort.path, out_path, score=False).start()
@@ -252,7 +258,7 @@ elif job.status == FINISHED:
         st.success(f"Scored {s.n_scored} patients ({s.n_skipped} skipped) into {s.n_rows} rows in {s.seconds:.1f} s; "
                    f"chunks: {s.chunks_computed} computed, {s.chunks_reused} reused.")
     if st.button("Score again", key="cohort_score_again"):
-        app_state().cohort_job = CohortJob(cohort.path, out_path).start()
+        app_state().cohort_job = CohortJob(cohort.path, out_path, cyp2d6_without_copy_number=cyp2d6_snv).start()
         st.rerun()
     if job.report is not None:
         _show_report(job)

@@ -148,3 +148,21 @@ def test_page_starts_a_job_in_the_background(db, monkeypatch, cohort_dir, tmp_pa
     at.run()
     assert not at.exception, at.exception
     assert out.exists() and "Download the HTML report" in [b.label for b in at.get("download_button")]
+
+
+def test_cyp2d6_without_copy_number_box_reaches_the_job(db, monkeypatch, cohort_dir, out_root):
+    """The app's cohort scoring offers the same CYP2D6 opt-in as `cohort score --cyp2d6-without-copy-number`
+    (off by default: provisional calls are not used)."""
+    import app.cohort_jobs as jobs
+
+    started: list[CohortJob] = []
+    monkeypatch.setattr(jobs.CohortJob, "start", lambda self: started.append(self) or self)
+    at = _open_page(db, monkeypatch, cohort_dir, out_root=out_root)
+    assert not at.exception, at.exception
+    box = at.checkbox(key="cohort_cyp2d6_snv")
+    assert box.value is False
+    box.check().run()
+    button(at, "Score this cohort").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert started and started[-1].cyp2d6_without_copy_number is True
