@@ -4,8 +4,8 @@ Usage::
 
     python benchmarks/bench_app.py [--repeats 3] [--quick] [--json OUT.json]
 
-Each repeat starts a fresh ``streamlit run app/main.py`` process over a fresh SQLite database and drives it
-with a headless system Chromium (Playwright; Debian ``chromium``, or ``$RECOMMENDER_CHROMIUM``):
+Each repeat starts a fresh ``streamlit run app/server.py`` process (what ``recommender app`` starts) over a fresh
+SQLite database and drives it with a headless system Chromium (Playwright; Debian ``chromium``, or ``$RECOMMENDER_CHROMIUM``):
 
 - cold = the first session of the fresh server: the click imports the scoring stack, loads the model bundle
   and the knowledge tables, scores the demo patient, then the Compare page is opened and drawn;

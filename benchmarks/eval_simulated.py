@@ -33,6 +33,13 @@ What is measured (one run, one fresh test cohort)
   bundle's learned effect vs the true one on the test cohort's patients, with "sign right" and "within half
   of the true size"; and, per learner (default bundle, genomics-blind, S-learner, T-learner), how many effects
   each recovers (sign right / within half, by outcome).
+* **(c) Effects as users see them** (``--effects-through-score``, default ``both``): the test cohort scored by
+  ``recommender cohort score`` (console entry point) with the default options and with
+  ``--cyp2d6-without-copy-number``; the per-effect table recomputed from the score files
+  (:func:`cohorts.sim_effects.score_predictions`) and every effect outside the bar listed next to its model-order
+  value.
+* **Cached cohorts** are stamped with :func:`simulator_fingerprint` (simulator, genotype panel and PGx caller
+  sources) and re-simulated when the code changed; score files carry the fingerprint in their names.
 
 Run: ``.venv/bin/python benchmarks/eval_simulated.py [--test-n 5000] [--score-n 1000] [--workdir DIR]``
 """
@@ -181,6 +188,48 @@ def cohort_score_cli(argv: list[str]) -> dict:
     return run_cli_json(argv)
 
 
+#: Source files whose change changes a simulated cohort (simulator, genotype panel, PGx caller and its tables).
+_SIMULATOR_SOURCES = ("cohorts/simulate.py", "cohorts/simulate_model.py", "cohorts/germline.py",
+                      "cohorts/germline_panel.py", "cohorts/brca_vus.py", "genomics/pgx")
+_STAMP = ".simulator-fingerprint"
+
+
+def simulator_fingerprint() -> str:
+    """sha256 over the simulator's and the PGx caller's source and data files: a cached test cohort made by other
+    code is stale (a cohort simulated before the CYP2D6 SNV/indel call was used carried prior-drawn CYP2D6)."""
+    import hashlib
+
+    root = Path(__file__).resolve().parents[1]
+    h = hashlib.sha256()
+    for rel in _SIMULATOR_SOURCES:
+        path = root / rel
+        files = sorted(f for f in path.rglob("*") if f.is_file() and "__pycache__" not in f.parts) if path.is_dir() \
+            else [path]
+        for f in files:
+            h.update(str(f.relative_to(root)).encode() + b"\0" + f.read_bytes() + b"\0")
+    return h.hexdigest()[:16]
+
+
+def ensure_simulated(directory: Path, n: int, seed: int) -> Path:
+    """``directory`` holding ``n`` patients of ``seed`` simulated by this code (re-simulated when its stamp is
+    missing or names other simulator code)."""
+    import shutil
+
+    from cohorts.germline import RealGenotypeSource
+    from cohorts.simulate import simulate_cohort
+
+    fp = simulator_fingerprint()
+    stamp = directory / _STAMP
+    if directory.exists() and stamp.exists() and stamp.read_text().strip() == fp:
+        return directory
+    if directory.exists():
+        print(f"re-simulating {directory.name}: made by other simulator code (stamp missing or different)", flush=True)
+        shutil.rmtree(directory)
+    simulate_cohort(n, seed, germline=RealGenotypeSource()).write(directory)
+    stamp.write_text(fp + "\n")
+    return directory
+
+
 def _bundle_id(bundle_dir: Path) -> str:
     """The bundle id in ``bundle_dir``'s manifest (score files are cached per bundle)."""
     return json.loads((Path(bundle_dir) / "MANIFEST.json").read_text())["bundle_id"]
@@ -199,13 +248,20 @@ def main() -> int:
     ap.add_argument("--workers", type=int, default=1)
     ap.add_argument("--skip-slearner", action="store_true", help="do not train and score the S-learner comparison")
     ap.add_argument("--skip-tlearner", action="store_true", help="do not fit and score the T-learner comparison")
+    ap.add_argument("--effects-through-score", choices=("both", "default", "none"), default="both",
+                    help="also measure the learned effects on the `cohort score` output of the test cohort: with the "
+                         "default options ('default'), and also with --cyp2d6-without-copy-number ('both', default)")
     ap.add_argument("--json", help="also write the results to this JSON file")
     args = ap.parse_args()
 
     from cohorts.default_cohort import ensure_default_cohort, training_cohort_spec
-    from cohorts.germline import RealGenotypeSource
-    from cohorts.sim_effects import candidate_frame, effect_table, model_predictions, true_features
-    from cohorts.simulate import simulate_cohort
+    from cohorts.sim_effects import (
+        candidate_frame,
+        effect_table,
+        model_predictions,
+        score_predictions,
+        true_features,
+    )
     from cohorts.simulate_model import CANDIDATES
     from cohorts.storage import load_cohort
     from cohorts.train import GENOMIC_GROUPS, train_cohort
@@ -220,9 +276,7 @@ def main() -> int:
     n_train, seed_train, trial_train = training_cohort_spec()
     train_dir = work / (f"train_cohort_n{n_train}_seed{seed_train}" + (f"_trial{trial_train:g}" if trial_train else ""))
     ensure_default_cohort(train_dir, n=n_train, seed=seed_train, trial_share=trial_train)
-    test_dir = work / f"test_cohort_n{args.test_n}_seed{args.test_seed}"
-    if not test_dir.exists():
-        simulate_cohort(args.test_n, args.test_seed, germline=RealGenotypeSource()).write(test_dir)
+    test_dir = ensure_simulated(work / f"test_cohort_n{args.test_n}_seed{args.test_seed}", args.test_n, args.test_seed)
     timings["simulate"] = time.perf_counter() - t0
     test = load_cohort(test_dir, validate=False)
     tables = {n: test.table(n) for n in ("patients", "treatments", "outcomes", "tumour_variants")}
@@ -254,9 +308,8 @@ def main() -> int:
 
     # (a) the ranking users see: rank 1 of `cohort score` (overlay included) on the score cohort
     t = time.perf_counter()
-    score_dir = work / f"score_cohort_n{args.score_n}_seed{args.score_seed}"
-    if not score_dir.exists():
-        simulate_cohort(args.score_n, args.score_seed, germline=RealGenotypeSource()).write(score_dir)
+    score_dir = ensure_simulated(work / f"score_cohort_n{args.score_n}_seed{args.score_seed}", args.score_n,
+                                 args.score_seed)
     sc = load_cohort(score_dir, validate=False)
     s_cancer = sc.table("patients").set_index("patient_id")["cancer_type"]
     s_util = oracle_utilities(sc.truth("oracle"))
@@ -267,7 +320,8 @@ def main() -> int:
         scored.update({k: v for k, v in bundles.items() if k != "default bundle"})
     for label, bdir in scored.items():
         out = score_files[label] = work / (f"score_{label.replace(' ', '_')}_{_bundle_id(bdir)}_n{args.score_n}"
-                                           f"_seed{args.score_seed}.parquet")  # cached per bundle
+                                           f"_seed{args.score_seed}_sim{simulator_fingerprint()}.parquet")
+        # cached per bundle and simulator code
         if not out.exists():
             # the console entry point users run: `recommender cohort score DIR -o OUT --bundle B`
             cohort_score_cli(["cohort", "score", str(score_dir), "-o", str(out), "--bundle", str(bdir),
@@ -337,6 +391,29 @@ def main() -> int:
     policies["constant (most given in training)"] = policy_outcomes(util, cancer.map(constant).dropna(), cancer)
     policies["random"] = random_outcomes(util, cancer)
     timings["model order + effects"] = time.perf_counter() - t
+
+    # (c) the learned effects as users see them: the `cohort score` output of the test cohort (default bundle)
+    t = time.perf_counter()
+    cli_effects: dict[str, list] = {}
+    if args.effects_through_score != "none":
+        from recommender.models.bundle import survival_main
+
+        bdir = bundles["default bundle"]
+        pfs_main = survival_main(ModelBundle.load(bdir).survival.get("pfs", {}))
+        log_hazard = getattr(pfs_main, "risk_score_", "log_hazard") != "rmst"  # pfs_risk is a log hazard
+        runs = {"cohort score (default options)": []}
+        if args.effects_through_score == "both":
+            runs["cohort score --cyp2d6-without-copy-number"] = ["--cyp2d6-without-copy-number"]
+        for label, extra in runs.items():
+            out = work / (f"score_test_{_bundle_id(bdir)}_n{args.test_n}_seed{args.test_seed}"
+                          f"_sim{simulator_fingerprint()}"
+                          + ("_cyp2d6_snv" if extra else "") + ".parquet")
+            if not out.exists():
+                cohort_score_cli(["cohort", "score", str(test_dir), "-o", str(out), "--bundle", str(bdir),
+                                  "--no-progress", "--json", "--workers", str(args.workers), *extra])
+            cli_effects[label] = effect_table(score_predictions(pd.read_parquet(out), pfs_log_hazard=log_hazard),
+                                              truth["oracle"], true_features(tables, truth))
+    timings["effects through cohort score"] = time.perf_counter() - t
 
     rng = np.random.default_rng(0)
     print(f"train: {n_train} simulated patients, seed {seed_train}, {trial_train:.0%} randomised (trial component), "
@@ -424,6 +501,40 @@ def main() -> int:
     print()
     print(f"sign right: {sum(e.sign_ok for e in scored)}/{len(scored)}; within half of the true size: "
           f"{sum(bool(e.within_half) for e in scored)}/{len(scored)} (effects with >= 3 patients in each group)")
+    if cli_effects:
+        print()
+        print(f"## (c) Learned vs true effects as users see them: `recommender cohort score` of the test cohort "
+              f"({args.test_n} patients, seed {args.test_seed}; PGx called from its VCF; default bundle)")
+        print()
+        print("Same effects and patients as above, the learned values read from the score file's p_response, "
+              "pfs_risk (log hazard) and toxicity columns (cohorts.sim_effects.score_predictions).")
+        print()
+        print("| scoring | sign right | within half | response (sign / half / n) | PFS (sign / half / n) | "
+              "toxicity (sign / half / n) |")
+        print("| --- | --- | --- | --- | --- | --- |")
+        results["effects_cohort_score"] = {}
+        for label, effs in cli_effects.items():
+            sc = [e for e in effs if e.sign_ok is not None]
+            parts = []
+            for kind in ("response", "pfs", "toxicity"):
+                k = [e for e in sc if e.outcome == kind]
+                parts.append(f"{sum(e.sign_ok for e in k)} / {sum(bool(e.within_half) for e in k)} / {len(k)}")
+            results["effects_cohort_score"][label] = [e.to_dict() for e in effs]
+            print(f"| {label} | {sum(e.sign_ok for e in sc)}/{len(sc)} | {sum(bool(e.within_half) for e in sc)}/"
+                  f"{len(sc)} | " + " | ".join(parts) + " |")
+        print()
+        print("Effects outside half of the true size (or of the wrong sign) through `cohort score`:")
+        print()
+        print("| scoring | outcome | regimen | effect | cancer | term | n with / without | true | learned | "
+              "model order |")
+        print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+        model_order = {(e.outcome, e.regimen, e.feature, e.cancer_types, e.term): e.learned for e in effects}
+        for label, effs in cli_effects.items():
+            for e in effs:
+                if e.sign_ok is not None and not (e.sign_ok and e.within_half):
+                    mo = model_order.get((e.outcome, e.regimen, e.feature, e.cancer_types, e.term))
+                    print(f"| {label} | {e.outcome} | {e.regimen} | {e.label} | {e.cancer_types} | {e.term or '-'} | "
+                          f"{e.n_with} / {e.n_without} | {_f(e.true, 2)} | {_f(e.learned, 2)} | {_f(mo, 2)} |")
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=1, default=str) + "\n", encoding="utf-8")
     return 0
