@@ -113,6 +113,7 @@ def write_cohort(
     overwrite: bool = False,
     validate: bool = True,
     covariates: Iterable[Any] = (),
+    source_files: Mapping[str, str] | None = None,
 ) -> Cohort:
     """Validate ``tables`` and write them as a cohort directory (atomically).
 
@@ -132,6 +133,9 @@ def write_cohort(
     covariates
         Declared clinical covariates (:class:`~cohorts.manifest.CovariateEntry`, a
         :class:`~recommender.features.covariates.CovariateSpec` or its dict), each a ``patients`` column.
+    source_files
+        Table name -> the user's file it was read from (``patients.csv``...): validation errors name that file
+        instead of "patients table".
     """
     directory = Path(directory)
     if directory.exists() and not overwrite:
@@ -145,13 +149,14 @@ def write_cohort(
             try:
                 conformed[tname] = conform(tname, tables[tname])
             except ValueError as err:
-                raise CohortValidationError(str(err), file=f"{tname} table", field=str(err).split(":")[0].removeprefix("column "),
+                raise CohortValidationError(str(err)[:300], file=(source_files or {}).get(tname, f"{tname} table"),
+                                            field=str(err).split(":")[0].removeprefix("column "),
                                             fix="correct the source data and import again") from None
         elif tname in OPTIONAL_TABLES:
             conformed[tname] = empty_table(tname)
     if validate:
         raise_problems(validate_tables(conformed, genome_build=genome_build), None,
-                       {t: f"{t} table" for t in conformed})
+                       {t: (source_files or {}).get(t, f"{t} table") for t in conformed})
     cov_entries = _covariate_entries(covariates, conformed["patients"])
 
     directory.parent.mkdir(parents=True, exist_ok=True)

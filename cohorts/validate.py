@@ -74,6 +74,8 @@ class _Collector:
         mask = pd.Series(mask, index=df.index).fillna(False).astype(bool)
         for pos in np.flatnonzero(mask.to_numpy())[:MAX_PROBLEMS].tolist():
             value = df[column].iloc[pos]
+            if isinstance(value, str) and len(value) > 80:  # shown back: never a 200 kB cell in a message
+                value = value[:80] + "..."
             self.add(table, pos + 1, column, message.format(value=value), severity)
 
 

@@ -55,6 +55,14 @@ class ErrorLocation:
         return ": ".join(parts)
 
 
+def _bounded(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters, saying how much was cut."""
+    text = str(text)
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}... ({len(text) - limit} more characters)"
+
+
 class RecommenderError(Exception):
     """Base of every error the product raises on purpose.
 
@@ -79,13 +87,14 @@ class RecommenderError(Exception):
         field: str | None = None,
         fix: str | None = None,
     ) -> None:
-        self.message = message
+        # Text shown back is bounded: a message quoting a hostile 200 kB cell or field name stays one short line.
+        self.message = _bounded(message, 500)
         self.location = ErrorLocation(
             file=None if file is None else str(file),
-            record=None if record is None else str(record),
-            field=field,
+            record=None if record is None else _bounded(str(record), 120),
+            field=None if field is None else _bounded(str(field), 120),
         )
-        self.fix = fix
+        self.fix = None if fix is None else _bounded(fix, 1000)
         super().__init__(self.one_line())
 
     @property

@@ -12,6 +12,7 @@ import errno
 import hashlib
 import json
 import os
+import re
 import shutil
 import stat
 import uuid
@@ -217,7 +218,7 @@ def parse_json_strict(text: str | bytes, *, file: str | os.PathLike[str] | None 
         raise error(f"JSON nested deeper than {max_depth} levels", file=where, record=record or f"line {line}",
                     fix="give a flat record (a patient record nests a few levels at most)")
     try:
-        return json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_refuse_constant)
+        value = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_refuse_constant)
     except _DuplicateKey as err:
         raise error(f"the key {str(err)[:80]!r} appears twice in one JSON object", file=where, record=record,
                     field=str(err)[:80], fix="keep one value per key (a duplicate is never silently resolved)") \
@@ -231,3 +232,33 @@ def parse_json_strict(text: str | bytes, *, file: str | os.PathLike[str] | None 
     except ValueError as err:  # NaN/Infinity, or an integer with too many digits
         raise error(f"not valid JSON: {str(err)[:120]}", file=where, record=record,
                     fix="numbers must be finite JSON numbers of reasonable size") from None
+    if "\\u" in text or _SURROGATE.search(text):
+        bad = _lone_surrogate(value)
+        if bad is not None:  # "\ud800": not text; it breaks every later UTF-8 encode (output, protobuf, logs)
+            raise error("a lone UTF-16 surrogate (a \\uD800-\\uDFFF escape without its pair) is not text",
+                        file=where, record=record, field=bad or None,
+                        fix="save the file as UTF-8 text (write the character itself, or both halves of the pair)")
+    return value
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _lone_surrogate(value: Any, path: str = "") -> str | None:
+    """Dotted path of the first string (key or value) holding a lone surrogate, ``None`` when there is none."""
+    if isinstance(value, str):
+        return path if _SURROGATE.search(value) else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            here = _SURROGATE.sub("?", f"{path}.{key}" if path else str(key))  # the path is shown back
+            if _SURROGATE.search(key):
+                return here
+            found = _lone_surrogate(item, here)
+            if found is not None:
+                return found
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            found = _lone_surrogate(item, f"{path}[{i}]")
+            if found is not None:
+                return found
+    return None

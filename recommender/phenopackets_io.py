@@ -43,7 +43,7 @@ without a CTCAE grade are dropped with a :class:`~genomics.errors.DegradedResult
 
 from __future__ import annotations
 
-import json
+import math
 import os
 import re
 import warnings
@@ -419,6 +419,24 @@ def _response(oc: pps.OntologyClass) -> str | None:
     return _LABEL_TO_RECIST.get(oc.label.strip().lower())
 
 
+def _whole(text: str, *, file: str | os.PathLike[str] | None, record: str, field: str) -> int:
+    """The small whole number a ``gtr:`` code carries (``prior_line_2``, ``outcome:0``); a product error otherwise."""
+    t = str(text).strip()
+    if not (t.isascii() and t.isdigit() and len(t) <= 6):
+        raise PatientRecordError(f"{t[:20]!r} is not a whole number", file=file, record=record, field=field,
+                                 fix="write the index as digits (e.g. gtr:prior_line_2, outcome:0)")
+    return int(t)
+
+
+def _enum_name(enum: Any, value: int, *, file: str | os.PathLike[str] | None, record: str, field: str) -> str:
+    """The name of a protobuf enum value; protobuf JSON keeps unknown numbers (``"sex": -61``), refused here."""
+    try:
+        return enum.Name(value)
+    except ValueError:
+        raise PatientRecordError(f"{value} is not a value of this field", file=file, record=record, field=field,
+                                 fix=f"use one of: {', '.join(enum.keys())}") from None
+
+
 def _grade(oc: pps.OntologyClass) -> int | None:
     m = re.search(r"grade[ _]?([1-5])\b", f"{oc.id} {oc.label}", flags=re.IGNORECASE)
     return int(m.group(1)) if m else None
@@ -430,10 +448,10 @@ def patient_from_phenopacket(packet: pps.Phenopacket, *, file: str | os.PathLike
     if not pid:
         raise PatientRecordError("phenopacket has neither id nor subject.id", file=file, field="subject.id",
                                  fix="give the phenopacket an id")
-    record = f"patient {pid}"
+    record = f"patient {pid[:64]}"  # shown back in messages: bounded
     data: dict[str, Any] = {"patient_id": pid}
 
-    sex = pps.Sex.Name(packet.subject.sex)
+    sex = _enum_name(pps.Sex, packet.subject.sex, file=file, record=record, field="subject.sex")
     demo: dict[str, Any] = {"sex": {"FEMALE": "female", "MALE": "male", "OTHER_SEX": "other"}.get(sex, "unknown")}
     if packet.subject.time_at_last_encounter.HasField("age"):
         demo["age"] = _age_from_iso(packet.subject.time_at_last_encounter.age.iso8601duration)
@@ -463,7 +481,7 @@ def patient_from_phenopacket(packet: pps.Phenopacket, *, file: str | os.PathLike
         oc = m.value.ontology_class if m.value.HasField("ontology_class") else None
         if assay == _ECOG[0] or "ecog" in m.assay.label.lower():
             if q is not None and cancer is not None:
-                cancer["ecog"] = round(q.value)
+                cancer["ecog"] = round(q.value) if math.isfinite(q.value) else q.value  # NaN: the schema refuses
         elif assay in _LOINC_TO_LAB and q is not None:
             name = _LOINC_TO_LAB[assay]
             unit = q.unit.label if q.unit.label in vocab.LABS[name].units else None
@@ -487,7 +505,7 @@ def patient_from_phenopacket(packet: pps.Phenopacket, *, file: str | os.PathLike
             demo["ancestry"] = oc.label
         elif assay in (f"{GTR}:pfs_days", f"{GTR}:os_days") and q is not None:
             fields = dict(part.split(":", 1) for part in m.description.split(";") if ":" in part)
-            idx = int(fields.get("outcome", 0))
+            idx = _whole(fields.get("outcome", "0"), file=file, record=record, field=f"measurements.{assay}.description")
             surv = {"time_days": q.value, "event": fields.get("event", "0") == "1"}
             if fields.get("cause"):
                 surv["cause"] = fields["cause"]
@@ -509,12 +527,14 @@ def patient_from_phenopacket(packet: pps.Phenopacket, *, file: str | os.PathLike
         if intent == f"{GTR}:candidate_treatment":
             candidates.append(treatment)
         elif intent.startswith(f"{GTR}:prior_line_"):
-            prior: dict[str, Any] = {"line": int(intent.rsplit("_", 1)[1]), "treatment": treatment}
+            line = _whole(intent.rsplit("_", 1)[1], file=file, record=record, field="medicalActions.treatmentIntent")
+            prior: dict[str, Any] = {"line": line, "treatment": treatment}
             if resp := _response(action.response_to_treatment):
                 prior["best_response"] = resp
             priors.append(prior)
         else:
-            idx = int(intent.rsplit("_", 1)[1]) if intent.startswith(f"{GTR}:received_treatment_") else len(received)
+            idx = (_whole(intent.rsplit("_", 1)[1], file=file, record=record, field="medicalActions.treatmentIntent")
+                   if intent.startswith(f"{GTR}:received_treatment_") else len(received))
             outcome: dict[str, Any] = {"treatment": treatment, "_idx": idx, "adverse_events": [],
                                        "_ae_terms": [a.label for a in action.adverse_events]}
             if resp := _response(action.response_to_treatment):
@@ -530,8 +550,9 @@ def patient_from_phenopacket(packet: pps.Phenopacket, *, file: str | os.PathLike
         target = None
         for mod in feature.modifiers:
             suffix = _suffix(mod.id, "received_treatment_")
-            if suffix is not None and int(suffix) in by_idx:
-                target = by_idx[int(suffix)]
+            if suffix is not None:
+                n = _whole(suffix, file=file, record=record, field="phenotypicFeatures.modifiers")
+                target = by_idx.get(n, target)
         if target is None and len(received) == 1:
             target = received[0]
         if target is None or grade is None:
@@ -551,7 +572,8 @@ def patient_from_phenopacket(packet: pps.Phenopacket, *, file: str | os.PathLike
         o.update(outcomes_extra.get(o["_idx"], {}))
     if received and 0 not in outcomes_extra and packet.subject.HasField("vital_status"):
         vs = packet.subject.vital_status
-        status = pps.VitalStatus.Status.Name(vs.status)
+        status = _enum_name(pps.VitalStatus.Status, vs.status, file=file, record=record,
+                            field="subject.vitalStatus.status")
         if status in ("ALIVE", "DECEASED") and vs.survival_time_in_days:
             os_ = {"time_days": float(vs.survival_time_in_days), "event": status == "DECEASED"}
             if vs.HasField("cause_of_death"):
@@ -598,7 +620,13 @@ def patient_from_phenopacket(packet: pps.Phenopacket, *, file: str | os.PathLike
                               alt=d.vcf_record.alt or None)
             for ext in d.extensions:
                 if ext.name == "vaf":
-                    tv["vaf"] = float(ext.value)
+                    try:
+                        tv["vaf"] = float(ext.value)
+                    except ValueError:
+                        raise PatientRecordError(
+                            f"vaf {ext.value[:20]!r} is not a number", file=file, record=record,
+                            field="interpretations.variationDescriptor.extensions.vaf",
+                            fix="write the variant allele fraction as a number between 0 and 1") from None
                 elif ext.name == "fusion_partner":
                     tv["fusion_partner"] = ext.value
             variants.append(tv)
@@ -621,9 +649,16 @@ def patient_from_phenopacket_dict(data: dict[str, Any], *, file: str | os.PathLi
     """Read a patient from a Phenopacket v2 JSON object (already parsed)."""
     try:
         packet = ParseDict(data, pps.Phenopacket(), ignore_unknown_fields=False)
-    except ParseError as err:
+    except (ParseError, SystemError, UnicodeError, TypeError, ValueError) as err:  # upb raises SystemError too
+        # protobuf's message is several lines (it lists every allowed field): keep its first sentence and
+        # name the field from its 'at "Phenopacket.x.y"' path.
+        text = " ".join(str(err).split())
+        at = re.search(r'at "?Phenopacket\.([\w.\[\]]{1,200})', text)
+        first = text.split(". Available Fields", 1)[0][:300]
+        record_id = data.get("id") if isinstance(data.get("id"), str) else None
         raise PatientRecordError(
-            f"not a valid Phenopacket v2: {err}", file=file, record=str(data.get("id") or "") or None,
+            f"not a valid Phenopacket v2: {first}", file=file, record=record_id[:80] if record_id else None,
+            field=at.group(1).rstrip(".") if at else None,
             fix="validate the file against the Phenopacket v2 schema (phenopacket-tools validate)",
         ) from None
     return patient_from_phenopacket(packet, file=file)
@@ -631,11 +666,9 @@ def patient_from_phenopacket_dict(data: dict[str, Any], *, file: str | os.PathLi
 
 def patient_from_phenopacket_json(text: str | bytes, *, file: str | os.PathLike[str] | None = None) -> Patient:
     """Read a patient from Phenopacket v2 JSON text."""
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as err:
-        raise PatientRecordError(f"not valid JSON: {err.msg}", file=file, record=f"line {err.lineno}",
-                                 fix="fix the JSON syntax") from None
+    from genomics.fileio import parse_json_strict
+
+    data = parse_json_strict(text, file=file, error=PatientRecordError)  # duplicate keys, depth, non-UTF-8...
     if not isinstance(data, dict):
         raise PatientRecordError("expected one Phenopacket JSON object", file=file, fix="wrap it in {...}")
     return patient_from_phenopacket_dict(data, file=file)
@@ -643,11 +676,10 @@ def patient_from_phenopacket_json(text: str | bytes, *, file: str | os.PathLike[
 
 def load_phenopacket(path: str | os.PathLike[str]) -> Patient:
     """Read one Phenopacket v2 JSON file as a :class:`Patient`."""
+    from genomics.fileio import read_text_input
+
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as err:
-        raise PatientRecordError(f"cannot read file: {err}", file=path, fix="check the path") from None
+    text = read_text_input(path, error=PatientRecordError, what="Phenopacket JSON file")  # not UTF-8: named line
     return patient_from_phenopacket_json(text, file=path)
 
 

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic.types import AllowInfNan
 
 from genomics.errors import InputFileError
 from recommender import vocab
@@ -70,7 +71,9 @@ def _refuse_bool(value: Any) -> Any:
 
 
 #: Numeric field types that refuse booleans (pydantic's lax mode would read ``true`` as 1).
-Number = Annotated[float, BeforeValidator(_refuse_bool)]
+#: ``AllowInfNan(False)``: NaN / infinity are refused (a Phenopacket's protobuf JSON reads the strings "NaN" and
+#: "Infinity" as doubles, and a survival time of infinity is never a measurement).
+Number = Annotated[float, BeforeValidator(_refuse_bool), AllowInfNan(False)]
 Integer = Annotated[int, BeforeValidator(_refuse_bool)]
 
 _GENE_RE = re.compile(r"^[A-Z0-9][A-Z0-9\-\.]*$")
@@ -339,7 +342,7 @@ class TumourVariant(_Model):
     ] = "missense"
     fusion_partner: str | None = None
     chrom: str | None = None
-    pos: Integer | None = Field(default=None, ge=1)
+    pos: Integer | None = Field(default=None, ge=1, le=2**31 - 1)  # htslib positions are 32-bit
     ref: str | None = None
     alt: str | None = None
     vaf: Number | None = Field(default=None, ge=0, le=1)
@@ -533,8 +536,9 @@ def patient_from_dict(data: Any, *, file: str | os.PathLike[str] | None = None, 
         return Patient.model_validate(data)
     except ValidationError as err:
         field, msg = format_validation_error(err)
+        shown = None if record is None else str(record)[:64]  # shown back: never a 20,000-character id
         raise PatientRecordError(
-            msg, file=file, record=None if record is None else f"patient {record}", field=field, fix=_fix_for(field)
+            msg, file=file, record=None if shown is None else f"patient {shown}", field=field, fix=_fix_for(field)
         ) from None
 
 

@@ -40,3 +40,15 @@ def shared_data() -> Path:
 @pytest.fixture(scope="session")
 def fixtures_dir() -> Path:
     return FIXTURES
+
+
+@pytest.fixture
+def isolated_kb(tmp_path, monkeypatch):
+    """A private PGx knowledge-base home (no ``$RECOMMENDER_KB_DIR``), caches cleared before and after."""
+    from genomics.pgx import knowledge_base as kbmod
+
+    monkeypatch.delenv(kbmod.ENV_KB_DIR, raising=False)
+    monkeypatch.setenv(kbmod.ENV_HOME, str(tmp_path / "home"))
+    kbmod.clear_cache()
+    yield tmp_path / "home"
+    kbmod.clear_cache()

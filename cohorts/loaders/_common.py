@@ -32,6 +32,8 @@ class LoadedCohort:
     truth_tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     #: Clinical covariates the source declares (``patients`` columns; stored in the manifest).
     covariates: tuple = ()
+    #: Table name -> the source file it came from (validation errors name it).
+    source_files: dict[str, str] = field(default_factory=dict)
 
     def write(self, directory: str | os.PathLike[str], *, overwrite: bool = False):
         """Store as a cohort directory (validated, atomic); returns the :class:`~cohorts.storage.Cohort`."""
@@ -41,6 +43,7 @@ class LoadedCohort:
             directory, self.tables, name=self.name, licence=self.licence, provenance=self.provenance,
             genome_build=self.genome_build, description=self.description, vcf=self.vcf,
             truth_tables=self.truth_tables or None, overwrite=overwrite, covariates=self.covariates,
+            source_files=self.source_files or None,
         )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import json
 import os
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -40,13 +41,26 @@ def load_phenopackets(path: str | os.PathLike[str], *, name: str | None = None, 
 
     path = Path(path)
     patients = []
+    first_file: dict[str, Path] = {}
     for f in _json_files(path):
         text_start = f.read_text(encoding="utf-8", errors="replace").lstrip()[:1]
         if f.name.endswith(".jsonl") or text_start == "[":
-            patients.extend(load_patients(f))
+            found = load_patients(f)
         else:
-            patients.append(load_patient(f))
-    tables = tables_from_patients(patients, vcf_samples=vcf is not None)
+            found = [load_patient(f)]
+        for patient in found:  # a duplicate across files would surface as "patients table row N": name both files
+            pid = patient.patient_id
+            if pid in first_file:
+                raise CohortError(f"patient_id {pid[:40]!r} appears twice (first in {first_file[pid].name})", file=f,
+                                  record=f"patient {pid[:40]}", field="patient_id",
+                                  fix="give each patient one record with its own patient_id")
+            first_file[pid] = f
+        patients.extend(found)
+    try:
+        tables = tables_from_patients(patients, vcf_samples=vcf is not None)
+    except ValueError as err:
+        raise CohortError(f"the records do not make cohort tables: {str(err)[:200]}", file=path,
+                          fix="correct the records named in this message and import again") from None
     return LoadedCohort(
         name=name or path.stem,
         tables=tables,
@@ -87,7 +101,7 @@ def load_csv(path: str | os.PathLike[str], *, name: str | None = None, licence: 
     folder = Path(path)
     if not folder.is_dir():
         raise CohortError("not a folder", file=folder, fix="give the folder holding patients.csv, treatments.csv, ...")
-    tables, sources = {}, []
+    tables, sources, source_files = {}, [], {}
     for tname in REQUIRED_TABLES + OPTIONAL_TABLES:
         found = [folder / f"{tname}{ext}" for ext in (".csv", ".tsv") if (folder / f"{tname}{ext}").is_file()]
         if not found:
@@ -98,8 +112,15 @@ def load_csv(path: str | os.PathLike[str], *, name: str | None = None, licence: 
         f = found[0]
         try:
             df = pd.read_csv(f, sep="\t" if f.suffix == ".tsv" else ",", dtype_backend="numpy_nullable")
-        except (OSError, pd.errors.ParserError, UnicodeDecodeError) as err:
-            raise CohortError(f"cannot read: {err}", file=f, fix="give a valid CSV/TSV file") from None
+        except pd.errors.EmptyDataError:
+            raise CohortError("empty file (no header line)", file=f, record="line 1",
+                              fix=f"give {f.name} with a header line of the columns in cohorts.tables") from None
+        except (OSError, pd.errors.ParserError, UnicodeDecodeError, ValueError) as err:
+            text = " ".join(str(err).split())[:200]  # pandas' message ends with a newline
+            line = re.search(r"\bline (\d+)", text)
+            raise CohortError(f"cannot read: {text}", file=f, record=line and f"line {line.group(1)}",
+                              fix="give a valid CSV/TSV file (one header line, the same number of fields per row)") \
+                from None
         for col in TABLES[tname]:
             if col.kind == "list" and col.name in df.columns:
                 try:
@@ -109,9 +130,10 @@ def load_csv(path: str | os.PathLike[str], *, name: str | None = None, licence: 
                                       fix="write list cells as a;b or as a flat JSON list [\"a\", \"b\"]") from None
         tables[tname] = df
         sources.append(f)
+        source_files[tname] = str(f)
     return LoadedCohort(
         name=name or folder.name, tables=tables, licence=Licence(name=licence), genome_build=genome_build,
         provenance=Provenance(source=str(folder.name), source_version=file_version(*sources),
                               loader="cohorts.loaders.records.load_csv"),
-        vcf=None if vcf is None else Path(vcf),
+        vcf=None if vcf is None else Path(vcf), source_files=source_files,
     )

@@ -220,7 +220,8 @@ def _exon_number(value: Any) -> int | None:
     if not text or text in {".", "NA"}:
         return None
     head = text.split("/")[0].split("-")[0]
-    return int(head) if head.isdigit() else None
+    # ascii, at most 6 digits: '²'.isdigit() is True but int('²') fails; 200,000 digits exceed int()'s limit
+    return int(head) if head.isascii() and head.isdigit() and len(head) <= 6 else None
 
 
 def normalise_msi(value: str | None) -> str | None:

@@ -143,6 +143,12 @@ def _load_json(path: Path) -> Any:
         raise KnowledgeBaseError(
             f"cannot read file: {err}", file=path, fix="check the path and its permissions"
         ) from None
+    except (ValueError, RecursionError) as err:  # a number of > 4300 digits; nesting deeper than the stack
+        raise KnowledgeBaseError(
+            f"not valid JSON: {type(err).__name__}: {str(err)[:100]}",
+            file=path,
+            fix="replace the file with an unmodified copy from the PharmCAT release",
+        ) from None
 
 
 def gene_file_stem(gene: str) -> str:

@@ -200,6 +200,10 @@ def _precheck(path: Path, kind: str, contig_lengths: dict[str, int | None], sour
             if not pos_text.isdigit() or not pos_text.isascii():
                 raise VcfError(f"POS {pos_text[:20]!r} is not a whole number", file=source, record=f"line {n}",
                                field="POS", fix="POS must be a 1-based position (a whole number >= 1)")
+            if len(pos_text) > 10:  # int() of 200,000 digits raised ValueError (Python's 4300-digit limit)
+                raise VcfError(f"POS of {len(pos_text)} digits ({pos_text[:12]}...) is not a position", file=source,
+                               record=f"line {n}", field="POS",
+                               fix="POS must be a 1-based position (positions fit in 32 bits, at most 10 digits)")
             pos = int(pos_text)
             if pos < 1:
                 raise VcfError("position must be >= 1 (POS is 0)", file=source, record=f"{locus} (line {n})",

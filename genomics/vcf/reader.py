@@ -103,7 +103,8 @@ def _contig_lengths(raw_header: str) -> dict[str, int | None]:
         if not name:
             continue
         length = fields.get("length")
-        out[name] = int(length) if length and length.isdigit() else None
+        # ascii, at most 12 digits (as a non-numeric length: unknown): int() of '²' or of 5000 digits raised ValueError
+        out[name] = int(length) if length and length.isascii() and length.isdigit() and len(length) <= 12 else None
     return out
 
 

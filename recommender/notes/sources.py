@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import binascii
 import io
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -81,7 +80,6 @@ def _is_utf8(data: bytes) -> bool:
 def _pdf_text(data: bytes, name: str) -> str:
     try:
         from pypdf import PdfReader
-        from pypdf.errors import PdfReadError
     except ImportError as err:  # pragma: no cover - pypdf is a dependency
         raise InputFileError("reading PDF notes needs pypdf", file=name, fix="pip install pypdf") from err
     try:
@@ -91,7 +89,8 @@ def _pdf_text(data: bytes, name: str) -> str:
         pages = [page.extract_text() or "" for page in reader.pages]
     except InputFileError:
         raise
-    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as err:
+    except Exception as err:  # pypdf on hostile bytes raises many kinds (LimitReachedError,
+        # NotImplementedError for an unknown filter, AttributeError, IndexError, RecursionError...): all "unreadable"
         raise InputFileError(f"unreadable PDF ({type(err).__name__})", file=name,
                              fix="give the note as text, or a PDF with a text layer") from err
     text = "\n".join(pages).strip()
@@ -102,11 +101,10 @@ def _pdf_text(data: bytes, name: str) -> str:
 
 
 def _fhir_notes(data: bytes, name: str) -> list[NoteText]:
-    try:
-        doc = json.loads(_decode(data, name))
-    except (json.JSONDecodeError, RecursionError) as err:
-        raise InputFileError(f"not valid JSON ({type(err).__name__})", file=name,
-                             fix="give a FHIR DocumentReference or Bundle, or the note as text") from err
+    from genomics.fileio import parse_json_strict
+
+    # strict: a 5000-digit number, NaN, deep nesting, a duplicate key or a lone surrogate is a product error
+    doc = parse_json_strict(_decode(data, name), file=name)
     if not isinstance(doc, dict):
         raise InputFileError("JSON is not a FHIR resource object", file=name,
                              fix="give a FHIR DocumentReference or Bundle")
@@ -115,7 +113,11 @@ def _fhir_notes(data: bytes, name: str) -> list[NoteText]:
         return _document_reference(doc, name, "DocumentReference")
     if rtype == "Bundle":
         notes: list[NoteText] = []
-        for i, entry in enumerate(doc.get("entry") or []):
+        entries = doc.get("entry") or []
+        if not isinstance(entries, list):
+            raise InputFileError(f"Bundle.entry is a JSON {type(entries).__name__}, not a list", file=name,
+                                 field="entry", fix="give a FHIR Bundle whose entry is a list of resources")
+        for i, entry in enumerate(entries):
             res = entry.get("resource") if isinstance(entry, dict) else None
             if isinstance(res, dict) and res.get("resourceType") == "DocumentReference":
                 notes.extend(_document_reference(res, name, f"entry {i + 1}"))
@@ -129,8 +131,14 @@ def _fhir_notes(data: bytes, name: str) -> list[NoteText]:
 
 def _document_reference(doc: dict, name: str, record: str) -> list[NoteText]:
     out = []
-    title = doc.get("description") or (doc.get("type") or {}).get("text")
-    for j, content in enumerate(doc.get("content") or []):
+    kind = doc.get("type")
+    title = doc.get("description") or (kind.get("text") if isinstance(kind, dict) else None)
+    title = title if isinstance(title, str) else None  # shown back: text only
+    contents = doc.get("content") or []
+    if not isinstance(contents, list):
+        raise InputFileError(f"DocumentReference.content is a JSON {type(contents).__name__}, not a list", file=name,
+                             record=record, field="content", fix="give content as a list of {\"attachment\": ...}")
+    for j, content in enumerate(contents):
         att = content.get("attachment") if isinstance(content, dict) else None
         if not isinstance(att, dict):
             continue

@@ -182,6 +182,274 @@ def fuzz(seeds: list[Path], budget_s: float, out_dir: Path, seed: int = 16) -> d
     return {"tried": tried, "findings": findings}
 
 
+# ---------------------------------------------------------------------------------------------
+# Issue 16 follow-up: helpers for fuzzing the other user-facing parsers (patient records, MAF, tumour
+# VCF, outside calls, notes, cohort CSV/phenopackets, knowledge-base import). Added functions only.
+# ---------------------------------------------------------------------------------------------
+
+#: Values a hostile JSON record puts where a field belongs (type swaps, huge/negative numbers, NaN text...).
+HOSTILE_JSON_VALUES: tuple = (
+    None, True, False, 0, -1, -61, 1.5, 1e308, -1e308, 10**30, 2**63, 99999, "", " ", "NaN", "nan", "Infinity",
+    "-inf", "1e999", "x" * 20_000, "\x00", "\ud800", "../../etc/passwd", "<script>alert(1)</script>", "P-5Y",
+    "P99999999999Y", "grade 9", "gtr:prior_line_x", "gtr:received_treatment_", "outcome:x;event:1", [], {}, [None],
+    [[[[[[[[1]]]]]]]], {"a": {"b": {"c": 1}}}, ["x"] * 50, "unknown-regimen-ZZZ", "COAD", "*1/*2", "p.V600E",
+)
+
+_JSON_TEXT_TOKENS = (b",", b"}", b"{", b"[", b"]", b":", b'"', b"\\", b"\\u", b"NaN", b"-", b"1e999", b"\xff",
+                     b"\xc3", b"\x00", b"null", b"true", b"9" * 40)
+
+
+def _json_paths(obj, prefix=()):
+    """Every path (tuple of keys / indices) of a parsed JSON value, the root first."""
+    yield prefix
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            yield from _json_paths(v, prefix + (k,))
+    elif isinstance(obj, list):
+        for i, v in enumerate(obj):
+            yield from _json_paths(v, prefix + (i,))
+
+
+def _json_get(obj, path):
+    for p in path:
+        obj = obj[p]
+    return obj
+
+
+def mutate_json_tree(obj, rng: random.Random):
+    """A deep copy of ``obj`` with one or two structural edits: a value swapped for a hostile one (type swap),
+    a key deleted or renamed, a value wrapped in a list or nested in an object, a list emptied or doubled."""
+    import copy
+
+    obj = copy.deepcopy(obj)
+    for _ in range(rng.randint(1, 2)):
+        paths = [p for p in _json_paths(obj) if p]
+        if not paths:
+            break
+        path = rng.choice(paths)
+        parent = _json_get(obj, path[:-1])
+        key = path[-1]
+        op = rng.random()
+        if op < 0.55:
+            parent[key] = copy.deepcopy(rng.choice(HOSTILE_JSON_VALUES))
+        elif op < 0.65 and isinstance(parent, dict):
+            del parent[key]
+        elif op < 0.72 and isinstance(parent, dict):
+            parent[rng.choice(["", "x", key.upper(), key + "_", "__proto__"])] = parent.pop(key)
+        elif op < 0.8:
+            parent[key] = [parent[key]]
+        elif op < 0.86:
+            parent[key] = {"value": parent[key]}
+        elif isinstance(parent[key], list):
+            parent[key] = [] if rng.random() < 0.5 else parent[key] * 2
+        else:
+            parent[key] = str(parent[key]) if not isinstance(parent[key], str) else rng.choice([0, 1.0, None])
+    return obj
+
+
+def mutate_json_text(data: bytes, rng: random.Random) -> bytes:
+    """Text-level JSON damage: a duplicated key, a BOM, truncation, a stray token or byte, deep nesting,
+    Latin-1 text, a NaN literal, a giant integer."""
+    op = rng.random()
+    if op < 0.15:  # duplicate the first key of a random object
+        starts = [i for i in range(len(data)) if data[i:i + 2] == b'{"']
+        if starts:
+            at = rng.choice(starts) + 1
+            end = data.find(b",", at)
+            if end > at:
+                return data[:at] + data[at:end] + b"," + data[at:]
+    if op < 0.25:
+        return b"\xef\xbb\xbf" + data
+    if op < 0.45:
+        cuts = [i for i, b in enumerate(data) if b in b',:{}[]"'] or [len(data) // 2]
+        return data[:rng.choice(cuts) + rng.choice([0, 1])]
+    if op < 0.6:
+        buf = bytearray(data)
+        at = rng.randrange(len(buf))
+        buf[at:at] = rng.choice(_JSON_TEXT_TOKENS)
+        return bytes(buf)
+    if op < 0.7:
+        buf = bytearray(data)
+        buf[rng.randrange(len(buf))] = rng.randrange(256)
+        return bytes(buf)
+    if op < 0.78:
+        depth = rng.choice([63, 65, 1000, 100_000])
+        return data.rstrip()[:-1] + b', "deep": ' + b"[" * depth + b"]" * depth + b"}"
+    if op < 0.86:
+        return data.decode("utf-8", "replace").replace("e", "\u00e9").encode("latin-1", "replace")
+    if op < 0.93:
+        return data.replace(b": 1", b": NaN", 1).replace(b": 0", b": -Infinity", 1)
+    return data.replace(b": 1", b": 1" + b"0" * 5000, 1)
+
+
+def mutate_table(data: bytes, rng: random.Random, *, sep: bytes = b"\t", first_data_line: int = 1) -> bytes:
+    """Line/column damage to a delimited text table: byte flips, token insertions, truncation at every
+    boundary class (start, inside the header, at a separator, at a line end, mid-field, one byte short),
+    a line duplicated or deleted, two columns swapped (header or row), a giant field, a BOM, CRLF endings,
+    a NUL, a stray invalid UTF-8 byte."""
+    lines = data.split(b"\n")
+    op = rng.random()
+    if op < 0.12:
+        buf = bytearray(data)
+        for _ in range(rng.randint(1, 3)):
+            at = rng.randrange(len(buf))
+            buf[at] = rng.choice([rng.randrange(256), 0, 0xFF, ord("\t"), ord("\n"), ord(","), ord('"')])
+        return bytes(buf)
+    if op < 0.24:
+        buf = bytearray(data)
+        at = rng.randrange(len(buf))
+        buf[at:at] = rng.choice(_TOKENS + [sep, sep * 3, b'"', b"NA", b"-5", b"1e999", b"\xc3"])
+        return bytes(buf)
+    if op < 0.40:  # truncation at a boundary class
+        kind = rng.choice(["zero", "header", "sep", "eol", "mid", "short"])
+        if kind == "zero":
+            return data[:rng.choice([0, 1])]
+        if kind == "header":
+            return data[:rng.randrange(1, max(2, data.find(b"\n") + 1))]
+        if kind == "sep":
+            seps = [i for i in range(len(data)) if data[i:i + len(sep)] == sep] or [len(data) // 2]
+            return data[:rng.choice(seps) + rng.choice([0, len(sep)])]
+        if kind == "eol":
+            eols = [i for i, b in enumerate(data) if b == 10] or [len(data) // 2]
+            return data[:rng.choice(eols)]
+        if kind == "mid":
+            return data[:rng.randrange(len(data))]
+        return data[:-1]
+    if op < 0.50 and len(lines) > 1:  # duplicate a line
+        i = rng.randrange(len(lines))
+        lines.insert(rng.randrange(len(lines) + 1), lines[i])
+        return b"\n".join(lines)
+    if op < 0.60 and len(lines) > 1:  # delete a line (the header too)
+        del lines[rng.randrange(len(lines))]
+        return b"\n".join(lines)
+    if op < 0.72:  # swap two columns of one line (the header or a row)
+        i = rng.randrange(len(lines))
+        cells = lines[i].split(sep)
+        if len(cells) > 1:
+            a, b = rng.sample(range(len(cells)), 2)
+            cells[a], cells[b] = cells[b], cells[a]
+            lines[i] = sep.join(cells)
+        return b"\n".join(lines)
+    if op < 0.80:  # a giant field
+        i = rng.randrange(max(1, min(first_data_line, len(lines) - 1)), len(lines))
+        cells = lines[i].split(sep)
+        cells[rng.randrange(len(cells))] = rng.choice([b"A", b"9", b"[", b"p.V"]) * rng.choice([300, 200_000])
+        lines[i] = sep.join(cells)
+        return b"\n".join(lines)
+    if op < 0.86:  # a cell's content swapped for another type
+        i = rng.randrange(max(1, min(first_data_line, len(lines) - 1)), len(lines))
+        cells = lines[i].split(sep)
+        cells[rng.randrange(len(cells))] = rng.choice(
+            [b"", b"NaN", b"inf", b"-1", b"0", b"1e309", b"99999999999999999999", b"abc", b"True", b"[]",
+             b"[1, [2", b"\xe9", b"\"", b"*1/*2x2", b"p.", b".", b"chrZ"])
+        lines[i] = sep.join(cells)
+        return b"\n".join(lines)
+    if op < 0.90:
+        return b"\xef\xbb\xbf" + data
+    if op < 0.94:
+        return data.replace(b"\n", b"\r\n")
+    if op < 0.97:
+        buf = bytearray(data)
+        buf[rng.randrange(len(buf)):0] = b"\x00"
+        return bytes(buf)
+    buf = bytearray(data)
+    buf.insert(rng.randrange(len(buf)), rng.choice([0x80, 0xC3, 0xFE, 0xFF]))
+    return bytes(buf)
+
+
+def product_error_problem(err: BaseException, path: str | None) -> str | None:
+    """``None`` when ``err`` keeps the contract (a ``RecommenderError`` naming the file), else what is wrong."""
+    from genomics.errors import RecommenderError
+
+    if not isinstance(err, RecommenderError):
+        return f"non-product {type(err).__name__}: {str(err)[:300]}"
+    line = err.one_line()
+    if "\n" in str(err.message) or "Traceback" in line:
+        return f"multi-line message: {line[:300]}"
+    if len(line) > 2000:  # text shown back: a hostile cell must not come back as a 200 kB message
+        return f"message of {len(line)} characters: {line[:200]}"
+    if path is not None and os.path.basename(path) not in line:
+        return f"{type(err).__name__} does not name the file: {line[:300]}"
+    return None
+
+
+def run_cases(call, paths: list, *, timeout_s: float = 20.0) -> list[tuple[str, str, str]]:
+    """Run ``call(path)`` on every path in forked children (a batch per child, restarted after a death).
+
+    Returns ``[(path, outcome, detail)]`` for every case that broke the contract: ``non-product`` (an exception
+    that is not a ``RecommenderError`` naming the file), ``crash`` (a signal or exit from C), ``hang``
+    (no answer in ``timeout_s``). A ``RecommenderError`` naming the file, or a result, is fine.
+    """
+    import json as _json
+    import select
+    import signal
+    import time
+    import warnings as _warnings
+
+    bad: list[tuple[str, str, str]] = []
+    start = 0
+    while start < len(paths):
+        rfd, wfd = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - child
+            os.close(rfd)
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, 1)
+            os.dup2(devnull, 2)
+            _warnings.simplefilter("ignore")
+            sys.setrecursionlimit(max(sys.getrecursionlimit(), 1000))
+            for i in range(start, len(paths)):
+                os.write(wfd, f"S{i}\n".encode())
+                try:
+                    call(paths[i])
+                    problem = None
+                except BaseException as err:  # noqa: BLE001
+                    problem = product_error_problem(err, None if paths[i] is None else str(paths[i]))
+                msg = _json.dumps({"i": i, "p": problem})
+                os.write(wfd, f"R{msg}\n".encode())
+            os._exit(0)
+        os.close(wfd)
+        buf = b""
+        current = None
+        deadline = time.monotonic() + timeout_s
+        finished = False
+        with os.fdopen(rfd, "rb", buffering=0) as pipe:
+            while True:
+                ready, _, _ = select.select([pipe], [], [], 0.05)
+                if ready:
+                    chunk = pipe.read(65536)
+                    if not chunk:
+                        break
+                    buf += chunk
+                    *done, buf = buf.split(b"\n")
+                    for line in done:
+                        if line.startswith(b"S"):
+                            current = int(line[1:])
+                            deadline = time.monotonic() + timeout_s
+                        elif line.startswith(b"R"):
+                            res = _json.loads(line[1:])
+                            current = None
+                            if res["p"]:
+                                bad.append((str(paths[res["i"]]), "non-product", res["p"]))
+                            if res["i"] == len(paths) - 1:
+                                finished = True
+                elif time.monotonic() > deadline:
+                    os.kill(pid, signal.SIGKILL)
+                    break
+        _, status = os.waitpid(pid, 0)
+        if finished and current is None:
+            break
+        if current is None:  # the child died between cases (should not happen)
+            bad.append(("?", "crash", f"child ended with status {status}"))
+            break
+        if os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL and time.monotonic() > deadline:
+            bad.append((str(paths[current]), "hang", f"no answer in {timeout_s:g} s"))
+        else:
+            bad.append((str(paths[current]), "crash", f"child ended with status {status}"))
+        start = current + 1
+    return bad
+
+
 if __name__ == "__main__":  # pragma: no cover - run by tests/genomics/test_fuzz_readers.py
     import json
 

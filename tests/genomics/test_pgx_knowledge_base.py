@@ -28,12 +28,9 @@ CHECKOUT = FIXTURES / "pharmcat_checkout"
 
 
 @pytest.fixture(autouse=True)
-def _isolated_kb(tmp_path, monkeypatch):
-    monkeypatch.delenv(kbmod.ENV_KB_DIR, raising=False)
-    monkeypatch.setenv(kbmod.ENV_HOME, str(tmp_path / "home"))
-    kbmod.clear_cache()
-    yield
-    kbmod.clear_cache()
+def _isolated_kb(isolated_kb):
+    """Every test here gets a private knowledge-base home (tests/conftest.py: ``isolated_kb``)."""
+    return isolated_kb
 
 
 def test_bundled_info_lists_every_table():

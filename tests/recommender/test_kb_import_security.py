@@ -22,12 +22,9 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "pgx_kb"
 
 
 @pytest.fixture(autouse=True)
-def _isolated_kb(tmp_path, monkeypatch):
-    monkeypatch.delenv(kbmod.ENV_KB_DIR, raising=False)
-    monkeypatch.setenv(kbmod.ENV_HOME, str(tmp_path / "home"))
-    kbmod.clear_cache()
-    yield
-    kbmod.clear_cache()
+def _isolated_kb(isolated_kb):
+    """Every test here gets a private knowledge-base home (tests/conftest.py: ``isolated_kb``)."""
+    return isolated_kb
 
 
 def _guidance_with_version(tmp_path: Path, version, *, per_package: bool = False) -> Path:
