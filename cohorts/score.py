@@ -1052,6 +1052,8 @@ def score_cohort(
         "cohort_version": cohort.manifest.version, "plan": plan,
         "chunk_size": chunk_size, "genome_build": "GRCh38", "n_chunks": len(chunks),
         "knowledge_bases": next((stats[i]["knowledge"] for i in sorted(stats) if stats[i].get("knowledge")), None),
+        "options": {"cyp2d6_without_copy_number": bool(cyp2d6_without_copy_number),
+                    "fill_missing_covariates": bool(fill_missing_covariates), "treatments": list(treat or ())},
     }, sort_keys=True).encode()}
     schema = ROW_SCHEMA.with_metadata(meta)
     # a new file (O_EXCL, no symbolic link followed), renamed into place: never a write through someone's link

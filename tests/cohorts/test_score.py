@@ -219,6 +219,10 @@ def test_cyp2d6_without_copy_number_is_opt_in_and_reaches_rows_warnings_and_plan
     # every opted-in patient's result says so (counted in the summary), and none is left "provisional"
     assert any("used for guidance without copy" in k for k in opt_in["warnings"])
     assert not any("is provisional" in k for k in opt_in["warnings"])
+    # the file says which options produced it (provenance)
+    meta = lambda path: json.loads(pq.read_schema(path).metadata[b"recommender.cohort_score"])  # noqa: E731
+    assert meta(out)["options"]["cyp2d6_without_copy_number"] is True
+    assert meta(summary.output)["options"]["cyp2d6_without_copy_number"] is False
     # a different plan: chunks of the default run are never reused for the opt-in run (and the plans of runs
     # without the option keep their hash)
     from cohorts.score import _plan_hash
