@@ -122,6 +122,7 @@ def user_path(p: Protocol, source: Path, work: Path, n_bootstrap: int, cv_folds:
             "cv": (met.get("model_selection") or {}).get("cv_c_index"),
             "stack_weights": ((met.get("model_selection") or {}).get("stack") or {}).get("weights"),
             "calibration_slope": (met.get("model_selection") or {}).get("calibration_slope"),
+            "survival_weights": met.get("survival_weights"),
             "curves": _curves_summary((met.get("model_selection") or {}).get("curves")),
             "candidates": list(cands),
             "covariates": [c["name"] for c in bundle.metadata.get("covariates", [])],
@@ -234,6 +235,12 @@ def main(argv: list[str] | None = None) -> int:
                   + ", ".join(f"{k} {v:.3f}" for k, v in (up["cv"] or {}).items() if v is not None) + ")"
                   + (f"; stack weights {', '.join(f'{k} {v:.2f}' for k, v in up['stack_weights'].items())}"
                      if up["selected"] == "stack" and up["stack_weights"] else ""))
+            sw = up.get("survival_weights") or {}
+            if sw:
+                print(f"fit weights: {sw.get('selected')}"
+                      + (" (out-of-fold Harrell's C of each weighting's selected model: "
+                         + ", ".join(f"{k} {v:.4f}" for k, v in (sw.get("cv_c_index") or {}).items() if v is not None)
+                         + ")" if sw.get("cv_c_index") else ""))
             if up["curves"]:
                 cur = up["curves"]
                 print(f"survival curves: {cur['selected']} (5-fold out-of-fold on the training rows: "

@@ -140,6 +140,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                           "baseline with and without the inverse-propensity weights and a mixture of the "
                           "candidates' own curves, and keeps the lowest IBS among those within 0.005 of the best "
                           "C^td; or force one form")
+    trn.add_argument("--survival-weights", default="auto", choices=("ipw", "none", "auto"),
+                     help="weights of the survival models' fit: 'auto' (default) the inverse-propensity weights and "
+                          "none compared by the selected model's out-of-fold Harrell's C on the training rows (about "
+                          "twice the survival training time); or 'ipw' / 'none'")
     trn.add_argument("--no-bootstrap", action="store_true", help="no bootstrap ensembles (no intervals; faster)")
     trn.add_argument("--overwrite", action="store_true", help="replace an existing bundle directory")
     trn.add_argument("--json", action="store_true", help="print the bundle's metrics as JSON")
@@ -257,6 +261,7 @@ def _train(args: argparse.Namespace) -> int:
                          fix="pass --cv-folds 5")
     cfg.cv_folds = args.cv_folds
     cfg.survival_curves = args.survival_curves
+    cfg.survival_weights = args.survival_weights
     if args.survival_candidates:
         from recommender.models.training import SURVIVAL_CANDIDATES
 

@@ -135,7 +135,8 @@ def train_cohort(cohort_dir: str | os.PathLike[str], out_dir: str | os.PathLike[
 
         dnalm, lm_notes = cohort_dnalm_pools(cohort, schema.dnalm_genes)
         description += "; " + "; ".join(lm_notes)
-    return train_bundle(tables, out_dir, config=config or TrainingConfig(), schema=schema,
+    # the cohort path's default compares weighted and unweighted survival fits out of fold (`cohort train`)
+    return train_bundle(tables, out_dir, config=config or TrainingConfig(survival_weights="auto"), schema=schema,
                         trained_on=trained_on, cohort_description=description, overwrite=overwrite,
                         dnalm=dnalm or None, covariates=specs, train_ids=train_ids, split_description=split_text,
                         licence=licence)

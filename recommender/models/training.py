@@ -47,7 +47,7 @@ from recommender.models.response import ResponseModel
 from recommender.models.survival import BlendedSurvival, BoostedSurvival, CoxBaseline
 from recommender.models.toxicity import ToxicityModel, severe_toxicity_labels
 
-__all__ = ["SURVIVAL_CANDIDATES", "TrainingConfig", "calibration_slope", "TrainingExamples", "examples_from_tables", "patient_covariates",
+__all__ = ["SURVIVAL_CANDIDATES", "SURVIVAL_WEIGHTS", "TrainingConfig", "calibration_slope", "TrainingExamples", "examples_from_tables", "patient_covariates",
            "select_survival_model", "table_fingerprint", "train_bundle"]
 
 RESPONDERS = ("CR", "PR")
@@ -86,6 +86,12 @@ class TrainingConfig:
     #: (:func:`recommender.models.survival_mixture.compare_curve_forms`); ``"breslow_ipw"``, ``"breslow"`` or
     #: ``"mixture"`` force one form (``"breslow_ipw"``: bundles before the choice).
     survival_curves: str = "auto"
+    #: Weights of the survival models' fit (``learner="slearner"``): ``"ipw"`` the inverse-propensity weights
+    #: (as the response and toxicity models), ``"none"`` unweighted, ``"auto"`` both compared by the 5-fold
+    #: out-of-fold Harrell's C of the selected model on the training rows (the higher kept; ties keep ``"ipw"``).
+    #: Weighting targets a population in which treatment is not confounded; it also costs precision, which
+    #: matters for prognosis on the cohort as treated.
+    survival_weights: str = "ipw"
     #: Outcome learner: ``"slearner"`` (xgboost on the pooled patient x received-treatment table, treatment
     #: features as inputs) or ``"interaction"`` (ridge logistic / Cox models with explicit drug x covariate
     #: interactions, :mod:`recommender.models.effects`; the default bundle's learner).
@@ -455,6 +461,36 @@ def _candidate(name: str, bp: Mapping[str, Any], cfg: TrainingConfig) -> Any:
 
         return CoxTime(random_state=int(bp.get("random_state", 0)))
     raise ValueError(f"unknown survival candidate {name!r}; choose from {', '.join(SURVIVAL_CANDIDATES)}")
+
+
+#: Values of :attr:`TrainingConfig.survival_weights`.
+SURVIVAL_WEIGHTS = ("ipw", "none", "auto")
+
+
+def _survival_weights(X: pd.DataFrame, time: np.ndarray, event: np.ndarray, ipw: np.ndarray, bp: Mapping[str, Any],
+                      cfg: TrainingConfig, can_cv: bool) -> tuple[np.ndarray, dict[str, Any], Any]:
+    """The weights of one endpoint's survival fit (:attr:`TrainingConfig.survival_weights`), what was decided and,
+    for ``"auto"``, the kept weighting's model selection ``(name, report)`` (so it is not run a third time)."""
+    mode = cfg.survival_weights
+    if mode not in SURVIVAL_WEIGHTS:
+        raise ValueError(f"survival_weights must be one of {', '.join(SURVIVAL_WEIGHTS)}, not {mode!r}")
+    ones = np.ones_like(ipw, dtype="float64")
+    if not cfg.ipw:
+        return ones, {"selected": "none", "note": "inverse-propensity weighting is off (ipw=False)"}, None
+    if mode == "ipw" or (mode == "auto" and not can_cv):
+        note = "too few events or folds to compare, inverse-propensity weights kept" if mode == "auto" else None
+        return ipw, {"selected": "ipw", **({"note": note} if note else {})}, None
+    if mode == "none":
+        return ones, {"selected": "none"}, None
+    runs = {label: select_survival_model(X, time, event, weights=w, booster=bp, config=cfg)
+            for label, w in (("ipw", ipw), ("none", ones))}
+    cv = {label: run[1]["cv_c_index"].get(run[0]) for label, run in runs.items()}
+    pick = "none" if (cv["none"] is not None and (cv["ipw"] is None or cv["none"] > cv["ipw"])) else "ipw"
+    info = {"selected": pick, "cv_c_index": cv,
+            "rule": "5-fold out-of-fold Harrell's C of each weighting's selected model (training rows); the higher "
+                    "kept, ties keep the inverse-propensity weights",
+            "selected_models": {label: run[0] for label, run in runs.items()}}
+    return (ipw if pick == "ipw" else ones), info, runs[pick]
 
 
 def _c_index(t: np.ndarray, e: np.ndarray, risk: np.ndarray) -> float | None:
@@ -854,6 +890,8 @@ def train_bundle(
         if cfg.learner == "interaction":  # one ridge Cox with drug x covariate interactions (no xgboost candidates)
             survival[end], metrics[end] = _interaction_survival(Xs, ts, es, ws, cfg)
             continue
+        can_cv = cfg.cv_folds >= 2 and es.sum() >= 2 * cfg.cv_folds and (~es).sum() >= cfg.cv_folds
+        ws, weight_info, preselected = _survival_weights(Xs, ts, es, ws, bp, cfg, can_cv)
         models: dict[str, Any] = {}
         fitted: dict[str, Any] = {"boosted": BoostedSurvival(**bp).fit(Xs, ts, es, sample_weight=ws)}
         models["boosted"] = fitted["boosted"]
@@ -862,12 +900,16 @@ def train_bundle(
             models["cox"] = fitted["cox"]
         except ModelError as err:
             metrics.setdefault("warnings", []).append(f"{end}: Cox baseline not fitted: {err.message}")
-        m_end: dict[str, Any] = {"n_train": len(rows_s), "events_train": int(es.sum())}
-        if cfg.cv_folds >= 2 and es.sum() >= 2 * cfg.cv_folds and (~es).sum() >= cfg.cv_folds:
+        m_end: dict[str, Any] = {"n_train": len(rows_s), "events_train": int(es.sum()),
+                                 "survival_weights": weight_info}
+        if can_cv:
             cands = cfg.survival_candidates if "cox" in fitted else tuple(
                 c for c in cfg.survival_candidates if c != "cox" and "cox" not in _BLENDS.get(c, ()))
-            name, report = select_survival_model(Xs, ts, es, weights=ws, booster=bp,
-                                                 config=_replace(cfg, survival_candidates=cands))
+            if preselected is not None and tuple(cands) == tuple(cfg.survival_candidates):
+                name, report = preselected  # the weighting comparison already ran this selection
+            else:
+                name, report = select_survival_model(Xs, ts, es, weights=ws, booster=bp,
+                                                     config=_replace(cfg, survival_candidates=cands))
             m_end["model_selection"] = report
             chosen = _fit_selected(name, Xs, ts, es, ws, bp, cfg, fitted,
                                    stack_weights=(report.get("stack") or {}).get("weights"))
@@ -1092,6 +1134,14 @@ def model_card(bundle: ModelBundle) -> str:
                          "cross-validated Harrell's C on the training rows: "
                          + ", ".join(f"{k} {_fmt(v)}" for k, v in cv.items())
                          + f" (n = {s.get('n_train')}, events {s.get('events_train')})")
+            sw = s.get("survival_weights") or {}
+            if sw:
+                swcv = sw.get("cv_c_index") or {}
+                lines.append(f"- {end.upper()} fit weights: "
+                             + {"ipw": "inverse-propensity weights", "none": "unweighted"}.get(sw.get("selected"), "?")
+                             + (f" (out-of-fold Harrell's C: weighted {_fmt(swcv.get('ipw'), 4)}, unweighted "
+                                f"{_fmt(swcv.get('none'), 4)}; the higher kept)" if swcv else "")
+                             + (f"; {sw['note']}" if sw.get("note") else ""))
             cur = (s.get("model_selection") or {}).get("curves")
             if cur:
                 lines.append(f"- {end.upper()} survival curves: {cur['selected']} ({cur['criterion']}); out-of-fold "
