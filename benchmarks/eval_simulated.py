@@ -230,6 +230,17 @@ def ensure_simulated(directory: Path, n: int, seed: int) -> Path:
     return directory
 
 
+def _effect_counts(effects: list) -> tuple[int, int, int, str]:
+    """``(sign right, within half, n, table cells)`` over the effects with a verdict: overall and by outcome."""
+    sc = [e for e in effects if e.sign_ok is not None]
+    parts = []
+    for kind in ("response", "pfs", "toxicity"):
+        k = [e for e in sc if e.outcome == kind]
+        parts.append(f"{sum(e.sign_ok for e in k)} / {sum(bool(e.within_half) for e in k)} / {len(k)}")
+    sign, half = sum(e.sign_ok for e in sc), sum(bool(e.within_half) for e in sc)
+    return sign, half, len(sc), f"{sign}/{len(sc)} | {half}/{len(sc)} | " + " | ".join(parts)
+
+
 def _bundle_id(bundle_dir: Path) -> str:
     """The bundle id in ``bundle_dir``'s manifest (score files are cached per bundle)."""
     return json.loads((Path(bundle_dir) / "MANIFEST.json").read_text())["bundle_id"]
@@ -459,14 +470,9 @@ def main() -> int:
     print("| --- | --- | --- | --- | --- | --- |")
     results["learner_effects"] = {}
     for label, effs in learner_effects.items():
-        sc = [e for e in effs if e.sign_ok is not None]
-        parts = []
-        for kind in ("response", "pfs", "toxicity"):
-            k = [e for e in sc if e.outcome == kind]
-            parts.append(f"{sum(e.sign_ok for e in k)} / {sum(bool(e.within_half) for e in k)} / {len(k)}")
-        sign, half = sum(e.sign_ok for e in sc), sum(bool(e.within_half) for e in sc)
-        results["learner_effects"][label] = {"sign_right": sign, "within_half": half, "n": len(sc)}
-        print(f"| {label} | {sign}/{len(sc)} | {half}/{len(sc)} | " + " | ".join(parts) + " |")
+        sign, half, n, row = _effect_counts(effs)
+        results["learner_effects"][label] = {"sign_right": sign, "within_half": half, "n": n}
+        print(f"| {label} | {row} |")
     if overlap:
         print()
         print("Overlap (T-learner's propensity model on the training cohort): share of each regimen's recipients with "
@@ -514,14 +520,8 @@ def main() -> int:
         print("| --- | --- | --- | --- | --- | --- |")
         results["effects_cohort_score"] = {}
         for label, effs in cli_effects.items():
-            sc = [e for e in effs if e.sign_ok is not None]
-            parts = []
-            for kind in ("response", "pfs", "toxicity"):
-                k = [e for e in sc if e.outcome == kind]
-                parts.append(f"{sum(e.sign_ok for e in k)} / {sum(bool(e.within_half) for e in k)} / {len(k)}")
             results["effects_cohort_score"][label] = [e.to_dict() for e in effs]
-            print(f"| {label} | {sum(e.sign_ok for e in sc)}/{len(sc)} | {sum(bool(e.within_half) for e in sc)}/"
-                  f"{len(sc)} | " + " | ".join(parts) + " |")
+            print(f"| {label} | {_effect_counts(effs)[3]} |")
         print()
         print("Effects outside half of the true size (or of the wrong sign) through `cohort score`:")
         print()

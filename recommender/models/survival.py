@@ -439,6 +439,29 @@ class BoostedSurvival(_BoosterPersistence, _SurvivalBase):
                                      self.best_iteration_)
 
 
+def _import_torch(model: str, candidate: str) -> Any:
+    """torch, or the project's error naming the survival ``candidate`` to leave out (the neural models train with
+    torch and score with numpy)."""
+    try:
+        import torch
+    except ImportError:
+        raise ModelError(f"{model} needs torch to train", field=model,
+                         fix=f"install torch (CPU build, see the install guide) or leave '{candidate}' out of "
+                             "survival_candidates") from None
+    return torch
+
+
+def _standardise(frame: pd.DataFrame, max_missing: float) -> tuple[list[Any], pd.Series, pd.Series, pd.Series,
+                                                                      np.ndarray]:
+    """The neural models' inputs: columns with at most ``max_missing`` missing and more than one value, median
+    filled and standardised; ``(columns, medians, means, scales, float64 matrix)``."""
+    keep = [c for c in frame.columns if frame[c].isna().mean() <= max_missing and frame[c].nunique(dropna=True) > 1]
+    medians = frame[keep].median()
+    Z = frame[keep].fillna(medians)
+    means, scales = Z.mean(), Z.std(ddof=0).replace(0, 1.0)
+    return keep, medians, means, scales, ((Z - means) / scales).to_numpy(dtype="float64")
+
+
 class NeuralCox(_SurvivalBase):
     """A small DeepSurv-style network (Katzman et al. 2018): an MLP log hazard trained on the Cox partial likelihood.
 
@@ -487,19 +510,10 @@ class NeuralCox(_SurvivalBase):
 
     def fit(self, X: Any, y: Any, event: Any = None, sample_weight: Any = None) -> NeuralCox:
         """Fit on ``X`` and a survival ``y`` (structured ``(event, time)``, or ``fit(X, time, event)``)."""
-        try:
-            import torch
-        except ImportError:
-            raise ModelError("NeuralCox needs torch to train", field="NeuralCox",
-                             fix="install torch (CPU build, see the install guide) or leave 'neural' out of "
-                                 "survival_candidates") from None
+        torch = _import_torch("NeuralCox", "neural")
         frame, time, ev, w = validate_survival_fit(self, X, y, event, sample_weight, min_events=10)
-        keep = [c for c in frame.columns
-                if frame[c].isna().mean() <= self.max_missing and frame[c].nunique(dropna=True) > 1]
-        medians = frame[keep].median()
-        Z = frame[keep].fillna(medians)
-        means, scales = Z.mean(), Z.std(ddof=0).replace(0, 1.0)
-        Z = ((Z - means) / scales).to_numpy(dtype="float32")
+        keep, medians, means, scales, Z = _standardise(frame, self.max_missing)
+        Z = Z.astype("float32")
         idx = np.arange(len(time))
         tr, va = train_test_split(idx, test_size=self.validation_fraction, stratify=ev,
                                   random_state=self.random_state)

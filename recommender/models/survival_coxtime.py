@@ -43,7 +43,6 @@ from sklearn.utils._param_validation import Interval
 
 from recommender.models._base import (
     BundleIntegrityError,
-    ModelError,
     as_frame,
     check_fitted,
     floats,
@@ -51,7 +50,7 @@ from recommender.models._base import (
     write_json,
 )
 from recommender.models._survival_input import check_finite_prediction_input, validate_survival_fit
-from recommender.models.survival import _SurvivalBase
+from recommender.models.survival import _import_torch, _standardise, _SurvivalBase
 
 __all__ = ["CoxTime"]
 
@@ -140,12 +139,7 @@ class CoxTime(_SurvivalBase):
     # ------------------------------------------------------------------------------------------- fitting
     def fit(self, X: Any, y: Any, event: Any = None, sample_weight: Any = None) -> CoxTime:
         """Fit on ``X`` and a survival ``y`` (structured ``(event, time)``, or ``fit(X, time, event)``)."""
-        try:
-            import torch
-        except ImportError:
-            raise ModelError("CoxTime needs torch to train", field="CoxTime",
-                             fix="install torch (CPU build, see the install guide) or leave 'coxtime' out of "
-                                 "survival_candidates") from None
+        torch = _import_torch("CoxTime", "coxtime")
         frame, time, ev, w = validate_survival_fit(self, X, y, event, sample_weight, min_events=10)
         names = [str(c) for c in frame.columns]
         if (w == 0).any():  # a zero weight removes the row (it is neither a case nor a control)
@@ -153,12 +147,7 @@ class CoxTime(_SurvivalBase):
             frame, time, ev, w = frame[nz], time[nz], ev[nz], w[nz]
             if int(ev.sum()) < 10:
                 raise ValueError("too few events with a positive sample weight to fit CoxTime: needs at least 10")
-        keep = [c for c in frame.columns
-                if frame[c].isna().mean() <= self.max_missing and frame[c].nunique(dropna=True) > 1]
-        medians = frame[keep].median()
-        Z = frame[keep].fillna(medians)
-        means, scales = Z.mean(), Z.std(ddof=0).replace(0, 1.0)
-        Zn = ((Z - means) / scales).to_numpy(dtype="float64")
+        keep, medians, means, scales, Zn = _standardise(frame, self.max_missing)
         t_ev = time[ev]
         self.time_mean_ = float(t_ev.mean())
         self.time_scale_ = float(t_ev.std()) or 1.0
