@@ -47,6 +47,7 @@ Run: ``.venv/bin/python benchmarks/eval_simulated.py [--test-n 5000] [--score-n 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import math
 import tempfile
@@ -194,6 +195,7 @@ _SIMULATOR_SOURCES = ("cohorts/simulate.py", "cohorts/simulate_model.py", "cohor
 _STAMP = ".simulator-fingerprint"
 
 
+@functools.lru_cache(maxsize=1)
 def simulator_fingerprint() -> str:
     """sha256 over the simulator's and the PGx caller's source and data files: a cached test cohort made by other
     code is stale (a cohort simulated before the CYP2D6 SNV/indel call was used carried prior-drawn CYP2D6)."""
@@ -239,6 +241,13 @@ def _effect_counts(effects: list) -> tuple[int, int, int, str]:
         parts.append(f"{sum(e.sign_ok for e in k)} / {sum(bool(e.within_half) for e in k)} / {len(k)}")
     sign, half = sum(e.sign_ok for e in sc), sum(bool(e.within_half) for e in sc)
     return sign, half, len(sc), f"{sign}/{len(sc)} | {half}/{len(sc)} | " + " | ".join(parts)
+
+
+def _print_effect_header(first: str) -> None:
+    """Header of an effect-count table (rows from :func:`_effect_counts`)."""
+    print(f"| {first} | sign right | within half | response (sign / half / n) | PFS (sign / half / n) | "
+          "toxicity (sign / half / n) |")
+    print("| --- | --- | --- | --- | --- | --- |")
 
 
 def _bundle_id(bundle_dir: Path) -> str:
@@ -465,9 +474,7 @@ def main() -> int:
     print("## Learner comparison: encoded effects recovered (test cohort; counts over effects with >= 3 patients "
           "in each group)")
     print()
-    print("| learner | sign right | within half | response (sign / half / n) | PFS (sign / half / n) | "
-          "toxicity (sign / half / n) |")
-    print("| --- | --- | --- | --- | --- | --- |")
+    _print_effect_header("learner")
     results["learner_effects"] = {}
     for label, effs in learner_effects.items():
         sign, half, n, row = _effect_counts(effs)
@@ -515,9 +522,7 @@ def main() -> int:
         print("Same effects and patients as above, the learned values read from the score file's p_response, "
               "pfs_risk (log hazard) and toxicity columns (cohorts.sim_effects.score_predictions).")
         print()
-        print("| scoring | sign right | within half | response (sign / half / n) | PFS (sign / half / n) | "
-              "toxicity (sign / half / n) |")
-        print("| --- | --- | --- | --- | --- | --- |")
+        _print_effect_header("scoring")
         results["effects_cohort_score"] = {}
         for label, effs in cli_effects.items():
             results["effects_cohort_score"][label] = [e.to_dict() for e in effs]

@@ -32,7 +32,7 @@ bundle with this model loads and scores without torch.
 
 from __future__ import annotations
 
-from numbers import Integral, Real
+from numbers import Integral
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +50,7 @@ from recommender.models._base import (
     write_json,
 )
 from recommender.models._survival_input import check_finite_prediction_input, validate_survival_fit
-from recommender.models.survival import _import_torch, _standardise, _SurvivalBase
+from recommender.models.survival import NeuralCox, _import_torch, _standardise, _SurvivalBase
 
 __all__ = ["CoxTime"]
 
@@ -119,21 +119,14 @@ class CoxTime(_SurvivalBase):
         self.max_missing = max_missing
 
     #: scikit-learn parameter validation (checked by ``fit``).
+    #: NeuralCox's constraints plus the Cox-Time ones.
     _parameter_constraints: dict = {  # noqa: RUF012 - scikit-learn's convention
-        "hidden": [Interval(Integral, 1, None, closed="left")],
+        **NeuralCox._parameter_constraints,
         "n_layers": [Interval(Integral, 1, None, closed="left")],
         "batch_norm": ["boolean"],
-        "dropout": [Interval(Real, 0, 1, closed="left")],
-        "weight_decay": [Interval(Real, 0, None, closed="left")],
-        "learning_rate": [Interval(Real, 0, None, closed="neither")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
-        "max_epochs": [Interval(Integral, 1, None, closed="left")],
-        "patience": [Interval(Integral, 1, None, closed="left")],
-        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "validation_controls": [Interval(Integral, 1, None, closed="left")],
         "max_risk_set": [Interval(Integral, 10, None, closed="left")],
-        "random_state": [Interval(Integral, 0, None, closed="left")],
-        "max_missing": [Interval(Real, 0, 1, closed="both")],
     }
 
     # ------------------------------------------------------------------------------------------- fitting
