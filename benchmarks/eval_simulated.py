@@ -60,6 +60,18 @@ import pandas as pd
 HORIZON = 365.0
 
 
+#: Paired bootstrap resamples behind each effect row's interval of learned - true.
+EFFECT_BOOTSTRAP = 200
+
+
+def _diff(e) -> str:
+    """``learned - true (lo to hi)`` of an effect row, or ``-``."""
+    if e.true is None or e.learned is None or not np.isfinite(e.learned):
+        return "-"
+    ci = f" ({e.difference_ci[0]:+.2f} to {e.difference_ci[1]:+.2f})" if e.difference_ci else ""
+    return f"{e.learned - e.true:+.2f}{ci}"
+
+
 def _f(v, nd=3):
     return "-" if v is None or (isinstance(v, float) and not math.isfinite(v)) else f"{v:.{nd}f}"
 
@@ -385,7 +397,8 @@ def main() -> int:
         preds["u"] = utility_value(preds["p_response"], preds["pfs_s365"], tox, RankingWeights())
         choice = preds.loc[preds.groupby("patient_id")["u"].idxmax()].set_index("patient_id")["regimen"]
         policies[f"{label}: model order"] = policy_outcomes(util, choice, cancer)
-        learner_effects[label] = effect_table(preds, truth["oracle"], true_features(tables, truth))
+        learner_effects[label] = effect_table(preds, truth["oracle"], true_features(tables, truth),
+                                              bootstrap=EFFECT_BOOTSTRAP if label == "default bundle" else 0)
         if label == "default bundle":
             effects = learner_effects[label]
     if not args.skip_tlearner:
@@ -432,7 +445,7 @@ def main() -> int:
                 cohort_score_cli(["cohort", "score", str(test_dir), "-o", str(out), "--bundle", str(bdir),
                                   "--no-progress", "--json", "--workers", str(args.workers), *extra])
             cli_effects[label] = effect_table(score_predictions(pd.read_parquet(out), pfs_log_hazard=log_hazard),
-                                              truth["oracle"], true_features(tables, truth))
+                                              truth["oracle"], true_features(tables, truth), bootstrap=EFFECT_BOOTSTRAP)
     timings["effects through cohort score"] = time.perf_counter() - t
 
     rng = np.random.default_rng(0)
@@ -503,13 +516,18 @@ def main() -> int:
     print("response: log-odds contrast vs the reference regimen; PFS: log hazard ratio vs the reference; "
           "toxicity: log risk ratio carriers vs non-carriers (cohorts/sim_effects.py).")
     print()
-    print("| outcome | regimen | effect | cancer | term | n with / without | true | learned | sign right | "
-          "within half |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    print(f"learned - true: the difference with a 95 % paired bootstrap interval ({EFFECT_BOOTSTRAP} resamples of the "
+          "same patients, carriers and non-carriers resampled separately): how large a gap the finite number of "
+          "patients alone can make. 'within half' is judged on the point values.")
+    print()
+    print("| outcome | regimen | effect | cancer | term | n with / without | true | learned | learned - true (95 % CI) "
+          "| sign right | within half |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     yes = lambda v: "-" if v is None else ("yes" if v else "**no**")  # noqa: E731
     for e in effects:
         print(f"| {e.outcome} | {e.regimen} | {e.label} | {e.cancer_types} | {e.term or '-'} | {e.n_with} / "
-              f"{e.n_without} | {_f(e.true, 2)} | {_f(e.learned, 2)} | {yes(e.sign_ok)} | {yes(e.within_half)} |")
+              f"{e.n_without} | {_f(e.true, 2)} | {_f(e.learned, 2)} | {_diff(e)} | {yes(e.sign_ok)} | "
+              f"{yes(e.within_half)} |")
     scored = [e for e in effects if e.sign_ok is not None]
     print()
     print(f"sign right: {sum(e.sign_ok for e in scored)}/{len(scored)}; within half of the true size: "
@@ -531,15 +549,16 @@ def main() -> int:
         print("Effects outside half of the true size (or of the wrong sign) through `cohort score`:")
         print()
         print("| scoring | outcome | regimen | effect | cancer | term | n with / without | true | learned | "
-              "model order |")
-        print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+              "learned - true (95 % CI) | model order |")
+        print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
         model_order = {(e.outcome, e.regimen, e.feature, e.cancer_types, e.term): e.learned for e in effects}
         for label, effs in cli_effects.items():
             for e in effs:
                 if e.sign_ok is not None and not (e.sign_ok and e.within_half):
                     mo = model_order.get((e.outcome, e.regimen, e.feature, e.cancer_types, e.term))
                     print(f"| {label} | {e.outcome} | {e.regimen} | {e.label} | {e.cancer_types} | {e.term or '-'} | "
-                          f"{e.n_with} / {e.n_without} | {_f(e.true, 2)} | {_f(e.learned, 2)} | {_f(mo, 2)} |")
+                          f"{e.n_with} / {e.n_without} | {_f(e.true, 2)} | {_f(e.learned, 2)} | {_diff(e)} | "
+                          f"{_f(mo, 2)} |")
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=1, default=str) + "\n", encoding="utf-8")
     return 0

@@ -64,6 +64,8 @@ class EffectRow:
     true: float | None
     learned: float | None
     encoded: float
+    #: 95 % paired bootstrap interval of ``learned - true`` over the same patients (``effect_table(bootstrap=B)``).
+    difference_ci: tuple[float, float] | None = None
 
     @property
     def sign_ok(self) -> bool | None:
@@ -221,9 +223,58 @@ def _contrast_effect(c: pd.Series, f: pd.Series, continuous: bool) -> tuple[floa
     return float(a.mean() - b.mean()), len(a), len(b)
 
 
-def effect_table(preds: pd.DataFrame, oracle: pd.DataFrame, feats: pd.DataFrame) -> list[EffectRow]:
-    """Learned (``preds``: :func:`model_predictions`) vs true (``oracle``) effects (module docstring)."""
+def _difference_ci(stat: Any, arrays: tuple[np.ndarray, ...], group: np.ndarray | None, bootstrap: int,
+                   rng: np.random.Generator) -> tuple[float, float] | None:
+    """95 % percentile interval of ``stat(*arrays[idx])`` (learned - true) over ``bootstrap`` resamples of the patients.
+
+    With a binary ``group`` the resampling is stratified (carriers and non-carriers each keep their number), so a
+    resample never loses a group; otherwise (a slope on a continuous feature) patients are resampled as a whole.
+    """
+    if bootstrap <= 0:
+        return None
+    n = len(arrays[0])
+    strata = [np.flatnonzero(group == g) for g in (0.0, 1.0)] if group is not None else [np.arange(n)]
+    values = []
+    for _ in range(bootstrap):
+        idx = np.concatenate([s[rng.integers(0, len(s), len(s))] for s in strata])
+        v = stat(*(a[idx] for a in arrays))
+        if v is not None and np.isfinite(v):
+            values.append(v)
+    if len(values) < max(10, bootstrap // 2):
+        return None
+    lo, hi = np.percentile(values, [2.5, 97.5])
+    return float(lo), float(hi)
+
+
+def _group_effect(c: np.ndarray, f: np.ndarray, continuous: bool) -> float | None:
+    """:func:`_contrast_effect` on arrays (no index alignment), for the bootstrap."""
+    ok = np.isfinite(c) & np.isfinite(f)
+    c, f = c[ok], f[ok]
+    if continuous:
+        return float(np.polyfit(f, c, 1)[0]) if len(c) >= 10 and f.std() > 0 else None
+    a, b = c[f == 1], c[f == 0]
+    return float(a.mean() - b.mean()) if len(a) >= 3 and len(b) >= 3 else None
+
+
+def _log_risk_ratio(p: np.ndarray, group: np.ndarray) -> float | None:
+    a, b = p[group == 1], p[group == 0]
+    a, b = a[np.isfinite(a)], b[np.isfinite(b)]
+    if len(a) < 3 or len(b) < 3 or a.mean() <= 0 or b.mean() <= 0:
+        return None
+    return float(np.log(a.mean() / b.mean()))
+
+
+def effect_table(preds: pd.DataFrame, oracle: pd.DataFrame, feats: pd.DataFrame, *, bootstrap: int = 0,
+                 seed: int = 0) -> list[EffectRow]:
+    """Learned (``preds``: :func:`model_predictions`) vs true (``oracle``) effects (module docstring).
+
+    ``bootstrap`` > 0 adds to every row a 95 % paired bootstrap interval of learned - true
+    (:attr:`EffectRow.difference_ci`): the same resampled patients give both values, so the interval shows how much
+    of a gap the finite number of carriers alone could make.
+    """
     from recommender import vocab
+
+    rng = np.random.default_rng(seed)
 
     rows: list[EffectRow] = []
     orc = oracle.copy()
@@ -272,8 +323,16 @@ def effect_table(preds: pd.DataFrame, oracle: pd.DataFrame, feats: pd.DataFrame)
             cont = feat == "cyp2d6_function"
             tv, n1, n0 = _contrast_effect(ct, f, cont) if ct is not None else (None, 0, 0)
             lv = _contrast_effect(cp, f, cont)[0] if cp is not None else None
+            ci = None
+            if tv is not None and lv is not None and np.isfinite(lv):
+                def diff(a: np.ndarray, b: np.ndarray, g: np.ndarray, cont: bool = cont) -> float | None:
+                    t_, l_ = _group_effect(a, g, cont), _group_effect(b, g, cont)
+                    return None if t_ is None or l_ is None else l_ - t_
+                fa = f.to_numpy(float)
+                ci = _difference_ci(diff, (ct.to_numpy(float), cp.to_numpy(float), fa),
+                                    None if cont else np.where(np.isfinite(fa), fa, -1.0), bootstrap, rng)
             rows.append(EffectRow(outcome, reg, feat, _LABEL.get(feat, feat), "/".join(sorted(set(sub["cancer_type"]))),
-                                  "", scale, n1, n0, tv, lv, encoded * mult))
+                                  "", scale, n1, n0, tv, lv, encoded * mult, ci))
     # toxicity: pharmacogenomic modifiers
     for (target, feat), beta in M.TOXICITY_MODIFIERS.items():
         if feat not in _PGX_TOX:
@@ -292,14 +351,20 @@ def effect_table(preds: pd.DataFrame, oracle: pd.DataFrame, feats: pd.DataFrame)
                         continue
                     tw = orc[orc["regimen"] == reg].set_index("patient_id")[col].reindex(sub.index)
                     n1, n0 = int((group == 1).sum()), int((group == 0).sum())
-                    true_v = learned = None
+                    true_v = learned = ci = None
                     if n1 >= 3 and n0 >= 3:
                         true_v = float(np.log(tw[group == 1].mean() / tw[group == 0].mean()))
                         if col in preds:
                             pw = preds[preds["regimen"] == reg].set_index("patient_id")[col].reindex(sub.index)
                             learned = float(np.log(pw[group == 1].mean() / pw[group == 0].mean()))
+
+                            def diff(a: np.ndarray, b: np.ndarray, g: np.ndarray) -> float | None:
+                                t_, l_ = _log_risk_ratio(a, g), _log_risk_ratio(b, g)
+                                return None if t_ is None or l_ is None else l_ - t_
+                            ga = group.to_numpy(float)
+                            ci = _difference_ci(diff, (tw.to_numpy(float), pw.to_numpy(float), ga), ga, bootstrap, rng)
                         else:
                             learned = float("nan")
                     rows.append(EffectRow("toxicity", reg, feat, _LABEL.get(feat, feat), code, term, "log risk ratio",
-                                          n1, n0, true_v, learned, beta))
+                                          n1, n0, true_v, learned, beta, ci))
     return rows
