@@ -211,16 +211,13 @@ def _wide(frame: pd.DataFrame, col: str) -> pd.DataFrame:
 
 
 def _contrast_effect(c: pd.Series, f: pd.Series, continuous: bool) -> tuple[float | None, int, int]:
+    """(effect, n with, n without) of the per-patient contrast ``c`` by feature ``f`` (:func:`_group_effect`)."""
     ok = c.notna() & f.notna()
-    c, f = c[ok], f[ok]
+    cv, fv = c[ok].to_numpy(float), f[ok].to_numpy(float)
+    value = _group_effect(cv, fv, continuous)
     if continuous:
-        if len(c) < 10 or f.std() == 0:
-            return None, len(c), 0
-        return float(np.polyfit(f.to_numpy(), c.to_numpy(), 1)[0]), len(c), 0
-    a, b = c[f == 1], c[f == 0]
-    if len(a) < 3 or len(b) < 3:
-        return None, len(a), len(b)
-    return float(a.mean() - b.mean()), len(a), len(b)
+        return value, len(cv), 0
+    return value, int((fv == 1).sum()), int((fv == 0).sum())
 
 
 def _difference_ci(stat: Any, arrays: tuple[np.ndarray, ...], group: np.ndarray | None, bootstrap: int,

@@ -451,6 +451,31 @@ def _import_torch(model: str, candidate: str) -> Any:
     return torch
 
 
+def _train_early_stopping(torch: Any, net: Any, epoch: Any, validation_loss: Any, max_epochs: int, patience: int
+                          ) -> tuple[float, int]:
+    """Run ``epoch()`` (one pass of optimiser steps) until ``validation_loss()`` has not improved by 1e-5 for
+    ``patience`` epochs or ``max_epochs`` are done; ``net`` is left with its best state (the last one if no epoch
+    gave a finite loss). Returns ``(best validation loss, epochs run)``."""
+    best, best_state, since, epochs = np.inf, None, 0, 0
+    for n in range(int(max_epochs)):
+        net.train()
+        epoch()
+        net.eval()
+        with torch.no_grad():
+            val = float(validation_loss())
+        epochs = n + 1
+        if np.isfinite(val) and val < best - 1e-5:
+            best, since = val, 0
+            best_state = {k: v.detach().clone() for k, v in net.state_dict().items()}
+        else:
+            since += 1
+            if since >= int(patience):
+                break
+    if best_state is not None:
+        net.load_state_dict(best_state)
+    return float(best), epochs
+
+
 def _standardise(frame: pd.DataFrame, max_missing: float) -> tuple[list[Any], pd.Series, pd.Series, pd.Series,
                                                                       np.ndarray]:
     """The neural models' inputs: columns with at most ``max_missing`` missing and more than one value, median
@@ -549,27 +574,14 @@ class NeuralCox(_SurvivalBase):
 
         xt, et, wt = tensors(tr)
         xv, evv, wv = tensors(va)
-        best, best_state, since, epochs = np.inf, None, 0, 0
-        for epoch in range(int(self.max_epochs)):
-            net.train()
+
+        def epoch() -> None:  # full batch: the partial likelihood needs each row's whole risk set
             opt.zero_grad()
-            loss = loss_of(xt, et, wt)
-            loss.backward()
+            loss_of(xt, et, wt).backward()
             opt.step()
-            net.eval()
-            with torch.no_grad():
-                val = float(loss_of(xv, evv, wv))
-            epochs = epoch + 1
-            if val < best - 1e-5:
-                best, since = val, 0
-                best_state = [p.detach().clone() for p in net.parameters()]
-            else:
-                since += 1
-                if since >= int(self.patience):
-                    break
-        with torch.no_grad():
-            for p, b in zip(net.parameters(), best_state or list(net.parameters()), strict=True):
-                p.copy_(b)
+
+        best, epochs = _train_early_stopping(torch, net, epoch, lambda: loss_of(xv, evv, wv), self.max_epochs,
+                                             self.patience)
         W1, b1, W2, b2 = (p.detach().numpy().astype("float64") for p in net.parameters())
         self.weights_ = {"W1": W1.T, "b1": b1, "W2": W2.T, "b2": b2}
         self.training_summary_ = {"rows": len(time), "events": int(ev.sum()), "validation_rows": len(va),

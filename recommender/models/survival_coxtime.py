@@ -50,7 +50,13 @@ from recommender.models._base import (
     write_json,
 )
 from recommender.models._survival_input import check_finite_prediction_input, validate_survival_fit
-from recommender.models.survival import NeuralCox, _import_torch, _standardise, _SurvivalBase
+from recommender.models.survival import (
+    NeuralCox,
+    _import_torch,
+    _standardise,
+    _SurvivalBase,
+    _train_early_stopping,
+)
 
 __all__ = ["CoxTime"]
 
@@ -209,31 +215,19 @@ class CoxTime(_SurvivalBase):
         if not len(v_case):
             raise ValueError("the early-stopping rows hold no event: give more events or a larger "
                              "validation_fraction")
-        best, best_state, since, epochs = np.inf, None, 0, 0
-        for epoch in range(int(self.max_epochs)):
-            net.train()
+
+        def epoch() -> None:  # one control per case, drawn afresh each epoch, in shuffled mini-batches
             case, ctrl, wc = pairs(tr, 1)
             perm = rng.permutation(len(case))
             size = int(self.batch_size)
             for s in range(0, len(perm), size):
                 b = perm[s:s + size]
                 opt.zero_grad()
-                loss = loss_of(case[b], ctrl[b], wc[b])
-                loss.backward()
+                loss_of(case[b], ctrl[b], wc[b]).backward()
                 opt.step()
-            net.eval()
-            with torch.no_grad():
-                val = float(loss_of(v_case, v_ctrl, v_w))
-            epochs = epoch + 1
-            if np.isfinite(val) and val < best - 1e-5:
-                best, since = val, 0
-                best_state = {k: v.detach().clone() for k, v in net.state_dict().items()}
-            else:
-                since += 1
-                if since >= int(self.patience):
-                    break
-        if best_state is not None:
-            net.load_state_dict(best_state)
+
+        best, epochs = _train_early_stopping(torch, net, epoch, lambda: loss_of(v_case, v_ctrl, v_w),
+                                             self.max_epochs, self.patience)
         self.layers_ = _export(net, torch)
         self.training_summary_ = {"rows": len(time), "events": int(ev.sum()), "validation_rows": len(va),
                                   "epochs": epochs, "best_validation_loss": float(best)}
